@@ -1,0 +1,3 @@
+from pinnrun.cli import main
+
+main()

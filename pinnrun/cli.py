@@ -1,0 +1,76 @@
+"""The Hydra entry point: ``pinnrun [overrides]`` and ``python -m pinnrun``.
+
+Errors in the user's input (an unknown group option, a wrong key or type, a
+bad value, a missing or corrupt file) print one line on stderr and exit with
+status 2, before anything is written. Set PINNRUN_DEBUG=1 for the traceback.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from pinnrun.config import ConfigError, register, validate
+
+EXIT_BAD_INPUT = 2
+
+
+@hydra.main(config_path="pkg://pinnrun.conf", config_name="config", version_base="1.3")
+def _hydra_main(cfg: DictConfig) -> None:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    overrides = list(HydraConfig.get().overrides.task)
+    existed = any(run_dir.iterdir()) if run_dir.exists() else False
+    try:
+        validate(cfg)
+        run_cfg = OmegaConf.to_object(cfg)
+        from pinnrun.training import Trainer  # torch import kept off `--help` and `--cfg`
+
+        trainer = Trainer(run_cfg, run_dir, overrides=overrides)
+    except Exception:
+        # Hydra made the directory; a run rejected before it started leaves nothing behind
+        if not existed and run_dir.exists() and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
+    summary = trainer.run()
+    if summary["status"] == "interrupted":
+        sys.exit(130)
+
+
+def describe(e: BaseException) -> str:
+    """One line for an error in the user's input."""
+    if isinstance(e, MissingConfigException) and e.options is not None and e.missing_cfg_file:
+        group, _, option = e.missing_cfg_file.rpartition("/")
+        return f"unknown {group} '{option}' (choose from: {', '.join(sorted(e.options))})"
+    cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else None
+    if cause is None and isinstance(e, OmegaConfBaseException):
+        cause = e
+    if cause is not None:
+        msg = str(getattr(cause, "msg", "") or cause).splitlines()[0]
+        key = getattr(cause, "full_key", None)
+        return f"{key}: {msg}" if key and key not in msg else msg
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return " ".join(lines[:2]) if lines else type(e).__name__
+
+
+def main() -> None:
+    register()
+    debug = os.environ.get("PINNRUN_DEBUG") or os.environ.get("HYDRA_FULL_ERROR")
+    # let errors reach us instead of Hydra's multi-line report; we print one line
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        _hydra_main()
+    except (ConfigError, HydraException, OmegaConfBaseException) as e:
+        if debug:
+            raise
+        print(f"pinnrun: error: {describe(e)}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Structured configs: the schema every YAML file in ``conf/`` is merged into.
+
+Hydra checks keys and types against these dataclasses while it composes the
+config (a wrong key or type never reaches training); :func:`validate` then
+checks the rules a type cannot express (bounds, counts, names). Both raise
+:class:`ConfigError`-style one-line messages that the CLI prints as is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING
+
+
+class ConfigError(ValueError):
+    """Bad user input: the message is one line naming the key and what is allowed."""
+
+
+class Device(Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class DType(Enum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+class ModelKind(Enum):
+    mlp = "mlp"
+    mscale = "mscale"
+
+
+class MscaleStructure(Enum):
+    scaled = "scaled"      # one network, first hidden layer K * (W0 x) + b0
+    subnets = "subnets"    # sum_i f_i(a_i x)
+
+
+class ScaleKind(Enum):
+    linear = "linear"      # 1, 2, ..., N
+    powers2 = "powers2"    # 1, 2, 4, ..., 2^(N-1)
+
+
+class Init(Enum):
+    xavier_normal = "xavier_normal"
+    xavier_uniform = "xavier_uniform"
+    kaiming_normal = "kaiming_normal"
+    kaiming_uniform = "kaiming_uniform"
+
+
+class PhaseKind(Enum):
+    adam = "adam"
+    lbfgs = "lbfgs"
+
+
+class SamplerMethod(Enum):
+    lhs = "lhs"
+    sobol = "sobol"
+    uniform = "uniform"
+    grid = "grid"
+
+
+@dataclass
+class EquationConfig:
+    # a module in pinnrun.problems ("nls"), or "package.module:ClassName" for a user's own
+    name: str = MISSING
+    # input variable -> [lower, upper], in the equation's variable order
+    domain: Dict[str, List[float]] = MISSING
+    # condition -> number of collocation points
+    points: Dict[str, int] = MISSING
+    # equation-specific constants
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    name: ModelKind = ModelKind.mlp
+    width: int = 100
+    depth: int = 4                      # hidden layers
+    activation: str = "tanh"
+    init: Init = Init.xavier_normal
+    # MscaleDNN only (Liu, Cai & Xu 2020)
+    structure: MscaleStructure = MscaleStructure.scaled
+    scale_kind: ScaleKind = ScaleKind.linear
+    n_scales: int = 4
+    scales: Optional[List[float]] = None   # explicit scales; overrides scale_kind/n_scales
+
+
+@dataclass
+class PhaseConfig:
+    kind: PhaseKind = PhaseKind.adam
+    steps: int = 1000
+    lr: float = 1e-3
+    # Adam: lr * decay_rate ** (step_in_phase / decay_steps); decay_rate 1 = constant
+    decay_rate: float = 1.0
+    decay_steps: int = 1000
+    # L-BFGS (torch.optim.LBFGS, strong-Wolfe line search)
+    history_size: int = 50
+    tolerance_grad: float = 1e-9
+    tolerance_change: float = 1e-12
+
+
+@dataclass
+class OptimizerConfig:
+    phases: List[PhaseConfig] = field(default_factory=lambda: [PhaseConfig()])
+
+
+@dataclass
+class WeightingConfig:
+    name: str = "fixed"
+    # loss term -> weight; terms not named get 1.0
+    weights: Dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SamplerConfig:
+    method: SamplerMethod = SamplerMethod.lhs
+    # draw fresh points every N steps (0: never)
+    resample_every: int = 0
+    # condition -> method, for conditions that should not use `method`
+    per_condition: Dict[str, SamplerMethod] = field(default_factory=dict)
+
+
+@dataclass
+class TrainerConfig:
+    device: Device = Device.auto
+    dtype: DType = DType.float32
+    # cap on optimizer iterations over all phases (smoke runs); null = no cap
+    max_steps: Optional[int] = None
+    log_every: int = 100
+    eval_every: int = 1000
+    checkpoint_every: int = 1000
+    resume: bool = False
+    progress: bool = True
+
+
+@dataclass
+class Published:
+    source: str = ""
+    field: str = ""          # evaluated field the number refers to, e.g. h_abs
+    l2: float = 0.0          # published relative L2 error
+
+
+@dataclass
+class RunConfig:
+    equation: EquationConfig = MISSING
+    model: ModelConfig = MISSING
+    optimizer: OptimizerConfig = MISSING
+    weighting: WeightingConfig = MISSING
+    sampler: SamplerConfig = MISSING
+    trainer: TrainerConfig = MISSING
+    seed: int = 0
+    # set by experiment presets: the paper's number this run reproduces
+    published: Optional[Published] = None
+
+
+def register() -> None:
+    """Register the schema with Hydra's ConfigStore (conf/config.yaml extends it)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="pinnrun_schema", node=RunConfig)
+
+
+def _positive(value: Any, key: str) -> None:
+    if value is None or value <= 0:
+        raise ConfigError(f"{key} must be a positive number, got {value}")
+
+
+def validate(cfg: Any) -> None:
+    """Rules types cannot express. ``cfg`` is the composed DictConfig."""
+    eq = cfg.equation
+    if not eq.domain:
+        raise ConfigError("equation.domain is empty: give each input variable [lower, upper]")
+    for var, bounds in eq.domain.items():
+        if len(bounds) != 2:
+            raise ConfigError(f"equation.domain.{var} must be [lower, upper], got {list(bounds)}")
+        lo, hi = bounds
+        if not lo < hi:
+            raise ConfigError(
+                f"equation.domain.{var}: lower bound {lo} must be below upper bound {hi}"
+            )
+    for cond, n in eq.points.items():
+        _positive(n, f"equation.points.{cond}")
+
+    m = cfg.model
+    _positive(m.width, "model.width")
+    _positive(m.depth, "model.depth")
+    if m.name == ModelKind.mscale:
+        _positive(m.n_scales, "model.n_scales")
+        if m.scales is not None and (len(m.scales) == 0 or min(m.scales) <= 0):
+            raise ConfigError(f"model.scales must be a non-empty list of positive numbers, got {list(m.scales)}")
+
+    if not cfg.optimizer.phases:
+        raise ConfigError("optimizer.phases is empty: give at least one phase")
+    for i, ph in enumerate(cfg.optimizer.phases):
+        if ph.steps < 0:
+            raise ConfigError(f"optimizer.phases.{i}.steps must be >= 0, got {ph.steps}")
+        _positive(ph.lr, f"optimizer.phases.{i}.lr")
+        _positive(ph.decay_rate, f"optimizer.phases.{i}.decay_rate")
+        _positive(ph.decay_steps, f"optimizer.phases.{i}.decay_steps")
+        _positive(ph.history_size, f"optimizer.phases.{i}.history_size")
+
+    if cfg.sampler.resample_every < 0:
+        raise ConfigError(f"sampler.resample_every must be >= 0, got {cfg.sampler.resample_every}")
+
+    t = cfg.trainer
+    if t.max_steps is not None and t.max_steps < 0:
+        raise ConfigError(f"trainer.max_steps must be >= 0, got {t.max_steps}")
+    for key in ("log_every", "eval_every", "checkpoint_every"):
+        _positive(getattr(t, key), f"trainer.{key}")

@@ -1,0 +1,77 @@
+"""The one place that computes derivatives of network outputs w.r.t. inputs.
+
+Residuals ask for what they need by name (``d["u_xx"]``, ``d["v_t"]``,
+``d["u_tx"]``) and never call ``torch.autograd`` themselves, so this engine can
+be swapped for another (forward mode, compiled) without touching an equation.
+
+Engine: reverse-mode autograd on one batched input tensor X of shape (N, d).
+Because the network acts point by point, one ``grad(g.sum(), X)`` gives every
+first partial of g at every point at once; each result is cached, so u_x and
+u_t come from the same pass and u_xx reuses u_x. ``create_graph=True`` keeps
+the graph so the loss can be differentiated w.r.t. the network parameters.
+(Measured on the NLS setup, 4x100 tanh, 20000 points, CPU: this is faster than
+nested ``torch.func.jvp``, 0.39 s against 0.53 s per training step.)
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+
+
+class Derivatives:
+    """Network outputs at ``points`` and their input derivatives, by name.
+
+    ``d["u"]`` is output u; ``d["u_x"]``, ``d["u_xx"]``, ``d["u_tx"]`` are
+    partial derivatives (variables listed after the underscore, one letter
+    each; for longer variable names use ``d.diff("u", "x1", "x1")``).
+    ``d.input("x")`` is the column of input coordinates for variable x.
+    """
+
+    def __init__(
+        self,
+        model: Callable[[torch.Tensor], torch.Tensor],
+        points: torch.Tensor,
+        variables: Sequence[str],
+        outputs: Sequence[str],
+    ) -> None:
+        self.variables = tuple(variables)
+        self.outputs = tuple(outputs)
+        self.points = points.detach().requires_grad_(True)
+        values = model(self.points)
+        if values.shape[-1] != len(self.outputs):
+            raise ValueError(f"network gives {values.shape[-1]} outputs, equation expects {len(self.outputs)}")
+        # cache: (field, sorted variable indices) -> tensor of shape (N,)
+        self._cache: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {
+            (name, ()): values[:, i] for i, name in enumerate(self.outputs)
+        }
+
+    def input(self, var: str) -> torch.Tensor:
+        return self.points[:, self.variables.index(var)].detach()
+
+    def diff(self, field: str, *wrt: str) -> torch.Tensor:
+        if field not in self.outputs:
+            raise KeyError(f"unknown output '{field}' (outputs: {', '.join(self.outputs)})")
+        try:
+            idx = tuple(sorted(self.variables.index(v) for v in wrt))  # partials commute
+        except ValueError:
+            raise KeyError(f"unknown variable in {wrt} (variables: {', '.join(self.variables)})") from None
+        return self._partial(field, idx)
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        field, _, wrt = name.partition("_")
+        return self.diff(field, *wrt)
+
+    def _partial(self, field: str, idx: tuple[int, ...]) -> torch.Tensor:
+        key = (field, idx)
+        if key not in self._cache:
+            # d^k g / dx_i... = d/dx_last (d^(k-1) g / ...): one grad pass yields all d partials
+            lower = self._partial(field, idx[:-1])
+            (grads,) = torch.autograd.grad(
+                lower.sum(), self.points, create_graph=True, allow_unused=True
+            )
+            if grads is None:  # output does not depend on the inputs at all
+                grads = torch.zeros_like(self.points)
+            for j in range(len(self.variables)):
+                self._cache.setdefault((field, tuple(sorted(idx[:-1] + (j,)))), grads[:, j])
+        return self._cache[key]

@@ -1,0 +1,157 @@
+"""The run directory (DESIGN.md's contract): every file a run leaves behind.
+
+    config.yaml            resolved config;  overrides.yaml: the command-line overrides
+    metrics.csv            step, phase, lr, loss, loss/<term>, weight/<term>, l2/<field>, time_s
+    predictions.h5         /grid/<var>, /pred/<field>, /ref/<field>, /error/<field>; attrs
+    checkpoints/last.pt    (and best.pt) resumable state, loaded with weights_only=True
+    summary.json           status, final metrics, wall time, device
+    plots/                 PNG figures (pinnrun.plots)
+
+Every file is written to a temporary name and renamed into place, so a killed
+run never leaves a torn file.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Dict, Iterator, Mapping, Sequence
+
+import h5py
+import numpy as np
+import torch
+
+from pinnrun.config import ConfigError
+
+RESULT_FILES = ("metrics.csv", "summary.json", "predictions.h5", "checkpoints/last.pt")
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """Refuse to overwrite an earlier run; refuse to resume where there is nothing to resume."""
+    if resume:
+        if not (run_dir / "checkpoints" / "last.pt").exists():
+            raise ConfigError(f"trainer.resume=true but {run_dir}/checkpoints/last.pt does not exist "
+                              "(give the run's directory with hydra.run.dir=<dir>)")
+        return
+    found = [f for f in RESULT_FILES if (run_dir / f).exists()]
+    if found:
+        raise ConfigError(f"{run_dir} already holds a run ({found[0]}): pass trainer.resume=true to "
+                          "continue it, or choose another hydra.run.dir")
+
+
+# -- checkpoints ---------------------------------------------------------------
+def save_checkpoint(path: Path, state: Mapping[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(dict(state), tmp)
+
+
+def load_checkpoint(path: Path) -> Dict[str, Any]:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ConfigError(f"checkpoint {path} does not exist") from None
+    except Exception as e:  # corrupt, truncated, not a checkpoint
+        raise ConfigError(f"checkpoint {path} cannot be read ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0] if str(e) else 'no detail'})") from None
+
+
+# -- metrics.csv -----------------------------------------------------------------
+class MetricsLog:
+    """metrics.csv, one row per logged step, flushed as it is written.
+
+    On resume the rows after the checkpoint's step are dropped (they belong to
+    the part of the run that was lost), so the file reads as one clean run.
+    """
+
+    def __init__(self, path: Path, columns: Sequence[str], resume_step: int | None = None) -> None:
+        self.path, self.columns = path, list(columns)
+        if resume_step is not None and path.exists():
+            with open(path, newline="") as f:
+                reader = csv.DictReader(f)
+                if reader.fieldnames != self.columns:
+                    raise ConfigError(f"{path} has other columns than this run writes; cannot resume into it")
+                keep = [r for r in reader if int(r["step"]) <= resume_step]
+            with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, self.columns)
+                w.writeheader()
+                w.writerows(keep)
+            self._file = open(path, "a", newline="")
+        else:
+            self._file = open(path, "w", newline="")
+            csv.writer(self._file).writerow(self.columns)
+        self._writer = csv.DictWriter(self._file, self.columns)
+        self._file.flush()
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._writer.writerow({k: _fmt(row.get(k)) for k in self.columns})
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _fmt(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else str(v)
+    return v
+
+
+def read_metrics(path: Path) -> Dict[str, np.ndarray]:
+    """metrics.csv as columns; empty cells are NaN."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    out: Dict[str, np.ndarray] = {}
+    for key in rows[0]:
+        if key == "phase":
+            out[key] = np.array([r[key] for r in rows])
+        else:
+            out[key] = np.array([float(r[key]) if r[key] != "" else np.nan for r in rows])
+    return out
+
+
+# -- predictions.h5 --------------------------------------------------------------
+def write_predictions(path: Path, variables: Sequence[str], grid: Mapping[str, np.ndarray],
+                      pred: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray],
+                      attrs: Mapping[str, Any]) -> None:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["variables"] = ",".join(variables)
+        for k, v in attrs.items():
+            f.attrs[k] = v
+        for v in variables:
+            f.create_dataset(f"grid/{v}", data=grid[v])
+        for name, values in pred.items():
+            f.create_dataset(f"pred/{name}", data=values, compression="gzip")
+            if name in ref:
+                f.create_dataset(f"ref/{name}", data=ref[name], compression="gzip")
+                f.create_dataset(f"error/{name}", data=values - ref[name], compression="gzip")
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,81 @@
+"""Activation functions by name.
+
+Every activation here is built from torch primitives only, so autograd can
+differentiate it twice (PINN residuals take second input derivatives).
+
+The compact-support activations ``srelu``, ``s2relu`` and ``phi`` are those of
+the MscaleDNN paper: Z. Liu, W. Cai and Z.-Q. J. Xu, "Multi-scale deep neural
+network (MscaleDNN) for solving Poisson-Boltzmann equation in complex domains",
+Commun. Comput. Phys. 28 (2020).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Dict
+
+import torch
+from torch import nn
+
+from pinnrun.config import ConfigError
+
+
+class Sin(nn.Module):
+    """sin(x)"""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)  # sin(x)
+
+
+class SReLU(nn.Module):
+    """sReLU(x) = ReLU(x) * ReLU(1 - x): a bump supported on [0, 1]."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x) * torch.relu(1.0 - x)  # ReLU(x) * ReLU(1 - x)
+
+
+class S2ReLU(nn.Module):
+    """s2ReLU(x) = sin(2 pi x) * ReLU(x) * ReLU(1 - x)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # sin(2 pi x) * ReLU(x) * ReLU(1 - x)
+        return torch.sin(2.0 * math.pi * x) * torch.relu(x) * torch.relu(1.0 - x)
+
+
+class Phi(nn.Module):
+    """Quadratic B-spline, supported on [0, 3]:
+    phi(x) = ReLU(x)^2 - 3 ReLU(x-1)^2 + 3 ReLU(x-2)^2 - ReLU(x-3)^2."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = torch.relu
+        # ReLU(x)^2 - 3 ReLU(x-1)^2 + 3 ReLU(x-2)^2 - ReLU(x-3)^2
+        return r(x) ** 2 - 3.0 * r(x - 1.0) ** 2 + 3.0 * r(x - 2.0) ** 2 - r(x - 3.0) ** 2
+
+
+# name -> factory returning a fresh module
+ACTIVATIONS: Dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh,          # tanh(x)
+    "sin": Sin,               # sin(x)
+    "sigmoid": nn.Sigmoid,    # 1 / (1 + exp(-x))
+    "relu": nn.ReLU,          # max(0, x)
+    "softplus": nn.Softplus,  # log(1 + exp(x))
+    "gelu": nn.GELU,          # x * Phi_gauss(x) (exact erf form)
+    "silu": nn.SiLU,          # x * sigmoid(x)
+    "srelu": SReLU,
+    "s2relu": S2ReLU,
+    "phi": Phi,
+}
+
+
+def activation_names() -> list[str]:
+    """The registered names, sorted."""
+    return sorted(ACTIVATIONS)
+
+
+def get_activation(name: str) -> nn.Module:
+    """A new activation module for ``name``; :class:`ConfigError` if unknown."""
+    key = str(name).strip().lower()
+    if key not in ACTIVATIONS:
+        raise ConfigError(
+            f"model.activation: unknown '{name}' (choose from: {', '.join(activation_names())})"
+        )
+    return ACTIVATIONS[key]()

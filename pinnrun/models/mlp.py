@@ -1,0 +1,102 @@
+"""Plain fully connected network, and the pieces every model shares:
+input normalisation to [-1, 1] and weight initialisation."""
+from __future__ import annotations
+
+from typing import Sequence, Union
+
+import torch
+from torch import nn
+
+from pinnrun.config import ConfigError, Init, ModelConfig
+from pinnrun.models.activations import get_activation
+
+
+class Normalize(nn.Module):
+    """Affine map of physical coordinates onto [-1, 1] per input variable:
+
+        x_hat = 2 (x - lower) / (upper - lower) - 1
+
+    ``lower``/``upper`` are buffers: saved in the state_dict and moved by
+    ``.to(device, dtype)``.
+    """
+
+    def __init__(self, lower: Sequence[float], upper: Sequence[float]):
+        super().__init__()
+        lo = [float(v) for v in lower]
+        hi = [float(v) for v in upper]
+        if not lo or len(lo) != len(hi):
+            raise ConfigError(
+                f"model input bounds: lower {lo} and upper {hi} must be non-empty and of equal length"
+            )
+        for i, (a, b) in enumerate(zip(lo, hi)):
+            if not a < b:
+                raise ConfigError(f"model input bounds: lower {a} must be below upper {b} (input {i})")
+        self.register_buffer("lower", torch.tensor(lo, dtype=torch.get_default_dtype()))
+        self.register_buffer("upper", torch.tensor(hi, dtype=torch.get_default_dtype()))
+
+    @property
+    def in_dim(self) -> int:
+        return self.lower.numel()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0  # x_hat in [-1, 1]
+
+
+def init_linear(layer: nn.Linear, init: Union[Init, str]) -> None:
+    """Initialise ``layer.weight`` by ``init``; bias zero."""
+    kind = Init(init)  # accepts the member or its value
+    w = layer.weight
+    if kind is Init.xavier_normal:
+        nn.init.xavier_normal_(w)  # std = sqrt(2 / (fan_in + fan_out))
+    elif kind is Init.xavier_uniform:
+        nn.init.xavier_uniform_(w)  # U(-b, b), b = sqrt(6 / (fan_in + fan_out))
+    elif kind is Init.kaiming_normal:
+        nn.init.kaiming_normal_(w, nonlinearity="relu")  # std = sqrt(2 / fan_in)
+    elif kind is Init.kaiming_uniform:
+        nn.init.kaiming_uniform_(w, nonlinearity="relu")  # U(-b, b), b = sqrt(6 / fan_in)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+
+
+def resolve_init(cfg: ModelConfig) -> Init:
+    try:
+        return Init(cfg.init)
+    except ValueError:
+        names = ", ".join(i.value for i in Init)
+        raise ConfigError(f"model.init: unknown '{cfg.init}' (choose from: {names})") from None
+
+
+def fully_connected(
+    in_dim: int, width: int, depth: int, out_dim: int, activation: str, init: Union[Init, str]
+) -> nn.Sequential:
+    """in_dim -> width (x depth hidden layers, activation after each) -> out_dim (linear)."""
+    if width < 1 or depth < 1:
+        raise ConfigError(f"model.width and model.depth must be >= 1, got {width} and {depth}")
+    layers: list[nn.Module] = []
+    fan_in = in_dim
+    for _ in range(depth):
+        lin = nn.Linear(fan_in, width)
+        init_linear(lin, init)
+        layers += [lin, get_activation(activation)]  # h_{k+1} = sigma(W_k h_k + b_k)
+        fan_in = width
+    out = nn.Linear(fan_in, out_dim)  # y = W_L h_L + b_L
+    init_linear(out, init)
+    layers.append(out)
+    return nn.Sequential(*layers)
+
+
+class MLP(nn.Module):
+    """u(x) = FCN(x_hat), x_hat = Normalize(x)."""
+
+    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+        super().__init__()
+        self.norm = Normalize(lower, upper)
+        self.net = fully_connected(
+            self.norm.in_dim, cfg.width, cfg.depth, out_dim, cfg.activation, resolve_init(cfg)
+        )
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.norm(x))

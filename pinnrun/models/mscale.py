@@ -1,0 +1,129 @@
+"""MscaleDNN: multi-scale deep neural networks.
+
+Z. Liu, W. Cai and Z.-Q. J. Xu, "Multi-scale deep neural network (MscaleDNN)
+for solving Poisson-Boltzmann equation in complex domains", Commun. Comput.
+Phys. 28 (2020). Two structures:
+
+* ``scaled`` (the paper's compact-support MscaleDNN): one network whose first
+  hidden layer scales the neurons group-wise,
+      z = K ⊙ (W0 x_hat) + b0,   K = (a_1, ..., a_1, a_2, ..., a_N, ..., a_N),
+  the ``width`` neurons split into N groups as evenly as possible.
+* ``subnets``: a sum of N sub-networks, each fed a scaled copy of the input,
+      f(x) = sum_i f_i(a_i x_hat).
+
+Scales: 1, 2, ..., N (linear) or 1, 2, 4, ..., 2^(N-1) (powers2), or an
+explicit list. x_hat is the input mapped to [-1, 1].
+"""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+import torch
+from torch import nn
+
+from pinnrun.config import ConfigError, ModelConfig, MscaleStructure, ScaleKind
+from pinnrun.models.activations import get_activation
+from pinnrun.models.mlp import Normalize, fully_connected, init_linear, resolve_init
+
+
+def resolve_scales(cfg: ModelConfig) -> List[float]:
+    """``cfg.scales`` if given, else a_i = i (linear) or a_i = 2^(i-1) (powers2), i = 1..N."""
+    if cfg.scales is not None:
+        scales = [float(a) for a in cfg.scales]
+        if not scales or min(scales) <= 0:
+            raise ConfigError(f"model.scales must be a non-empty list of positive numbers, got {scales}")
+        return scales
+    n = cfg.n_scales
+    if n is None or n < 1:
+        raise ConfigError(f"model.n_scales must be a positive number, got {n}")
+    try:
+        kind = ScaleKind(cfg.scale_kind)
+    except ValueError:
+        names = ", ".join(k.value for k in ScaleKind)
+        raise ConfigError(f"model.scale_kind: unknown '{cfg.scale_kind}' (choose from: {names})") from None
+    if kind is ScaleKind.linear:
+        return [float(i) for i in range(1, n + 1)]  # 1, 2, ..., N
+    return [float(2**i) for i in range(n)]  # 1, 2, 4, ..., 2^(N-1)
+
+
+def group_sizes(width: int, n: int) -> List[int]:
+    """``width`` neurons split into ``n`` groups as evenly as possible (larger groups first)."""
+    q, r = divmod(width, n)
+    return [q + 1 if i < r else q for i in range(n)]
+
+
+class MscaleScaled(nn.Module):
+    """Compact-support MscaleDNN: first hidden layer z = K ⊙ (W0 x_hat) + b0, then
+    (depth - 1) ordinary hidden layers and a linear output."""
+
+    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+        super().__init__()
+        self.norm = Normalize(lower, upper)
+        scales = resolve_scales(cfg)
+        width, depth, init = cfg.width, cfg.depth, resolve_init(cfg)
+        if width < len(scales):
+            raise ConfigError(
+                f"model.width ({width}) must be at least the number of scales ({len(scales)}) "
+                "for model.structure=scaled"
+            )
+        self.sizes = group_sizes(width, len(scales))
+        self.register_buffer("scales", torch.tensor(scales, dtype=torch.get_default_dtype()))
+        # K: neuron j of group i gets a_i
+        k = torch.cat([torch.full((m,), a) for a, m in zip(scales, self.sizes)])
+        self.register_buffer("K", k.to(torch.get_default_dtype()))
+
+        self.first = nn.Linear(self.norm.in_dim, width)  # holds W0 and b0
+        init_linear(self.first, init)
+        self.act = get_activation(cfg.activation)
+        # the rest: (depth - 1) hidden layers + linear output
+        if depth > 1:
+            self.rest = fully_connected(width, width, depth - 1, out_dim, cfg.activation, init)
+        else:
+            self.rest = nn.Linear(width, out_dim)
+            init_linear(self.rest, init)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x)
+
+    def first_preactivation(self, x: torch.Tensor) -> torch.Tensor:
+        """z = K ⊙ (W0 x_hat) + b0 for physical inputs x."""
+        x_hat = self.norm(x)
+        return self.K * (x_hat @ self.first.weight.T) + self.first.bias  # K ⊙ (W0 x_hat) + b0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rest(self.act(self.first_preactivation(x)))
+
+
+class MscaleSubnets(nn.Module):
+    """f(x) = sum_i f_i(a_i x_hat), each f_i an MLP of width max(1, width // N) and the same depth."""
+
+    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+        super().__init__()
+        self.norm = Normalize(lower, upper)
+        scales = resolve_scales(cfg)
+        self.register_buffer("scales", torch.tensor(scales, dtype=torch.get_default_dtype()))
+        sub_width = max(1, cfg.width // len(scales))
+        init = resolve_init(cfg)
+        self.subnets = nn.ModuleList(
+            fully_connected(self.norm.in_dim, sub_width, cfg.depth, out_dim, cfg.activation, init)
+            for _ in scales
+        )
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_hat = self.norm(x)
+        # sum_i f_i(a_i x_hat)
+        return torch.stack([f(a * x_hat) for a, f in zip(self.scales, self.subnets)]).sum(dim=0)
+
+
+def build_mscale(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int) -> nn.Module:
+    try:
+        structure = MscaleStructure(cfg.structure)
+    except ValueError:
+        names = ", ".join(s.value for s in MscaleStructure)
+        raise ConfigError(f"model.structure: unknown '{cfg.structure}' (choose from: {names})") from None
+    if structure is MscaleStructure.scaled:
+        return MscaleScaled(cfg, lower, upper, out_dim)
+    return MscaleSubnets(cfg, lower, upper, out_dim)

@@ -1,0 +1,91 @@
+"""Figures of a run, made from its run directory alone (predictions.h5, metrics.csv).
+
+    plots/fields.png   prediction, reference and error of every evaluated field
+    plots/loss.png     total and per-term loss against step
+    plots/l2.png       relative L2 error of every field against step
+
+``python -m pinnrun.plots <run dir>`` redraws them.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pinnrun.io import read_metrics  # noqa: E402
+
+
+def plot_run(run_dir: Path) -> list[Path]:
+    run_dir = Path(run_dir)
+    out = run_dir / "plots"
+    out.mkdir(exist_ok=True)
+    made = []
+    if (run_dir / "predictions.h5").exists():
+        made.append(plot_fields(run_dir / "predictions.h5", out / "fields.png"))
+    m = read_metrics(run_dir / "metrics.csv") if (run_dir / "metrics.csv").exists() else {}
+    if m:
+        made.append(plot_curves(m, "loss", out / "loss.png", "loss"))
+        if any(k.startswith("l2/") for k in m):
+            made.append(plot_curves(m, "l2/", out / "l2.png", "relative L2 error"))
+    return made
+
+
+def plot_fields(h5: Path, png: Path) -> Path:
+    with h5py.File(h5, "r") as f:
+        variables = f.attrs["variables"].split(",")
+        grid = [f[f"grid/{v}"][()] for v in variables]
+        fields = list(f["pred"])
+        data = {k: (f[f"pred/{k}"][()], f[f"ref/{k}"][()] if f"ref/{k}" in f else None) for k in fields}
+    fig, axes = plt.subplots(len(fields), 3, figsize=(13, 3.2 * len(fields)), squeeze=False)
+    for row, name in zip(axes, fields):
+        pred, ref = data[name]
+        panels = [("prediction", pred), ("reference", ref),
+                  ("error", None if ref is None else pred - ref)]
+        for ax, (title, values) in zip(row, panels):
+            ax.set_title(f"{name}: {title}")
+            if values is None:
+                ax.axis("off")
+                continue
+            if len(variables) == 1:
+                ax.plot(grid[0], values)
+                ax.set_xlabel(variables[0])
+            else:
+                # first variable on the horizontal axis (t for time-dependent problems)
+                v2 = values.reshape(len(grid[0]), len(grid[1]), -1)[..., 0]
+                im = ax.imshow(v2.T, origin="lower", aspect="auto", cmap="RdBu_r" if title == "error" else "viridis",
+                               extent=[grid[0][0], grid[0][-1], grid[1][0], grid[1][-1]])
+                ax.set_xlabel(variables[0])
+                ax.set_ylabel(variables[1])
+                fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def plot_curves(m: dict, prefix: str, png: Path, ylabel: str) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, values in m.items():
+        if key == prefix or (key.startswith(prefix) and "/" in key):
+            ok = np.isfinite(values) & (values > 0)
+            if ok.any():
+                ax.semilogy(m["step"][ok], values[ok], label=key, lw=2.0 if key == prefix else 1.0)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+if __name__ == "__main__":
+    for made in plot_run(Path(sys.argv[1])):
+        print(made)

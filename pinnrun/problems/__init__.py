@@ -1,0 +1,133 @@
+"""Equations. Each module here holds one small declarative Problem subclass.
+
+A problem states its input variables, its network outputs, the fields it is
+evaluated on, its conditions (each a set of named loss terms on a region of
+the domain) and its reference solution. Residual functions get a
+:class:`~pinnrun.derivatives.Derivatives` evaluator and return tensors.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from pinnrun.config import ConfigError, EquationConfig
+from pinnrun.derivatives import Derivatives
+
+Net = Callable[[torch.Tensor], Derivatives]
+LossFn = Callable[[torch.Tensor, Net], Dict[str, torch.Tensor]]
+
+
+@dataclass
+class Condition:
+    """A set of loss terms sampled on one region of the domain.
+
+    ``fixed`` pins some variables (t = 0 for an initial condition); the others
+    are sampled over their domain bounds. ``loss(points, net)`` returns one
+    residual tensor per name in ``terms``; the loss term ``<condition>_<name>``
+    is the mean of its square.
+    """
+
+    terms: Sequence[str]
+    loss: LossFn
+    fixed: Mapping[str, float] = field(default_factory=dict)
+
+
+class Problem:
+    variables: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()       # evaluated fields: outputs and derived ones
+    metric: str = ""                   # the field a paper reports (default: first field)
+    params: Dict[str, Any] = {}        # equation constants and their defaults
+
+    def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
+        if tuple(domain) != self.variables:
+            raise ConfigError(
+                f"equation.domain: {type(self).__name__} needs variables {list(self.variables)} "
+                f"in that order, got {list(domain)}"
+            )
+        self.domain = {v: (float(lo), float(hi)) for v, (lo, hi) in domain.items()}
+        unknown = set(params or {}) - set(self.params)
+        if unknown:
+            raise ConfigError(
+                f"equation.params: unknown {sorted(unknown)} (this equation takes: {sorted(self.params) or 'none'})"
+            )
+        self.p = {**self.params, **(params or {})}
+
+    # -- what an equation module defines --------------------------------------
+    def conditions(self) -> Dict[str, Condition]:
+        raise NotImplementedError
+
+    def derived(self, out: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Evaluated fields from the network outputs (default: the outputs)."""
+        return {f: out[f] for f in self.fields}
+
+    def reference(self) -> tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]] | None:
+        """(grid, ref): 1-D axis per variable, and each field on that grid; None if there is none."""
+        raise NotImplementedError
+
+    # -- shared helpers ---------------------------------------------------------
+    @property
+    def lower(self) -> list[float]:
+        return [self.domain[v][0] for v in self.variables]
+
+    @property
+    def upper(self) -> list[float]:
+        return [self.domain[v][1] for v in self.variables]
+
+    @property
+    def primary_field(self) -> str:
+        return self.metric or self.fields[0]
+
+    def terms(self) -> list[str]:
+        return [f"{c}_{t}" for c, cond in self.conditions().items() for t in cond.terms]
+
+    def at(self, points: torch.Tensor, **values: float) -> torch.Tensor:
+        """A copy of ``points`` with the named variables set to fixed values."""
+        moved = points.clone()
+        for var, value in values.items():
+            moved[:, self.variables.index(var)] = value
+        return moved
+
+
+def build(cfg: EquationConfig) -> Problem:
+    """The problem named by ``equation.name``: a module of pinnrun.problems, or 'pkg.module:Class'."""
+    name = cfg.name
+    if ":" in name:
+        module_name, _, cls_name = name.partition(":")
+    else:
+        module_name, cls_name = f"pinnrun.problems.{name}", None
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name is not None and module_name.startswith(e.name):  # the module itself, or its package
+            raise ConfigError(
+                f"equation.name: unknown equation '{name}' (built in: {', '.join(available())}; "
+                "or give 'package.module:ClassName')"
+            ) from None
+        raise
+    if cls_name is None:
+        cls = getattr(module, "PROBLEM", None)
+    else:
+        cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+        raise ConfigError(f"equation.name: '{name}' does not name a pinnrun Problem class")
+    return cls(dict(cfg.domain), dict(cfg.params))
+
+
+def available() -> list[str]:
+    import pkgutil
+
+    import pinnrun.problems as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
+
+
+def mse(residual: torch.Tensor) -> torch.Tensor:
+    return residual.pow(2).mean()
+
+
+__all__ = ["Condition", "Problem", "build", "available", "mse"]

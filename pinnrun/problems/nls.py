@@ -1,0 +1,65 @@
+"""Nonlinear Schrodinger equation (Raissi, Perdikaris & Karniadakis 2019, sec. 3.1.1).
+
+    i h_t + 0.5 h_xx + |h|^2 h = 0,   x in [-5, 5],  t in [0, pi/2]
+    h(0, x) = 2 sech(x),   h(t, -5) = h(t, 5),   h_x(t, -5) = h_x(t, 5)
+
+The network predicts (u, v) = (Re h, Im h). With h = u + i v the equation
+splits into a real and an imaginary part:
+
+    real:  -v_t + 0.5 u_xx + (u^2 + v^2) u = 0
+    imag:   u_t + 0.5 v_xx + (u^2 + v^2) v = 0
+
+The paper's metric is the relative L2 error of |h| (field ``h_abs``).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from pinnrun import reference
+from pinnrun.problems import Condition, Problem
+
+
+class NLS(Problem):
+    variables = ("t", "x")
+    outputs = ("u", "v")
+    fields = ("u", "v", "h_abs")
+    metric = "h_abs"
+
+    def conditions(self):
+        (t0, _), (x0, _) = self.domain["t"], self.domain["x"]
+        return {
+            "initial": Condition(("u", "v"), self.initial, fixed={"t": t0}),
+            "boundary": Condition(("u", "v", "u_x", "v_x"), self.periodic, fixed={"x": x0}),
+            "residual": Condition(("u", "v"), self.residual),
+        }
+
+    def initial(self, pts, net):
+        d = net(pts)
+        h0 = 2.0 / torch.cosh(d.input("x"))              # h(0, x) = 2 sech x, real
+        return {"u": d["u"] - h0, "v": d["v"]}
+
+    def periodic(self, pts, net):
+        lo, hi = net(pts), net(self.at(pts, x=self.domain["x"][1]))  # x = -5 and x = +5, same t
+        return {k: lo[k] - hi[k] for k in ("u", "v", "u_x", "v_x")}
+
+    def residual(self, pts, net):
+        d = net(pts)
+        sq = d["u"] ** 2 + d["v"] ** 2                   # |h|^2
+        return {
+            "u": -d["v_t"] + 0.5 * d["u_xx"] + sq * d["u"],
+            "v": d["u_t"] + 0.5 * d["v_xx"] + sq * d["v"],
+        }
+
+    def derived(self, out):
+        return {"u": out["u"], "v": out["v"], "h_abs": torch.sqrt(out["u"] ** 2 + out["v"] ** 2)}
+
+    def reference(self):
+        if not math.isclose(self.domain["t"][1], math.pi / 2) or self.domain["x"] != (-5.0, 5.0) \
+                or self.domain["t"][0] != 0.0:
+            return None  # the dataset covers the paper's domain only
+        return reference.load(reference.ensure("nls"))
+
+
+PROBLEM = NLS

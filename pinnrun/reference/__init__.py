@@ -1,0 +1,128 @@
+"""Reference datasets built by pinnrun's own numerical solvers.
+
+A dataset is an HDF5 file ``data_dir()/<name>.h5``::
+
+    /grid/<var>    1-D axis per input variable
+    /ref/<field>   array of shape (len(grid[v0]), len(grid[v1]), ...)
+    attrs: variables ("t,x": the equation's variable order, since h5py lists
+           groups alphabetically), equation, method, pinnrun_version
+
+``ensure(name)`` builds a missing file with ``BUILDERS[name]``; ``load(path)``
+reads one back. ``python -m pinnrun.reference`` (re)builds them all.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Callable, Dict, Tuple
+
+import h5py
+import numpy as np
+
+from pinnrun.config import ConfigError
+from pinnrun.reference.spectral import build_nls
+
+#: name -> builder returning (grid: {var: 1-D array} in variable order,
+#: ref: {field: array}, method: one-line description)
+BUILDERS: Dict[str, Callable[[], Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], str]]] = {
+    "nls": build_nls,
+}
+
+_ENV = "PINNRUN_DATA_DIR"
+
+
+def _version() -> str:
+    try:
+        return version("pinnrun")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def data_dir() -> Path:
+    """``$PINNRUN_DATA_DIR``; else ``<repo>/data`` in a source checkout; else ``~/.cache/pinnrun/data``."""
+    env = os.environ.get(_ENV)
+    if env:
+        return Path(env).expanduser()
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file():
+        return repo / "data"
+    return Path.home() / ".cache" / "pinnrun" / "data"
+
+
+def _builder(name: str):
+    try:
+        return BUILDERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown reference dataset '{name}': available are "
+                          f"{', '.join(sorted(BUILDERS))}") from None
+
+
+def build(name: str) -> Path:
+    """Build ``data_dir()/<name>.h5`` (overwriting it) atomically; returns its path."""
+    builder = _builder(name)
+    grid, ref, method = builder()
+    out = data_dir() / f"{name}.h5"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".h5.tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["variables"] = ",".join(grid)
+            f.attrs["equation"] = name
+            f.attrs["method"] = method
+            f.attrs["pinnrun_version"] = _version()
+            for var, axis in grid.items():
+                f.create_dataset(f"grid/{var}", data=np.asarray(axis, dtype=np.float64))
+            for field, values in ref.items():
+                f.create_dataset(f"ref/{field}", data=np.asarray(values, dtype=np.float64))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def ensure(name: str) -> Path:
+    """Path of ``data_dir()/<name>.h5``, built first if it is missing."""
+    _builder(name)
+    path = data_dir() / f"{name}.h5"
+    return path if path.exists() else build(name)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def load(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
+    """Read a reference file: ``(grid, ref)``, grid in the equation's variable order.
+
+    Raises :class:`ConfigError` naming the file when it is missing, unreadable
+    or not laid out as documented above.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"reference file {path} does not exist: build it with "
+                          f"`python -m pinnrun.reference`")
+    try:
+        with h5py.File(path, "r") as f:
+            variables = f.attrs["variables"]
+            if isinstance(variables, bytes):
+                variables = variables.decode()
+            variables = [v.strip() for v in str(variables).split(",") if v.strip()]
+            grid = {v: np.asarray(f["grid"][v][()]) for v in variables}
+            ref = {k: np.asarray(d[()]) for k, d in f["ref"].items()}
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(f"reference file {path} is corrupt ({_one_line(exc)}): "
+                          f"delete it to rebuild it") from None
+    shape = tuple(a.shape[0] if a.ndim == 1 else -1 for a in grid.values())
+    if not variables or not ref or any(a.shape != shape for a in ref.values()):
+        raise ConfigError(f"reference file {path} is corrupt (expected /grid axes for "
+                          f"{variables or 'attribute variables'} and /ref fields of shape {shape}): "
+                          f"delete it to rebuild it")
+    return grid, ref
+
+
+__all__ = ["BUILDERS", "build", "data_dir", "ensure", "load"]

@@ -1,0 +1,397 @@
+"""The trainer: the only place that holds problem, model, samplers, weighting
+and optimizer phases together.
+
+One *step* is one optimizer iteration: an Adam update, or one L-BFGS iteration
+(with its line search). Steps are counted over all phases; ``trainer.max_steps``
+caps the total. Logging, evaluation and checkpoints happen at multiples of
+their intervals, and L-BFGS runs in chunks that end on those multiples, so a
+run resumed from a checkpoint takes exactly the steps the uninterrupted run
+took and ends with the same numbers.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+import pinnrun
+from pinnrun import io, problems
+from pinnrun.config import ConfigError, Device, PhaseConfig, PhaseKind, RunConfig
+from pinnrun.derivatives import Derivatives
+from pinnrun.models import build_model, count_parameters
+from pinnrun.sampling import PointSets
+from pinnrun.weighting import build_weighting
+
+EVAL_BATCH = 65536
+CHECKPOINTED = ("step", "phase", "phase_end", "elapsed", "best_loss")
+
+
+def config_hash(cfg: RunConfig) -> str:
+    """Hash of everything that decides the numbers (not logging, max_steps or resume)."""
+    c = OmegaConf.structured(cfg)
+    keep = {k: c[k] for k in ("equation", "model", "optimizer", "weighting", "sampler", "seed")}
+    keep["dtype"] = c.trainer.dtype
+    return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(keep)).encode()).hexdigest()[:16]
+
+
+def pick_device(choice: Device) -> torch.device:
+    if choice is Device.cuda and not torch.cuda.is_available():
+        raise ConfigError("trainer.device=cuda but no CUDA device is available (use trainer.device=auto or cpu)")
+    if choice is Device.cpu or (choice is Device.auto and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    return torch.device("cuda")
+
+
+@dataclass
+class Phase:
+    index: int
+    cfg: PhaseConfig
+    steps: int          # planned steps, after the max_steps cap
+
+    @property
+    def name(self) -> str:
+        return self.cfg.kind.value
+
+
+def plan_phases(phases: List[PhaseConfig], max_steps: Optional[int]) -> List[Phase]:
+    out, left = [], math.inf if max_steps is None else max_steps
+    for i, ph in enumerate(phases):
+        n = int(min(ph.steps, left))
+        out.append(Phase(i, ph, n))
+        left -= n
+    return out
+
+
+class Trainer:
+    def __init__(self, cfg: RunConfig, run_dir: Path, console: Optional[Console] = None,
+                 overrides: Optional[List[str]] = None) -> None:
+        """Builds everything and checks it; writes nothing until :meth:`run`."""
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        self.console = console or Console(stderr=True)
+        self.overrides = overrides or []
+        t = cfg.trainer
+        io.check_run_dir(self.run_dir, t.resume)
+        self.device = pick_device(t.device)
+        self.dtype = getattr(torch, t.dtype.value)
+
+        self.problem = problems.build(cfg.equation)
+        self.conditions = self.problem.conditions()
+        self.terms = self.problem.terms()
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg.model, self.problem.lower, self.problem.upper,
+                                 len(self.problem.outputs)).to(self.device, self.dtype)
+        self.points = PointSets(self.problem, cfg.equation.points, cfg.sampler.method,
+                                cfg.sampler.per_condition, cfg.sampler.resample_every, cfg.seed,
+                                self.device, self.dtype)
+        self.weighting = build_weighting(cfg.weighting, self.terms)
+        self.phases = plan_phases(cfg.optimizer.phases, t.max_steps)
+        self.total_steps = sum(p.steps for p in self.phases)
+        self.hash = config_hash(cfg)
+
+        ref = self.problem.reference()
+        self.grid, self.ref = ref if ref is not None else (None, {})
+        if self.grid is not None:
+            mesh = np.meshgrid(*(self.grid[v] for v in self.problem.variables), indexing="ij")
+            self.grid_shape = mesh[0].shape
+            self.eval_points = torch.as_tensor(np.stack([m.ravel() for m in mesh], 1),
+                                               dtype=self.dtype, device=self.device)
+        self.fields = [f for f in self.problem.fields if f in self.ref]
+        self.columns = (["step", "phase", "lr", "loss"] + [f"loss/{k}" for k in self.terms]
+                        + [f"weight/{k}" for k in self.terms] + [f"l2/{f}" for f in self.fields] + ["time_s"])
+
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        # phase_end: the step at which the current phase ends (earlier than planned
+        # when L-BFGS converges), so a resumed run ends its phases where this one did
+        self.state: Dict[str, Any] = {"step": 0, "phase": 0, "phase_end": None, "elapsed": 0.0,
+                                      "best_loss": math.inf, "status": "running"}
+        self.resume_ckpt = None
+        if t.resume:
+            ckpt = io.load_checkpoint(self.ckpt_dir / "last.pt")
+            if ckpt.get("config_hash") != self.hash:
+                raise ConfigError(f"{self.ckpt_dir / 'last.pt'} was written with another config "
+                                  "(equation, model, optimizer, weighting, sampler, seed or dtype differ)")
+            self.resume_ckpt = ckpt
+
+    # -- the loss --------------------------------------------------------------
+    def net(self, points: torch.Tensor) -> Derivatives:
+        return Derivatives(self.model, points, self.problem.variables, self.problem.outputs)
+
+    def term_losses(self, step: int) -> Dict[str, torch.Tensor]:
+        out = {}
+        for name, pts in self.points.at(step).items():
+            cond = self.conditions[name]
+            res = cond.loss(pts, self.net)
+            for comp in cond.terms:
+                out[f"{name}_{comp}"] = res[comp].pow(2).mean()
+        return out
+
+    def total(self, losses: Dict[str, torch.Tensor]) -> torch.Tensor:
+        w = self.weighting.weights
+        return sum(w[k] * v for k, v in losses.items())
+
+    # -- evaluation ------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self) -> Dict[str, np.ndarray]:
+        chunks = [self.model(x) for x in self.eval_points.split(EVAL_BATCH)]
+        out = torch.cat(chunks)
+        named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
+        fields = self.problem.derived(named)
+        return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
+
+    def evaluate(self) -> Dict[str, float]:
+        if not self.fields:
+            return {}
+        pred = self.predict()
+        # relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2
+        return {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f]))
+                for f in self.fields}
+
+    # -- checkpoints -------------------------------------------------------------
+    def checkpoint(self, optimizer, scheduler, last_loss: float) -> None:
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else {},
+            "weighting": self.weighting.state_dict(),
+            "sampler": {"round": self.points.round},
+            "torch_rng": torch.get_rng_state(),
+            "config_hash": self.hash,
+            "pinnrun_version": pinnrun.__version__,
+            **{k: self.state[k] for k in CHECKPOINTED},
+        }
+        io.save_checkpoint(self.ckpt_dir / "last.pt", state)
+        if last_loss < self.state["best_loss"]:
+            self.state["best_loss"] = last_loss
+            state["best_loss"] = last_loss
+            io.save_checkpoint(self.ckpt_dir / "best.pt", state)
+
+    def make_optimizer(self, phase: Phase):
+        params = list(self.model.parameters())
+        c = phase.cfg
+        if c.kind is PhaseKind.adam:
+            opt = torch.optim.Adam(params, lr=c.lr)
+            # lr * decay_rate ** (step / decay_steps), smooth exponential decay
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: c.decay_rate ** (s / c.decay_steps))
+            return opt, sched
+        opt = torch.optim.LBFGS(params, lr=c.lr, max_iter=1, history_size=c.history_size,
+                                tolerance_grad=c.tolerance_grad, tolerance_change=c.tolerance_change,
+                                line_search_fn="strong_wolfe")
+        return opt, None
+
+    # -- the loop ----------------------------------------------------------------
+    def next_boundary(self, step: int, phase_end: int) -> int:
+        t = self.cfg.trainer
+        nxt = [((step // e) + 1) * e for e in (t.log_every, t.eval_every, t.checkpoint_every)]
+        return min(min(nxt), phase_end)
+
+    def run(self) -> Dict[str, Any]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        resumed = self.resume_ckpt is not None
+        if not resumed:
+            io.write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(self.cfg)))
+            io.write_text(self.run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(self.overrides)))
+        else:
+            ck = self.resume_ckpt
+            self.model.load_state_dict(ck["model"])
+            self.weighting.load_state_dict(ck["weighting"])
+            torch.set_rng_state(ck["torch_rng"])
+            for k in CHECKPOINTED:
+                self.state[k] = ck[k]
+        self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
+                                 resume_step=self.state["step"] if resumed else None)
+        self.console.print(self.header(resumed))
+        self.t0 = time.perf_counter() - self.state["elapsed"]
+        self.last: Dict[str, Any] = {"loss": math.nan, "l2": {}}
+        previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            with self.progress() as bar:
+                self.bar = bar
+                self.task = bar.add_task("train", total=self.total_steps, completed=self.state["step"],
+                                         info="")
+                self.train_phases()
+            status = self.state["status"] if self.state["status"] != "running" else "completed"
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+            self.log.close()
+        return self.finish(status)
+
+    def train_phases(self) -> None:
+        for phase in self.phases:
+            if phase.index < self.state["phase"]:
+                continue
+            opt, sched = self.make_optimizer(phase)
+            ck = self.resume_ckpt
+            if ck is not None and phase.index == ck["phase"]:
+                opt.load_state_dict(ck["optimizer"])
+                if sched is not None:
+                    sched.load_state_dict(ck["scheduler"])
+            else:
+                self.state["phase"] = phase.index
+                self.state["phase_end"] = self.state["step"] + phase.steps
+            phase_end = self.state["phase_end"]
+            while self.state["step"] < phase_end:
+                target = self.next_boundary(self.state["step"], phase_end)
+                if phase.cfg.kind is PhaseKind.adam:
+                    loss, losses = self.adam_steps(opt, sched, target)
+                else:
+                    loss, losses, converged = self.lbfgs_steps(opt, target)
+                    if converged:
+                        phase_end = self.state["phase_end"] = self.state["step"]
+                if not math.isfinite(loss):
+                    self.state["status"] = "diverged"
+                    self.record(phase, opt, losses, loss, evaluate=True)
+                    return
+                at_end = self.state["step"] >= phase_end
+                self.record(phase, opt, losses, loss, evaluate=at_end or self.state["step"] % self.cfg.trainer.eval_every == 0)
+                if at_end or self.state["step"] % self.cfg.trainer.checkpoint_every == 0:
+                    self.state["elapsed"] = time.perf_counter() - self.t0
+                    self.checkpoint(opt, sched, loss)
+
+    def adam_steps(self, opt, sched, target: int):
+        while self.state["step"] < target:
+            step = self.state["step"]
+            self.weighting.update(step, self.model, lambda: self.term_losses(step))
+            losses = self.term_losses(step)
+            loss = self.total(losses)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            self.state["step"] += 1
+            if not torch.isfinite(loss):
+                break
+        return loss.item(), {k: v.item() for k, v in losses.items()}
+
+    def lbfgs_steps(self, opt, target: int):
+        n = target - self.state["step"]
+        step = self.state["step"]
+        holder: Dict[str, Any] = {}
+
+        def closure():
+            opt.zero_grad(set_to_none=True)
+            losses = self.term_losses(step)
+            loss = self.total(losses)
+            loss.backward()
+            holder["loss"], holder["losses"] = loss, losses
+            return loss
+
+        group = opt.param_groups[0]
+        group["max_iter"], group["max_eval"] = n, 25 * n
+        state = opt.state[group["params"][0]]
+        before = state.get("n_iter", 0)
+        opt.step(closure)
+        done = state.get("n_iter", 0) - before
+        self.state["step"] += done
+        loss = holder["loss"].item()
+        # torch's L-BFGS stops early only when a tolerance is met (or the loss is not finite)
+        converged = done < n
+        return loss, {k: v.item() for k, v in holder["losses"].items()}, converged
+
+    def record(self, phase: Phase, opt, losses: Dict[str, float], loss: float, evaluate: bool) -> None:
+        step = self.state["step"]
+        l2 = self.evaluate() if evaluate and math.isfinite(loss) else {}
+        self.last = {"loss": loss, "losses": losses, "l2": l2 or self.last.get("l2", {})}
+        if step % self.cfg.trainer.log_every == 0 or evaluate:
+            row = {"step": step, "phase": phase.name, "lr": opt.param_groups[0]["lr"], "loss": loss,
+                   "time_s": time.perf_counter() - self.t0}
+            row.update({f"loss/{k}": v for k, v in losses.items()})
+            row.update({f"weight/{k}": v for k, v in self.weighting.weights.items()})
+            row.update({f"l2/{k}": v for k, v in l2.items()})
+            self.log.write(row)
+        info = f"{phase.name}  loss {loss:.3e}"
+        if self.last["l2"]:
+            f = self.problem.primary_field if self.problem.primary_field in self.last["l2"] else self.fields[0]
+            info += f"  l2/{f} {self.last['l2'][f]:.3e}"
+        self.bar.update(self.task, completed=step, info=info)
+        if evaluate and not self.console.is_terminal:
+            self.console.print(f"step {step}/{self.total_steps}  {info}")
+
+    # -- end of run --------------------------------------------------------------
+    def finish(self, status: str) -> Dict[str, Any]:
+        wall = time.perf_counter() - self.t0
+        final_l2 = {}
+        if self.grid is not None and status != "diverged":
+            pred = self.predict()
+            final_l2 = {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f]))
+                        for f in self.fields}
+            io.write_predictions(
+                self.run_dir / "predictions.h5", self.problem.variables, self.grid, pred, self.ref,
+                {"config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)), "steps": self.state["step"],
+                 "pinnrun_version": pinnrun.__version__, **{f"l2/{k}": v for k, v in final_l2.items()}})
+        summary = {
+            "status": status,
+            "steps": self.state["step"],
+            "planned_steps": self.total_steps,
+            "final": {"loss": self.last.get("loss"), **{f"loss/{k}": v for k, v in self.last.get("losses", {}).items()},
+                      **{f"l2/{k}": v for k, v in final_l2.items()}},
+            "primary_field": self.problem.primary_field,
+            "wall_time_s": round(wall, 3),
+            "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""),
+            "dtype": self.cfg.trainer.dtype.value,
+            "parameters": count_parameters(self.model),
+            "equation": self.cfg.equation.name,
+            "model": self.cfg.model.name.value,
+            "config_hash": self.hash,
+            "pinnrun_version": pinnrun.__version__,
+        }
+        if self.cfg.published is not None:
+            summary["published"] = {"source": self.cfg.published.source, "field": self.cfg.published.field,
+                                    "l2": self.cfg.published.l2}
+        io.write_json(self.run_dir / "summary.json", summary)
+        try:
+            from pinnrun import plots
+            plots.plot_run(self.run_dir)
+        except Exception as e:  # a figure must never cost the run's results
+            self.console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+        self.console.print(self.summary_table(summary))
+        return summary
+
+    def header(self, resumed: bool) -> str:
+        n = count_parameters(self.model)
+        phases = " -> ".join(f"{p.name} {p.steps}" for p in self.phases)
+        verb = f"resuming at step {self.state['step']}" if resumed else "run"
+        return (f"[bold]pinnrun[/bold] {verb}: equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
+                f"({n} parameters) phases: {phases}  device={self.device} dtype={self.cfg.trainer.dtype.value}\n"
+                f"run directory: {self.run_dir}")
+
+    def summary_table(self, s: Dict[str, Any]) -> Table:
+        table = Table(title=f"pinnrun: {s['status']}", show_header=False)
+        table.add_row("run directory", str(self.run_dir))
+        table.add_row("steps", f"{s['steps']} / {s['planned_steps']}")
+        table.add_row("wall time", f"{s['wall_time_s']:.1f} s on {s['device']}")
+        for k, v in s["final"].items():
+            if k == "loss" or k.startswith("l2/"):
+                table.add_row(k, f"{v:.3e}" if isinstance(v, float) else str(v))
+        if "published" in s:
+            f = s["published"]["field"]
+            table.add_row(f"published l2/{f}", f"{s['published']['l2']:.3e}")
+        return table
+
+    def progress(self) -> Progress:
+        return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                        console=self.console, disable=not self.cfg.trainer.progress, transient=False)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main_run(cfg: RunConfig, run_dir: Path, overrides: List[str]) -> Dict[str, Any]:
+    return Trainer(cfg, run_dir, overrides=overrides).run()
+
+
+__all__ = ["Trainer", "main_run", "config_hash", "plan_phases"]

@@ -1,0 +1,218 @@
+"""Networks: shapes, input normalisation, MscaleDNN formulas, activations, init."""
+import math
+
+import pytest
+import torch
+
+from pinnrun.config import ConfigError, Init, ModelConfig, ModelKind, MscaleStructure, ScaleKind
+from pinnrun.models import build_model, count_parameters, get_activation, group_sizes, resolve_scales
+from pinnrun.models.activations import activation_names
+
+LOWER = [0.0, -5.0]
+UPPER = [math.pi / 2, 5.0]
+
+
+def _cfg(**kw) -> ModelConfig:
+    base = dict(width=20, depth=3, activation="tanh")
+    base.update(kw)
+    return ModelConfig(**base)
+
+
+def _points(n=17, seed=0, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = torch.tensor(LOWER, dtype=dtype), torch.tensor(UPPER, dtype=dtype)
+    return lo + (hi - lo) * torch.rand(n, 2, generator=g, dtype=dtype)
+
+
+ALL_MODELS = [
+    dict(name=ModelKind.mlp),
+    dict(name=ModelKind.mscale, structure=MscaleStructure.scaled, activation="s2relu"),
+    dict(name=ModelKind.mscale, structure=MscaleStructure.subnets, activation="sin"),
+]
+
+
+@pytest.mark.parametrize("kw", ALL_MODELS)
+@pytest.mark.parametrize("out_dim", [1, 2])
+def test_output_shape(kw, out_dim):
+    model = build_model(_cfg(**kw), LOWER, UPPER, out_dim)
+    assert model(_points(17)).shape == (17, out_dim)
+
+
+@pytest.mark.parametrize("kw", ALL_MODELS)
+def test_normalize_maps_bounds_to_unit_interval(kw):
+    model = build_model(_cfg(**kw), LOWER, UPPER, 1)
+    x = torch.tensor([LOWER, UPPER, [math.pi / 4, 0.0]])
+    x_hat = model.normalize(x)
+    expected = torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0]])
+    torch.testing.assert_close(x_hat, expected, atol=1e-6, rtol=0)
+    names = dict(model.named_buffers())
+    assert any(n.endswith("lower") for n in names) and any(n.endswith("upper") for n in names)
+    assert any(k.endswith("lower") for k in model.state_dict())
+
+
+def test_bad_bounds_raise():
+    with pytest.raises(ConfigError):
+        build_model(_cfg(), [1.0, 0.0], [0.0, 1.0], 1)
+    with pytest.raises(ConfigError):
+        build_model(_cfg(), [0.0], [1.0, 2.0], 1)
+
+
+def test_scale_lists():
+    assert resolve_scales(ModelConfig(scale_kind=ScaleKind.linear, n_scales=5)) == [1, 2, 3, 4, 5]
+    assert resolve_scales(ModelConfig(scale_kind=ScaleKind.powers2, n_scales=5)) == [1, 2, 4, 8, 16]
+    assert resolve_scales(ModelConfig(scales=[1, 3, 9], n_scales=5)) == [1.0, 3.0, 9.0]
+    with pytest.raises(ConfigError):
+        resolve_scales(ModelConfig(scales=[1.0, -2.0]))
+
+
+def test_group_sizes_even_split():
+    assert group_sizes(10, 3) == [4, 3, 3]
+    assert group_sizes(12, 4) == [3, 3, 3, 3]
+    assert sum(group_sizes(101, 7)) == 101
+
+
+def test_scaled_first_layer_matches_hand_computation():
+    cfg = _cfg(name=ModelKind.mscale, structure=MscaleStructure.scaled, width=10,
+               scale_kind=ScaleKind.powers2, n_scales=3, activation="s2relu")
+    model = build_model(cfg, LOWER, UPPER, 1)
+    x = _points(9)
+    lo, hi = torch.tensor(LOWER), torch.tensor(UPPER)
+    x_hat = 2 * (x - lo) / (hi - lo) - 1
+    W0, b0 = model.first.weight.detach(), model.first.bias.detach()
+    # biases start at zero; make them non-trivial so the test sees where b0 is added
+    b0.copy_(torch.linspace(-1, 1, 10))
+    wx = x_hat @ W0.T
+    z = model.first_preactivation(x).detach()
+    # groups: sizes 4, 3, 3 with scales 1, 2, 4
+    for (start, stop), a in zip([(0, 4), (4, 7), (7, 10)], [1.0, 2.0, 4.0]):
+        torch.testing.assert_close(z[:, start:stop], a * wx[:, start:stop] + b0[start:stop])
+    # the forward pass goes through this layer
+    h = model.act(z)
+    torch.testing.assert_close(model(x).detach(), model.rest(h).detach())
+
+
+def test_subnets_output_is_sum_of_scaled_subnets():
+    cfg = _cfg(name=ModelKind.mscale, structure=MscaleStructure.subnets, width=12,
+               scales=[1.0, 3.0, 5.0], activation="sin")
+    model = build_model(cfg, LOWER, UPPER, 2)
+    assert len(model.subnets) == 3
+    assert model.subnets[0][0].out_features == 4  # width // N
+    x = _points(11)
+    x_hat = model.normalize(x)
+    expected = sum(f(a * x_hat) for a, f in zip([1.0, 3.0, 5.0], model.subnets))
+    torch.testing.assert_close(model(x), expected)
+    # not the unscaled sum
+    unscaled = sum(f(x_hat) for f in model.subnets)
+    assert not torch.allclose(model(x), unscaled)
+
+
+def _relu(v):
+    return max(v, 0.0)
+
+
+FORMULAS = {
+    "tanh": math.tanh,
+    "sin": math.sin,
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "relu": _relu,
+    "softplus": lambda v: math.log1p(math.exp(v)),
+    "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
+    "silu": lambda v: v / (1 + math.exp(-v)),
+    "srelu": lambda v: _relu(v) * _relu(1 - v),
+    "s2relu": lambda v: math.sin(2 * math.pi * v) * _relu(v) * _relu(1 - v),
+    "phi": lambda v: _relu(v) ** 2 - 3 * _relu(v - 1) ** 2 + 3 * _relu(v - 2) ** 2 - _relu(v - 3) ** 2,
+}
+# points away from the kinks at 0, 1, 2, 3
+POINTS = [-1.3, 0.25, 0.6, 1.5, 2.4, 3.7]
+
+
+def test_registry_covers_formulas():
+    assert sorted(FORMULAS) == activation_names()
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_activation_matches_formula_and_is_twice_differentiable(name):
+    act = get_activation(name)
+    x = torch.tensor(POINTS, dtype=torch.float64, requires_grad=True)
+    y = act(x)
+    expected = torch.tensor([FORMULAS[name](v) for v in POINTS], dtype=torch.float64)
+    torch.testing.assert_close(y.detach(), expected, atol=1e-12, rtol=1e-10)
+    (dy,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    (d2y,) = torch.autograd.grad(dy.sum(), x)
+    assert torch.isfinite(d2y).all()
+    # second derivative against a central difference of the first derivative
+    h = 1e-5
+    xp = (x.detach() + h).requires_grad_(True)
+    xm = (x.detach() - h).requires_grad_(True)
+    (dp,) = torch.autograd.grad(act(xp).sum(), xp)
+    (dm,) = torch.autograd.grad(act(xm).sum(), xm)
+    torch.testing.assert_close(d2y, (dp - dm) / (2 * h), atol=1e-5, rtol=1e-5)
+
+
+def test_phi_known_values():
+    phi = get_activation("phi")
+    x = torch.tensor([-1.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0])
+    # B-spline: 0, 1/4, 1, 3/2, 1, 0, 0
+    torch.testing.assert_close(phi(x), torch.tensor([0.0, 0.25, 1.0, 1.5, 1.0, 0.0, 0.0]))
+
+
+def test_unknown_activation_lists_options():
+    with pytest.raises(ConfigError) as err:
+        build_model(_cfg(activation="foo"), LOWER, UPPER, 1)
+    msg = str(err.value)
+    assert "model.activation" in msg and "'foo'" in msg and "\n" not in msg
+    for name in activation_names():
+        assert name in msg
+
+
+@pytest.mark.parametrize(
+    "init, std",
+    [
+        (Init.xavier_normal, math.sqrt(2 / (800 + 800))),
+        (Init.xavier_uniform, math.sqrt(2 / (800 + 800))),
+        (Init.kaiming_normal, math.sqrt(2 / 800)),
+        (Init.kaiming_uniform, math.sqrt(2 / 800)),
+    ],
+)
+def test_init_std(init, std):
+    torch.manual_seed(0)
+    model = build_model(_cfg(width=800, depth=2, init=init), LOWER, UPPER, 1)
+    hidden = model.net[2]  # second Linear: 800 x 800
+    assert hidden.weight.shape == (800, 800)
+    assert abs(hidden.weight.std().item() - std) < 0.1 * std
+    assert torch.all(hidden.bias == 0)
+
+
+@pytest.mark.parametrize("kw", ALL_MODELS)
+def test_same_seed_same_parameters(kw):
+    torch.manual_seed(123)
+    a = build_model(_cfg(**kw), LOWER, UPPER, 2)
+    torch.manual_seed(123)
+    b = build_model(_cfg(**kw), LOWER, UPPER, 2)
+    torch.manual_seed(124)
+    c = build_model(_cfg(**kw), LOWER, UPPER, 2)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert sa.keys() == sb.keys()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+
+
+@pytest.mark.parametrize("kw", ALL_MODELS)
+def test_float64(kw):
+    model = build_model(_cfg(**kw), LOWER, UPPER, 2).to(torch.float64)
+    assert all(t.dtype == torch.float64 for t in model.state_dict().values())
+    x = _points(5, dtype=torch.float64).requires_grad_(True)
+    y = model(x)
+    assert y.dtype == torch.float64 and y.shape == (5, 2)
+    # second input derivative, as a PINN residual needs
+    (g,) = torch.autograd.grad(y[:, 0].sum(), x, create_graph=True)
+    (g2,) = torch.autograd.grad(g[:, 1].sum(), x)
+    assert g2.dtype == torch.float64 and torch.isfinite(g2).all()
+
+
+def test_count_parameters():
+    model = build_model(_cfg(width=10, depth=2), LOWER, UPPER, 3)
+    # 2*10+10 + 10*10+10 + 10*3+3
+    assert count_parameters(model) == 30 + 110 + 33
+    mscale = build_model(_cfg(name=ModelKind.mscale, width=10, depth=2, n_scales=3), LOWER, UPPER, 3)
+    assert count_parameters(mscale) == 30 + 110 + 33  # scales are buffers, not parameters
