@@ -19,6 +19,11 @@ from omegaconf.errors import OmegaConfBaseException
 from pinnrun.config import ConfigError, register, validate
 
 EXIT_BAD_INPUT = 2
+BAD_INPUT = (ConfigError, HydraException, OmegaConfBaseException)
+
+
+class _BadInput(BaseException):
+    """Carries a bad-input error raised inside the job out of Hydra to :func:`main`."""
 
 
 @hydra.main(config_path="pkg://pinnrun.conf", config_name="config", version_base="1.3")
@@ -32,12 +37,18 @@ def _hydra_main(cfg: DictConfig) -> None:
         from pinnrun.training import Trainer  # torch import kept off `--help` and `--cfg`
 
         trainer = Trainer(run_cfg, run_dir, overrides=overrides)
-    except Exception:
+    except Exception as e:
         # Hydra made the directory; a run rejected before it started leaves nothing behind
         if not existed and run_dir.exists() and not any(run_dir.iterdir()):
             run_dir.rmdir()
+        if isinstance(e, BAD_INPUT):
+            # past Hydra's `except Exception`, which would print a second line first
+            raise _BadInput(e) from e
         raise
-    summary = trainer.run()
+    try:
+        summary = trainer.run()
+    except BAD_INPUT as e:
+        raise _BadInput(e) from e
     if summary["status"] == "interrupted":
         sys.exit(130)
 
@@ -65,10 +76,11 @@ def main() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         _hydra_main()
-    except (ConfigError, HydraException, OmegaConfBaseException) as e:
+    except (_BadInput, *BAD_INPUT) as e:
+        err = e.args[0] if isinstance(e, _BadInput) else e
         if debug:
-            raise
-        print(f"pinnrun: error: {describe(e)}", file=sys.stderr)
+            raise err
+        print(f"pinnrun: error: {describe(err)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 

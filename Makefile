@@ -1,0 +1,42 @@
+# pinnrun: `make run` trains the default problem, `make test` runs the tests.
+# Both create (or reuse) the virtual environment $(VENV) and install pinnrun in it.
+# torch: if $(VENV) has none, $(TORCH) is installed first. For a GPU, install the
+# CUDA build you need into $(VENV) before the first `make`, or pass e.g.
+#   make run TORCH="torch --index-url https://download.pytorch.org/whl/cu126"
+VENV ?= .venv
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.pinnrun-installed
+
+.PHONY: install run test test-all data reproduce bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/pinnrun $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(ARGS)
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q -m "" $(ARGS)
+
+data: $(STAMP)
+	$(PY) -m pinnrun.reference
+
+# full-budget paper runs (GPU work); writes docs/REPRODUCTION.md
+reproduce: $(STAMP)
+	$(PY) benchmarks/reproduce.py $(ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/speed.py $(ARGS)
+
+clean:
+	rm -rf outputs build dist *.egg-info

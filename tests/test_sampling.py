@@ -1,0 +1,75 @@
+"""Samplers: bounds, counts, fixed variables, seeding, resampling."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pinnrun.config import ConfigError, EquationConfig, SamplerMethod
+from pinnrun.problems import build
+from pinnrun.sampling import PointSets, sample_box
+
+DOMAIN = {"t": [0.0, math.pi / 2], "x": [-5.0, 5.0]}
+COUNTS = {"initial": 50, "boundary": 40, "residual": 300}
+
+
+def point_sets(method=SamplerMethod.lhs, seed=0, resample_every=0, per_condition=None, counts=COUNTS):
+    p = build(EquationConfig(name="nls", domain=DOMAIN, points={}))
+    return PointSets(p, counts, method, per_condition or {}, resample_every, seed,
+                     torch.device("cpu"), torch.float64)
+
+
+@pytest.mark.parametrize("method", list(SamplerMethod))
+def test_points_inside_domain_with_fixed_variables(method):
+    pts = point_sets(method).at(0)
+    res = pts["residual"].numpy()
+    assert (res[:, 0] >= 0).all() and (res[:, 0] <= math.pi / 2).all()
+    assert (res[:, 1] >= -5).all() and (res[:, 1] <= 5).all()
+    assert (pts["initial"][:, 0] == 0).all()          # t = 0
+    assert (pts["boundary"][:, 1] == -5).all()        # x = lower bound
+    if method is not SamplerMethod.grid:
+        assert [len(pts[c]) for c in COUNTS] == list(COUNTS.values())
+    else:  # m = round(n ** (1/k)) per axis
+        assert len(pts["residual"]) == round(300 ** 0.5) ** 2 and len(pts["initial"]) == 50
+
+
+def test_lhs_is_stratified():
+    x = sample_box(SamplerMethod.lhs, 100, [0.0, -1.0], [1.0, 1.0], np.random.default_rng(3))
+    for col, (lo, hi) in zip(x.T, [(0, 1), (-1, 1)]):
+        strata = np.floor((col - lo) / (hi - lo) * 100).astype(int)
+        assert sorted(strata) == list(range(100))     # one point in each of the 100 strata
+
+
+def test_sobol_and_uniform_differ_from_lhs():
+    rng = lambda: np.random.default_rng(0)
+    a = sample_box(SamplerMethod.lhs, 64, [0, 0], [1, 1], rng())
+    b = sample_box(SamplerMethod.sobol, 64, [0, 0], [1, 1], rng())
+    c = sample_box(SamplerMethod.uniform, 64, [0, 0], [1, 1], rng())
+    assert not np.allclose(a, b) and not np.allclose(a, c)
+
+
+def test_same_seed_same_points_other_seed_other_points():
+    a, b, c = point_sets(seed=0).at(0), point_sets(seed=0).at(0), point_sets(seed=1).at(0)
+    for k in COUNTS:
+        assert torch.equal(a[k], b[k])
+        assert not torch.equal(a[k], c[k])
+
+
+def test_resampling_schedule_is_a_function_of_the_step():
+    s = point_sets(resample_every=10)
+    first = {k: v.clone() for k, v in s.at(0).items()}
+    assert torch.equal(s.at(9)["residual"], first["residual"])
+    second = s.at(10)["residual"].clone()
+    assert not torch.equal(second, first["residual"])
+    fresh = point_sets(resample_every=10)           # a resumed run jumping straight to step 15
+    assert torch.equal(fresh.at(15)["residual"], second)
+
+
+def test_per_condition_method_and_bad_names():
+    s = point_sets(per_condition={"boundary": SamplerMethod.grid})
+    t = s.at(0)["boundary"][:, 0].numpy()
+    assert np.allclose(np.diff(np.sort(t)), (math.pi / 2) / 40)   # evenly spaced cell centres
+    with pytest.raises(ConfigError, match="unknown condition"):
+        point_sets(per_condition={"nope": SamplerMethod.grid})
+    with pytest.raises(ConfigError, match="no point count"):
+        point_sets(counts={"initial": 5, "boundary": 5})
