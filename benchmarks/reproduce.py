@@ -89,8 +89,9 @@ def main() -> None:
     ap.add_argument("names", nargs="*", help="experiments (default: all)")
     ap.add_argument("--from-run", type=Path, help="record an existing run directory instead of running")
     ap.add_argument("--experiment", help="with --from-run: the experiment name, if not in its overrides")
-    args, extra = ap.parse_known_args()
-    extra = [a for a in extra if a != "--"]
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: pinnrun overrides
     if args.from_run:
         store(record(args.from_run, args.experiment))
         return

@@ -210,7 +210,7 @@ class Trainer:
                 self.state[k] = ck[k]
         self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
                                  resume_step=self.state["step"] if resumed else None)
-        self.console.print(self.header(resumed))
+        self.console.print(self.header(resumed), soft_wrap=True)
         self.t0 = time.perf_counter() - self.state["elapsed"]
         self.last: Dict[str, Any] = {"loss": math.nan, "l2": {}}
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
