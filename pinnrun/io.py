@@ -142,6 +142,7 @@ def write_predictions(path: Path, variables: Sequence[str], grid: Mapping[str, n
                       attrs: Mapping[str, Any]) -> None:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["variables"] = ",".join(variables)
+        f.attrs["fields"] = ",".join(pred)
         for k, v in attrs.items():
             f.attrs[k] = v
         for v in variables:

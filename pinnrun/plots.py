@@ -40,7 +40,7 @@ def plot_fields(h5: Path, png: Path) -> Path:
     with h5py.File(h5, "r") as f:
         variables = f.attrs["variables"].split(",")
         grid = [f[f"grid/{v}"][()] for v in variables]
-        fields = list(f["pred"])
+        fields = f.attrs["fields"].split(",") if "fields" in f.attrs else list(f["pred"])
         data = {k: (f[f"pred/{k}"][()], f[f"ref/{k}"][()] if f"ref/{k}" in f else None) for k in fields}
     fig, axes = plt.subplots(len(fields), 3, figsize=(13, 3.2 * len(fields)), squeeze=False)
     for row, name in zip(axes, fields):
@@ -58,8 +58,12 @@ def plot_fields(h5: Path, png: Path) -> Path:
             else:
                 # first variable on the horizontal axis (t for time-dependent problems)
                 v2 = values.reshape(len(grid[0]), len(grid[1]), -1)[..., 0]
-                im = ax.imshow(v2.T, origin="lower", aspect="auto", cmap="RdBu_r" if title == "error" else "viridis",
-                               extent=[grid[0][0], grid[0][-1], grid[1][0], grid[1][-1]])
+                style = {"cmap": "viridis"}
+                if title == "error":  # white at zero
+                    lim = float(np.abs(v2).max()) or 1.0
+                    style = {"cmap": "RdBu_r", "vmin": -lim, "vmax": lim}
+                im = ax.imshow(v2.T, origin="lower", aspect="auto",
+                               extent=[grid[0][0], grid[0][-1], grid[1][0], grid[1][-1]], **style)
                 ax.set_xlabel(variables[0])
                 ax.set_ylabel(variables[1])
                 fig.colorbar(im, ax=ax)
