@@ -34,7 +34,7 @@ from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
 
 EVAL_BATCH = 65536
-CHECKPOINTED = ("step", "phase", "phase_end", "elapsed", "best_loss")
+CHECKPOINTED = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_loss")
 
 
 def config_hash(cfg: RunConfig) -> str:
@@ -111,10 +111,11 @@ class Trainer:
                         + [f"weight/{k}" for k in self.terms] + [f"l2/{f}" for f in self.fields] + ["time_s"])
 
         self.ckpt_dir = self.run_dir / "checkpoints"
-        # phase_end: the step at which the current phase ends (earlier than planned
-        # when L-BFGS converges), so a resumed run ends its phases where this one did
-        self.state: Dict[str, Any] = {"step": 0, "phase": 0, "phase_end": None, "elapsed": 0.0,
-                                      "best_loss": math.inf, "status": "running"}
+        # the current phase began at phase_start and ends after its planned steps, or
+        # where L-BFGS converged (phase_converged); a resumed run (even with another
+        # trainer.max_steps) ends its phases where this one did or would have
+        self.state: Dict[str, Any] = {"step": 0, "phase": 0, "phase_start": 0, "phase_converged": False,
+                                      "elapsed": 0.0, "best_loss": math.inf, "status": "running"}
         self.resume_ckpt = None
         if t.resume:
             ckpt = io.load_checkpoint(self.ckpt_dir / "last.pt")
@@ -239,9 +240,10 @@ class Trainer:
                 if sched is not None:
                     sched.load_state_dict(ck["scheduler"])
             else:
-                self.state["phase"] = phase.index
-                self.state["phase_end"] = self.state["step"] + phase.steps
-            phase_end = self.state["phase_end"]
+                self.state.update(phase=phase.index, phase_start=self.state["step"], phase_converged=False)
+            if self.state["phase_converged"]:
+                continue
+            phase_end = self.state["phase_start"] + phase.steps
             while self.state["step"] < phase_end:
                 target = self.next_boundary(self.state["step"], phase_end)
                 if phase.cfg.kind is PhaseKind.adam:
@@ -249,7 +251,8 @@ class Trainer:
                 else:
                     loss, losses, converged = self.lbfgs_steps(opt, target)
                     if converged:
-                        phase_end = self.state["phase_end"] = self.state["step"]
+                        phase_end = self.state["step"]
+                        self.state["phase_converged"] = True
                 if not math.isfinite(loss):
                     self.state["status"] = "diverged"
                     self.record(phase, opt, losses, loss, evaluate=True)

@@ -162,3 +162,15 @@ def test_resume_after_sigkill_in_adam_phase(run_a, tmp_path):
     assert killed["phase"] == 0
     resume(run_b, killed, lo=20, hi=ADAM_STEPS)
     assert_same_run(run_a, run_b)
+
+
+def test_smoke_run_extended_by_resume_with_a_larger_cap(run_a, tmp_path):
+    """A run capped by trainer.max_steps, resumed without the cap, ends as the full run."""
+    run_b = tmp_path / "B"
+    first = run_cli([*RUN, "trainer.max_steps=140", f"hydra.run.dir={run_b}"])
+    assert first.returncode == 0, explain(first)
+    assert json.loads((run_b / "summary.json").read_text())["steps"] == 140
+    more = run_cli([*RUN, "trainer.resume=true", f"hydra.run.dir={run_b}"])
+    assert more.returncode == 0, explain(more)
+    assert "resuming at step 140" in more.stdout + more.stderr
+    assert_same_run(run_a, run_b)
