@@ -34,6 +34,7 @@ from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
 
 EVAL_BATCH = 65536
+PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
 CHECKPOINTED = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_loss")
 
 
@@ -100,12 +101,13 @@ class Trainer:
         self.hash = config_hash(cfg)
 
         ref = self.problem.reference()
-        self.grid, self.ref = ref if ref is not None else (None, {})
-        if self.grid is not None:
-            mesh = np.meshgrid(*(self.grid[v] for v in self.problem.variables), indexing="ij")
-            self.grid_shape = mesh[0].shape
-            self.eval_points = torch.as_tensor(np.stack([m.ravel() for m in mesh], 1),
-                                               dtype=self.dtype, device=self.device)
+        if ref is None:  # no reference for this domain: predictions on a uniform grid, no L2
+            ref = ({v: np.linspace(lo, hi, PLAIN_GRID) for v, (lo, hi) in self.problem.domain.items()}, {})
+        self.grid, self.ref = ref
+        mesh = np.meshgrid(*(self.grid[v] for v in self.problem.variables), indexing="ij")
+        self.grid_shape = mesh[0].shape
+        self.eval_points = torch.as_tensor(np.stack([m.ravel() for m in mesh], 1),
+                                           dtype=self.dtype, device=self.device)
         self.fields = [f for f in self.problem.fields if f in self.ref]
         self.columns = (["step", "phase", "lr", "loss"] + [f"loss/{k}" for k in self.terms]
                         + [f"weight/{k}" for k in self.terms] + [f"l2/{f}" for f in self.fields] + ["time_s"])
@@ -326,7 +328,7 @@ class Trainer:
     def finish(self, status: str) -> Dict[str, Any]:
         wall = time.perf_counter() - self.t0
         final_l2 = {}
-        if self.grid is not None and status != "diverged":
+        if status != "diverged":
             pred = self.predict()
             final_l2 = {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f]))
                         for f in self.fields}
@@ -368,7 +370,8 @@ class Trainer:
         verb = f"resuming at step {self.state['step']}" if resumed else "run"
         return (f"[bold]pinnrun[/bold] {verb}: equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
                 f"({n} parameters) phases: {phases}  device={self.device} dtype={self.cfg.trainer.dtype.value}\n"
-                f"run directory: {self.run_dir}")
+                f"run directory: {self.run_dir}"
+                + ("" if self.fields else "\nno reference solution for this domain: no L2 errors"))
 
     def summary_table(self, s: Dict[str, Any]) -> Table:
         table = Table(title=f"pinnrun: {s['status']}", show_header=False)
