@@ -366,7 +366,7 @@ class Trainer:
 
     def header(self, resumed: bool) -> str:
         n = count_parameters(self.model)
-        phases = " -> ".join(f"{p.name} {p.steps}" for p in self.phases)
+        phases = " -> ".join(f"{p.name} {p.steps}" for p in self.phases if p.steps)
         verb = f"resuming at step {self.state['step']}" if resumed else "run"
         return (f"[bold]pinnrun[/bold] {verb}: equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
                 f"({n} parameters) phases: {phases}  device={self.device} dtype={self.cfg.trainer.dtype.value}\n"

@@ -13,7 +13,6 @@ reads one back. ``python -m pinnrun.reference`` (re)builds them all.
 from __future__ import annotations
 
 import os
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Dict, Tuple
@@ -22,6 +21,7 @@ import h5py
 import numpy as np
 
 from pinnrun.config import ConfigError
+from pinnrun.io import atomic_path
 from pinnrun.reference.spectral import build_nls
 
 #: name -> builder returning (grid: {var: 1-D array} in variable order,
@@ -64,23 +64,15 @@ def build(name: str) -> Path:
     builder = _builder(name)
     grid, ref, method = builder()
     out = data_dir() / f"{name}.h5"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".h5.tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["variables"] = ",".join(grid)
-            f.attrs["equation"] = name
-            f.attrs["method"] = method
-            f.attrs["pinnrun_version"] = _version()
-            for var, axis in grid.items():
-                f.create_dataset(f"grid/{var}", data=np.asarray(axis, dtype=np.float64))
-            for field, values in ref.items():
-                f.create_dataset(f"ref/{field}", data=np.asarray(values, dtype=np.float64))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["variables"] = ",".join(grid)
+        f.attrs["equation"] = name
+        f.attrs["method"] = method
+        f.attrs["pinnrun_version"] = _version()
+        for var, axis in grid.items():
+            f.create_dataset(f"grid/{var}", data=np.asarray(axis, dtype=np.float64))
+        for field, values in ref.items():
+            f.create_dataset(f"ref/{field}", data=np.asarray(values, dtype=np.float64))
     return out
 
 
