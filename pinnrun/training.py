@@ -36,6 +36,8 @@ from pinnrun.weighting import build_weighting
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
 CHECKPOINTED = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_loss")
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "weighting", "sampler", "torch_rng",
+                   "config_hash") + CHECKPOINTED
 
 
 def config_hash(cfg: RunConfig) -> str:
@@ -121,7 +123,11 @@ class Trainer:
         self.resume_ckpt = None
         if t.resume:
             ckpt = io.load_checkpoint(self.ckpt_dir / "last.pt")
-            if ckpt.get("config_hash") != self.hash:
+            missing = [k for k in CHECKPOINT_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
+            if missing:
+                raise ConfigError(f"{self.ckpt_dir / 'last.pt'} is not a pinnrun checkpoint this version can "
+                                  f"resume (it lacks {', '.join(missing)})")
+            if ckpt["config_hash"] != self.hash:
                 raise ConfigError(f"{self.ckpt_dir / 'last.pt'} was written with another config "
                                   "(equation, model, optimizer, weighting, sampler, seed or dtype differ)")
             self.resume_ckpt = ckpt

@@ -302,6 +302,18 @@ def test_resume_from_a_corrupt_checkpoint_is_refused(tmp_path):
     assert snapshot(run_dir) == {"checkpoints/last.pt": garbage}
 
 
+def test_resume_from_a_foreign_checkpoint_is_refused(tmp_path):
+    """A readable torch file that is not a pinnrun checkpoint (or one of an older format)."""
+    run_dir = tmp_path / "run"
+    ckpt = run_dir / "checkpoints" / "last.pt"
+    ckpt.parent.mkdir(parents=True)
+    torch.save({"model": {}, "step": 3}, ckpt)
+    before = snapshot(run_dir)
+    proc = run_cli([*TINY, "trainer.resume=true", f"hydra.run.dir={run_dir}"])
+    assert_one_line_error(proc, "lacks optimizer")
+    assert snapshot(run_dir) == before
+
+
 # -- 7. multirun ---------------------------------------------------------------------------------
 
 def test_multirun_sweeps_width_and_seed(tmp_path):
