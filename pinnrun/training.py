@@ -158,16 +158,19 @@ class Trainer:
         fields = self.problem.derived(named)
         return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
 
-    def evaluate(self) -> Dict[str, float]:
-        if not self.fields:
-            return {}
-        pred = self.predict()
-        # relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2
+    def l2_errors(self, pred: Dict[str, np.ndarray]) -> Dict[str, float]:
+        """Relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2."""
         return {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f]))
                 for f in self.fields}
 
+    def evaluate(self) -> Dict[str, float]:
+        return self.l2_errors(self.predict()) if self.fields else {}
+
     # -- checkpoints -------------------------------------------------------------
     def checkpoint(self, optimizer, scheduler, last_loss: float) -> None:
+        improved = last_loss < self.state["best_loss"]
+        if improved:
+            self.state["best_loss"] = last_loss
         state = {
             "model": self.model.state_dict(),
             "optimizer": optimizer.state_dict(),
@@ -180,9 +183,7 @@ class Trainer:
             **{k: self.state[k] for k in CHECKPOINTED},
         }
         io.save_checkpoint(self.ckpt_dir / "last.pt", state)
-        if last_loss < self.state["best_loss"]:
-            self.state["best_loss"] = last_loss
-            state["best_loss"] = last_loss
+        if improved:
             io.save_checkpoint(self.ckpt_dir / "best.pt", state)
 
     def make_optimizer(self, phase: Phase):
@@ -336,8 +337,7 @@ class Trainer:
         final_l2 = {}
         if status != "diverged":
             pred = self.predict()
-            final_l2 = {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f]))
-                        for f in self.fields}
+            final_l2 = self.l2_errors(pred)
             io.write_predictions(
                 self.run_dir / "predictions.h5", self.problem.variables, self.grid, pred, self.ref,
                 {"config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)), "steps": self.state["step"],
@@ -402,8 +402,4 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main_run(cfg: RunConfig, run_dir: Path, overrides: List[str]) -> Dict[str, Any]:
-    return Trainer(cfg, run_dir, overrides=overrides).run()
-
-
-__all__ = ["Trainer", "main_run", "config_hash", "plan_phases"]
+__all__ = ["Trainer", "config_hash", "plan_phases"]

@@ -137,6 +137,12 @@ def assert_same_run(a: Path, b: Path) -> None:
                                        err_msg=f"/pred/{f}")
         assert int(ha.attrs["steps"]) == int(hb.attrs["steps"])
 
+    # best.pt is the lowest-training-loss checkpoint of the whole run, resumed or not
+    best_a, best_b = (torch.load(d / "checkpoints" / "best.pt", weights_only=True) for d in (a, b))
+    assert best_b["step"] == best_a["step"] and best_b["best_loss"] == best_a["best_loss"]
+    for name, tensor in best_a["model"].items():
+        assert torch.equal(best_b["model"][name], tensor), f"best.pt {name}"
+
     sa = json.loads((a / "summary.json").read_text())
     sb = json.loads((b / "summary.json").read_text())
     assert sb["status"] == sa["status"] == "completed"
