@@ -2,7 +2,7 @@
 
     python benchmarks/reproduce.py                       # every experiment, full budget (GPU work)
     python benchmarks/reproduce.py raissi_nls            # one experiment
-    python benchmarks/reproduce.py raissi_nls -- trainer.max_steps=2000   # reduced budget
+    python benchmarks/reproduce.py raissi_nls -- optimizer.phases.1.steps=6000   # reduced budget
     python benchmarks/reproduce.py --from-run outputs/...  # record a run made elsewhere
 
 Each result is kept in docs/reproduction.json (one entry per experiment and
@@ -50,12 +50,13 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
         # full = the experiment's own budget; reduced = steps cut by an override
         "budget": "reduced" if any(o.startswith(("trainer.max_steps", "optimizer.")) for o in overrides)
                   else "full",
-        "overrides": [o for o in overrides if not o.startswith("experiment=")],
+        "overrides": [o for o in overrides if not o.startswith(("experiment=", "trainer.progress="))],
         "status": summary["status"],
         "wall_time_s": summary["wall_time_s"],
         "device": summary["device"],
         "date": dt.date.today().isoformat(),
-        "run_dir": str(run_dir),
+        "run_dir": str(run_dir.resolve().relative_to(ROOT) if run_dir.resolve().is_relative_to(ROOT)
+                       else run_dir),
     }
 
 
