@@ -126,8 +126,4 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
 
 
-def mse(residual: torch.Tensor) -> torch.Tensor:
-    return residual.pow(2).mean()
-
-
-__all__ = ["Condition", "Problem", "build", "available", "mse"]
+__all__ = ["Condition", "Problem", "build", "available"]
