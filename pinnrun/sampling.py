@@ -84,6 +84,15 @@ class PointSets:
                          [self.problem.domain[v][0] for v in free],
                          [self.problem.domain[v][1] for v in free], rng)
         cols = {v: box[:, i] for i, v in enumerate(free)}
+        faces = self.conditions[condition].boundary
+        if faces:
+            # equal shares of the faces (2 per variable), dealt out in random order: the
+            # samplers' own order has structure (Sobol, grid) that a fixed deal would follow
+            i = rng.permutation(len(box))
+            which, upper = (i // 2) % len(faces), i % 2 == 1
+            for j, v in enumerate(faces):
+                lo, hi = self.problem.domain[v]
+                cols[v] = np.where(which == j, np.where(upper, hi, lo), cols[v])
         full = np.stack([cols[v] if v in cols else np.full(len(box), fixed[v])
                          for v in self.problem.variables], axis=1)
         return torch.as_tensor(full, dtype=self.dtype, device=self.device)

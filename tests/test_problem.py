@@ -65,11 +65,11 @@ def test_periodic_terms_zero_only_for_periodic_functions():
     pts = p.at(points(), x=-5.0)
     k = 2 * math.pi / 10  # period 10 = domain length
     periodic = lambda q: torch.stack([torch.sin(k * q[:, 1]) * q[:, 0], torch.cos(3 * k * q[:, 1])], 1)
-    res = p.periodic(pts, evaluator(periodic, p))
+    res = p.conditions()["boundary"].loss(pts, evaluator(periodic, p))
     assert set(res) == {"u", "v", "u_x", "v_x"}
     assert max(r.abs().max().item() for r in res.values()) < 1e-12
     not_periodic = lambda q: torch.stack([q[:, 1] ** 2, torch.sin(q[:, 1])], 1)  # u_x and v differ
-    res = p.periodic(pts, evaluator(not_periodic, p))
+    res = p.conditions()["boundary"].loss(pts, evaluator(not_periodic, p))
     assert res["u_x"].abs().min().item() > 1.0 and res["v"].abs().min().item() > 1.0
 
 

@@ -73,3 +73,26 @@ def test_per_condition_method_and_bad_names():
         point_sets(per_condition={"nope": SamplerMethod.grid})
     with pytest.raises(ConfigError, match="no point count"):
         point_sets(counts={"initial": 5, "boundary": 5})
+
+
+@pytest.mark.parametrize("method", list(SamplerMethod))
+def test_boundary_points_lie_on_the_faces_in_equal_shares(method):
+    """Helmholtz: boundary=("x", "y"), the four edges of [-1, 1]^2; wave: x = 0 or 1."""
+    p = build(EquationConfig(name="helmholtz", domain={"x": [-1.0, 1.0], "y": [-1.0, 1.0]}, points={}))
+    pts = PointSets(p, {"boundary": 400, "residual": 10}, method, {}, 0, 0, torch.device("cpu"),
+                    torch.float64).at(0)["boundary"].numpy()
+    x, y = pts[:, 0], pts[:, 1]
+    faces = [x == -1, x == 1, y == -1, y == 1]
+    assert all(((x >= -1) & (x <= 1) & (y >= -1) & (y <= 1)))
+    assert (np.sum(faces, axis=0) >= 1).all(), "a boundary point off the boundary"
+    counts = [int(f.sum()) for f in faces]
+    assert max(counts) - min(counts) <= 1, counts
+    # along its face a point is spread out, not stuck in a corner
+    on_left = y[faces[0] & ~faces[2] & ~faces[3]]
+    assert on_left.min() < -0.5 and on_left.max() > 0.5
+
+    w = build(EquationConfig(name="wave", domain={"t": [0.0, 1.0], "x": [0.0, 1.0]}, points={}))
+    b = PointSets(w, {"initial": 4, "boundary": 50, "residual": 4}, method, {}, 0, 0, torch.device("cpu"),
+                  torch.float64).at(0)["boundary"].numpy()
+    assert sorted(set(b[:, 1])) == [0.0, 1.0] and (b[:, 1] == 0).sum() == 25
+    assert b[:, 0].min() >= 0 and b[:, 0].max() <= 1 and b[:, 0].std() > 0.2

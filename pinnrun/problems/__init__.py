@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Mapping, Sequence
 import numpy as np
 import torch
 
+from pinnrun import reference
 from pinnrun.config import ConfigError, EquationConfig
 from pinnrun.derivatives import Derivatives
 
@@ -26,14 +27,17 @@ class Condition:
     """A set of loss terms sampled on one region of the domain.
 
     ``fixed`` pins some variables (t = 0 for an initial condition); the others
-    are sampled over their domain bounds. ``loss(points, net)`` returns one
-    residual tensor per name in ``terms``; the loss term ``<condition>_<name>``
-    is the mean of its square.
+    are sampled over their domain bounds. ``boundary`` names variables whose
+    lower and upper faces the points lie on (``("x",)``: x = lower or upper,
+    alternately; ``("x", "y")``: the four edges of a rectangle, in equal
+    shares). ``loss(points, net)`` returns one residual tensor per name in
+    ``terms``; the loss term ``<condition>_<name>`` is the mean of its square.
     """
 
     terms: Sequence[str]
     loss: LossFn
     fixed: Mapping[str, float] = field(default_factory=dict)
+    boundary: Sequence[str] = ()
 
 
 class Problem:
@@ -42,6 +46,9 @@ class Problem:
     fields: tuple[str, ...] = ()       # evaluated fields: outputs and derived ones
     metric: str = ""                   # the field a paper reports (default: first field)
     params: Dict[str, Any] = {}        # equation constants and their defaults
+    grid_points: int = 201             # per axis, of the grid an exact solution is evaluated on
+    dataset: str = ""                  # a reference dataset of pinnrun.reference, made for ...
+    dataset_domain: Dict[str, tuple] = {}   # ... this domain only
 
     def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
         if tuple(domain) != self.variables:
@@ -65,9 +72,36 @@ class Problem:
         """Evaluated fields from the network outputs (default: the outputs)."""
         return {f: out[f] for f in self.fields}
 
-    def reference(self) -> tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]] | None:
-        """(grid, ref): 1-D axis per variable, and each field on that grid; None if there is none."""
+    def exact(self, x: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """The exact solution, if the problem has one: each output at the points ``x[var]``."""
         raise NotImplementedError
+
+    def has_exact(self) -> bool:
+        return type(self).exact is not Problem.exact
+
+    def reference(self) -> tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]] | None:
+        """(grid, ref): 1-D axis per variable, and each field on that grid; None if there is none.
+
+        Default: the reference dataset ``dataset`` if the domain is its
+        ``dataset_domain``, else the exact solution on ``grid_points``
+        equispaced points per axis.
+        """
+        if self.dataset:
+            same = all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables)
+            return reference.load(reference.ensure(self.dataset)) if same else None
+        if not self.has_exact():
+            return None
+        grid = {v: np.linspace(lo, hi, self.grid_points) for v, (lo, hi) in self.domain.items()}
+        mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
+        fields = self.derived(self.exact({v: m.reshape(-1) for v, m in zip(grid, mesh)}))
+        return grid, {f: fields[f].reshape(mesh[0].shape).numpy() for f in self.fields}
+
+    def exact_net(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The exact solution as a 'network' (points (N, d) -> outputs (N, m)), to check an equation."""
+        def net(points: torch.Tensor) -> torch.Tensor:
+            out = self.exact({v: points[:, i] for i, v in enumerate(self.variables)})
+            return torch.stack([out[o] for o in self.outputs], 1)
+        return net
 
     # -- shared helpers ---------------------------------------------------------
     @property
@@ -84,6 +118,16 @@ class Problem:
 
     def terms(self) -> list[str]:
         return [f"{c}_{t}" for c, cond in self.conditions().items() for t in cond.terms]
+
+    def periodic(self, var: str, names: Sequence[str]) -> LossFn:
+        """Loss for periodicity in ``var``: each named quantity equal at its lower and upper bound.
+
+        Use with ``Condition(names, self.periodic(var, names), fixed={var: lower})``.
+        """
+        def loss(pts: torch.Tensor, net: Net) -> Dict[str, torch.Tensor]:
+            lo, hi = net(pts), net(self.at(pts, **{var: self.domain[var][1]}))
+            return {k: lo[k] - hi[k] for k in names}
+        return loss
 
     def at(self, points: torch.Tensor, **values: float) -> torch.Tensor:
         """A copy of ``points`` with the named variables set to fixed values."""

@@ -17,7 +17,6 @@ import math
 
 import torch
 
-from pinnrun import reference
 from pinnrun.problems import Condition, Problem
 
 
@@ -26,12 +25,15 @@ class NLS(Problem):
     outputs = ("u", "v")
     fields = ("u", "v", "h_abs")
     metric = "h_abs"
+    dataset = "nls"
+    dataset_domain = {"t": (0.0, math.pi / 2), "x": (-5.0, 5.0)}
 
     def conditions(self):
         (t0, _), (x0, _) = self.domain["t"], self.domain["x"]
         return {
             "initial": Condition(("u", "v"), self.initial, fixed={"t": t0}),
-            "boundary": Condition(("u", "v", "u_x", "v_x"), self.periodic, fixed={"x": x0}),
+            "boundary": Condition(("u", "v", "u_x", "v_x"), self.periodic("x", ("u", "v", "u_x", "v_x")),
+                                  fixed={"x": x0}),
             "residual": Condition(("u", "v"), self.residual),
         }
 
@@ -39,10 +41,6 @@ class NLS(Problem):
         d = net(pts)
         h0 = 2.0 / torch.cosh(d.input("x"))              # h(0, x) = 2 sech x, real
         return {"u": d["u"] - h0, "v": d["v"]}
-
-    def periodic(self, pts, net):
-        lo, hi = net(pts), net(self.at(pts, x=self.domain["x"][1]))  # x = -5 and x = +5, same t
-        return {k: lo[k] - hi[k] for k in ("u", "v", "u_x", "v_x")}
 
     def residual(self, pts, net):
         d = net(pts)
@@ -54,12 +52,6 @@ class NLS(Problem):
 
     def derived(self, out):
         return {"u": out["u"], "v": out["v"], "h_abs": torch.sqrt(out["u"] ** 2 + out["v"] ** 2)}
-
-    def reference(self):
-        if not math.isclose(self.domain["t"][1], math.pi / 2) or self.domain["x"] != (-5.0, 5.0) \
-                or self.domain["t"][0] != 0.0:
-            return None  # the dataset covers the paper's domain only
-        return reference.load(reference.ensure("nls"))
 
 
 PROBLEM = NLS
