@@ -89,3 +89,99 @@ def test_exact_reference_grid(name):
     assert set(ref) == set(p.fields)
     for f, a in ref.items():
         assert a.shape == shape and np.isfinite(a).all() and np.abs(a).max() > 0.1, f
+
+
+# -- the paper presets ---------------------------------------------------------------------------
+
+#: experiment -> (equation, width, depth, residual points, total steps, published field, published L2)
+PAPERS = {
+    "raissi_nls": ("nls", 100, 4, 20000, 100000, "h_abs", 1.97e-3),
+    "raissi_burgers": ("burgers", 20, 8, 10000, 50000, "u", 6.7e-4),
+    "wang_wave": ("wave", 500, 3, 300, 80000, "u", 4.5e-1),
+    "wang_helmholtz": ("helmholtz", 50, 4, 128, 40000, "u", 1.81e-1),
+    "wang_klein_gordon": ("klein_gordon", 50, 4, 128, 40000, "u", 1.79e-1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAPERS))
+def test_experiment_preset_holds_the_papers_setup(name):
+    from hydra import compose, initialize_config_module
+
+    from pinnrun.config import register, validate
+
+    register()
+    with initialize_config_module("pinnrun.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[f"experiment={name}"])
+    validate(cfg)
+    eq, width, depth, nf, steps, field, l2 = PAPERS[name]
+    assert cfg.equation.name == eq and (cfg.model.width, cfg.model.depth) == (width, depth)
+    assert cfg.equation.points.residual == nf
+    assert sum(p.steps for p in cfg.optimizer.phases) == steps
+    assert (cfg.published.field, cfg.published.l2) == (field, l2)
+    p = build(OmegaConf.to_object(cfg).equation)
+    assert field in p.fields and p.reference() is not None
+
+
+def test_every_experiment_is_covered():
+    presets = {p.stem for p in (CONF.parent / "experiment").glob("*.yaml")}
+    assert presets == set(PAPERS)
+
+
+# -- equations whose reference is a dataset ------------------------------------------------------
+
+def _pde_solution(name, p):
+    """An exact solution of the equation itself (not of its initial/boundary data)."""
+    if name == "burgers":           # a viscous shock travelling at speed c (Galilean invariance)
+        nu, a, c = p.p["nu"], 0.5, 0.3
+        return lambda q: (c - a * torch.tanh(a * (q[:, 1] - c * q[:, 0]) / (2 * nu)))[:, None]
+    if name == "allen_cahn":        # a standing front: eps u'' + a (u - u^3) = 0 for tanh(b x)
+        b = math.sqrt(p.p["a"] / (2 * p.p["eps"]))
+        return lambda q: torch.tanh(b * (q[:, 1] - 0.1))[:, None]
+    if name == "kdv":               # one soliton of u_t + u u_x + delta u_xxx = 0
+        c, delta = 1.0, p.p["lambda2"]
+        return lambda q: (3 * c / torch.cosh(math.sqrt(c / delta) * (q[:, 1] - c * q[:, 0]) / 2) ** 2)[:, None]
+    if name == "nls":               # a moving one-soliton
+        a, c = 1.3, 0.7
+
+        def h(q):
+            t, x = q[:, 0], q[:, 1]
+            amp, th = a / torch.cosh(a * (x - c * t)), c * x + (a * a - c * c) * t / 2
+            return torch.stack([amp * torch.cos(th), amp * torch.sin(th)], 1)
+        return h
+    raise KeyError(name)
+
+
+DATASET = [n for n in EQUATIONS if problem(n)[0].dataset]
+
+
+def test_equations_with_datasets():
+    assert set(DATASET) == {"nls", "burgers", "allen_cahn", "kdv"}
+
+
+@pytest.mark.parametrize("name", DATASET)
+def test_residual_vanishes_on_an_exact_solution_of_the_pde(name):
+    p, cfg = problem(name)
+    worst = condition_residuals(p, cfg, _pde_solution(name, p))
+    res = {k: v for k, v in worst.items() if k.startswith("residual_")}
+    assert res and max(res.values()) < 1e-8, res
+
+
+@pytest.mark.parametrize("name", DATASET)
+def test_initial_condition_term_vanishes_on_the_reference_data(name):
+    """The module's initial condition is the one the reference dataset starts from."""
+    p, cfg = problem(name)
+    grid, ref = p.reference()
+    x = grid["x"]
+
+    def at_t0(q):  # the reference's first row, linearly interpolated (periodically) in x
+        cols = [torch.as_tensor(np.interp(q[:, 1].detach().numpy(), x, ref[o][0], period=x[-1] - x[0]
+                                          + (x[1] - x[0]))) for o in p.outputs]
+        return torch.stack(cols, 1)
+
+    pts = PointSets(p, cfg.points, SamplerMethod.lhs, {}, 0, 0, torch.device("cpu"), torch.float64).at(0)
+    ic = p.conditions()["initial"]
+    # only values are compared: the interpolant is piecewise linear, its derivatives are not the data's
+    res = ic.loss(pts["initial"], lambda q: Derivatives(at_t0, q, p.variables, p.outputs))
+    worst = max(r.abs().max().item() for r in res.values())
+    assert worst < 1e-3, worst
+    assert grid["t"][0] == p.domain["t"][0]

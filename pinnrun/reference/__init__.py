@@ -23,13 +23,15 @@ import numpy as np
 from pinnrun.config import ConfigError
 from pinnrun.io import atomic_path
 from pinnrun.reference.burgers import build_burgers
-from pinnrun.reference.spectral import build_nls
+from pinnrun.reference.spectral import build_allen_cahn, build_kdv, build_nls
 
 #: name -> builder returning (grid: {var: 1-D array} in variable order,
 #: ref: {field: array}, method: one-line description)
 BUILDERS: Dict[str, Callable[[], Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], str]]] = {
     "nls": build_nls,
     "burgers": build_burgers,
+    "allen_cahn": build_allen_cahn,
+    "kdv": build_kdv,
 }
 
 _ENV = "PINNRUN_DATA_DIR"
