@@ -61,20 +61,20 @@ def run_cli(args: Sequence[str], cwd: Path | str | None = None, timeout: float =
                           capture_output=True, text=True, timeout=timeout)
 
 
-def start_cli(args: Sequence[str], cwd: Path | str | None = None) -> subprocess.Popen:
+def start_cli(args: Sequence[str], cwd: Path | str | None = None, script: bool = False) -> subprocess.Popen:
     """``pinnrun <args>`` started in the background; output goes to pipes."""
-    return subprocess.Popen(cli_command(args), cwd=cwd or REPO, env=cli_env(),
+    return subprocess.Popen(cli_command(args, script), cwd=cwd or REPO, env=cli_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT,
-             parallel: int = 2) -> list[subprocess.CompletedProcess]:
+def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT, parallel: int = 2,
+             cwd: Path | str | None = None, script: bool = False) -> list[subprocess.CompletedProcess]:
     """Run several independent ``pinnrun`` commands, ``parallel`` at a time, in order of the input."""
     results: list[subprocess.CompletedProcess | None] = [None] * len(arg_lists)
     pending = list(enumerate(arg_lists))
     while pending:
         batch, pending = pending[:parallel], pending[parallel:]
-        procs = [(i, args, start_cli(args)) for i, args in batch]
+        procs = [(i, args, start_cli(args, cwd, script)) for i, args in batch]
         for i, args, p in procs:
             try:
                 out, err = p.communicate(timeout=timeout)
@@ -82,7 +82,7 @@ def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT,
                 p.kill()
                 p.communicate()
                 raise
-            results[i] = subprocess.CompletedProcess(cli_command(args), p.returncode, out, err)
+            results[i] = subprocess.CompletedProcess(cli_command(args, script), p.returncode, out, err)
     return results  # type: ignore[return-value]
 
 

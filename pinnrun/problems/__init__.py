@@ -8,6 +8,8 @@ the domain) and its reference solution. Residual functions get a
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Sequence
 
@@ -142,6 +144,8 @@ def build(cfg: EquationConfig) -> Problem:
     name = cfg.name
     if ":" in name:
         module_name, _, cls_name = name.partition(":")
+        if os.getcwd() not in sys.path:  # a user's package in the directory pinnrun runs from
+            sys.path.append(os.getcwd())
     else:
         module_name, cls_name = f"pinnrun.problems.{name}", None
     try:
