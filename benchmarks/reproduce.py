@@ -45,6 +45,8 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
         "field": field,
         "published_l2": pub.get("l2"),
         "measured_l2": summary["final"].get(f"l2/{field}"),
+        "unknowns": {k: {"found": u["found"], "true": u["true"], "rel_error": u["rel_error"]}
+                     for k, u in summary.get("unknowns", {}).items()},
         "steps": summary["steps"],
         "planned_steps": planned,
         # full = the experiment's own budget; reduced = steps cut by an override
@@ -61,13 +63,15 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
 
 
 def write_docs(entries: list[dict]) -> None:
-    rows = ["| experiment | source | field | published L2 | measured L2 | steps (planned) | budget | wall time | device | date |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| experiment | source | field | published L2 | measured L2 | identified (error) | steps (planned) "
+            "| budget | wall time | device | date |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for e in sorted(entries, key=lambda e: (e["experiment"], e["budget"], e["date"])):
         pub = f"{e['published_l2']:.3g}" if e["published_l2"] is not None else "-"
         got = f"{e['measured_l2']:.3g}" if e["measured_l2"] is not None else "-"
         budget = e["budget"] + (f" ({' '.join(e['overrides'])})" if e["overrides"] else "")
-        rows.append(f"| {e['experiment']} | {e['source']} | {e['field']} | {pub} | {got} | "
+        found = ", ".join(f"{k} {u['found']:.5g} ({u['rel_error']:.2%})" for k, u in e.get("unknowns", {}).items())
+        rows.append(f"| {e['experiment']} | {e['source']} | {e['field']} | {pub} | {got} | {found or '-'} | "
                     f"{e['steps']} ({e['planned_steps']}) | {budget} | {e['wall_time_s'] / 60:.1f} min | "
                     f"{e['device']} | {e['date']} |")
     doc = DOCS / "REPRODUCTION.md"
@@ -106,7 +110,8 @@ def main() -> None:
             continue
         entry = record(run_dir, name)
         store(entry)
-        print(f"{name}: measured {entry['measured_l2']:.3g} vs published {entry['published_l2']}")
+        print(f"{name}: measured {entry['measured_l2']:.3g} vs published {entry['published_l2']}"
+              + "".join(f"; {k} = {u['found']:.6g} (true {u['true']:.6g})" for k, u in entry["unknowns"].items()))
 
 
 if __name__ == "__main__":

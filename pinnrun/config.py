@@ -64,15 +64,28 @@ class SamplerMethod(Enum):
 
 
 @dataclass
+class ObservationConfig:
+    # points of the reference solution given to the network as data (0: none); drawn
+    # once, at random (seeded), from the reference grid; loss terms data_<output>
+    count: int = 0
+    # Gaussian noise added to the data, relative to each output's standard deviation
+    noise: float = 0.0
+
+
+@dataclass
 class EquationConfig:
     # a module in pinnrun.problems ("nls"), or "package.module:ClassName" for a user's own
     name: str = MISSING
     # input variable -> [lower, upper], in the equation's variable order
     domain: Dict[str, List[float]] = MISSING
-    # condition -> number of collocation points
+    # condition -> number of collocation points (0 leaves the condition out)
     points: Dict[str, int] = MISSING
     # equation-specific constants
     params: Dict[str, Any] = field(default_factory=dict)
+    # inverse problems: constants (names of params) trained with the network, from these
+    # initial values; logged as param/<name>. The values in `params` are the true ones.
+    unknowns: Dict[str, float] = field(default_factory=dict)
+    observations: ObservationConfig = field(default_factory=ObservationConfig)
 
 
 @dataclass
@@ -141,7 +154,7 @@ class TrainerConfig:
 class Published:
     source: str = ""
     field: str = ""          # evaluated field the number refers to, e.g. h_abs
-    l2: float = 0.0          # published relative L2 error
+    l2: Optional[float] = None   # published relative L2 error
 
 
 @dataclass
@@ -184,7 +197,14 @@ def validate(cfg: Any) -> None:
                 f"equation.domain.{var}: lower bound {lo} must be below upper bound {hi}"
             )
     for cond, n in eq.points.items():
-        _positive(n, f"equation.points.{cond}")
+        if n < 0:
+            raise ConfigError(f"equation.points.{cond} must be >= 0, got {n}")
+    if not any(eq.points.values()) and eq.observations.count == 0:
+        raise ConfigError("equation.points: every condition has 0 points and there are no observations")
+    if eq.observations.count < 0:
+        raise ConfigError(f"equation.observations.count must be >= 0, got {eq.observations.count}")
+    if eq.observations.noise < 0:
+        raise ConfigError(f"equation.observations.noise must be >= 0, got {eq.observations.noise}")
 
     m = cfg.model
     _positive(m.width, "model.width")

@@ -49,15 +49,18 @@ class PointSets:
     def __init__(self, problem, counts: Mapping[str, int], method: SamplerMethod,
                  per_condition: Mapping[str, SamplerMethod], resample_every: int, seed: int,
                  device: torch.device, dtype: torch.dtype) -> None:
-        self.conditions = problem.conditions()
+        conditions = problem.conditions()
         for key, name in (("equation.points", counts), ("sampler.per_condition", per_condition)):
-            unknown = set(name) - set(self.conditions)
+            unknown = set(name) - set(conditions)
             if unknown:
                 raise ConfigError(f"{key}: unknown condition {sorted(unknown)} "
-                                  f"(this equation has: {', '.join(self.conditions)})")
-        missing = set(self.conditions) - set(counts)
+                                  f"(this equation has: {', '.join(conditions)})")
+        missing = set(conditions) - set(counts)
         if missing:
             raise ConfigError(f"equation.points: no point count for {sorted(missing)}")
+        # a condition with 0 points is left out of the loss
+        self.conditions = {c: cond for c, cond in conditions.items() if counts[c] > 0}
+        self.order = list(conditions)  # seeds follow the equation's order, whatever is left out
         self.problem, self.counts = problem, dict(counts)
         self.methods = {c: per_condition.get(c, method) for c in self.conditions}
         self.resample_every, self.seed = resample_every, seed
@@ -76,7 +79,7 @@ class PointSets:
         return self.points
 
     def draw(self, condition: str, round_: int) -> torch.Tensor:
-        index = list(self.conditions).index(condition)
+        index = self.order.index(condition)
         rng = np.random.default_rng([self.seed, index, round_])
         fixed = self.conditions[condition].fixed
         free = [v for v in self.problem.variables if v not in fixed]

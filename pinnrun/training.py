@@ -36,7 +36,7 @@ from pinnrun.weighting import build_weighting
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
 CHECKPOINTED = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_loss")
-CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "weighting", "sampler", "torch_rng",
+CHECKPOINT_KEYS = ("model", "unknowns", "optimizer", "scheduler", "weighting", "sampler", "torch_rng",
                    "config_hash") + CHECKPOINTED
 
 
@@ -89,18 +89,13 @@ class Trainer:
         self.dtype = getattr(torch, t.dtype.value)
 
         self.problem = problems.build(cfg.equation)
-        self.conditions = self.problem.conditions()
-        self.terms = self.problem.terms()
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg.model, self.problem.lower, self.problem.upper,
                                  len(self.problem.outputs)).to(self.device, self.dtype)
         self.points = PointSets(self.problem, cfg.equation.points, cfg.sampler.method,
                                 cfg.sampler.per_condition, cfg.sampler.resample_every, cfg.seed,
                                 self.device, self.dtype)
-        self.weighting = build_weighting(cfg.weighting, self.terms)
-        self.phases = plan_phases(cfg.optimizer.phases, t.max_steps)
-        self.total_steps = sum(p.steps for p in self.phases)
-        self.hash = config_hash(cfg)
+        self.conditions = self.points.conditions   # those with points
 
         ref = self.problem.reference()
         if ref is None:  # no reference for this domain: predictions on a uniform grid, no L2
@@ -111,8 +106,18 @@ class Trainer:
         self.eval_points = torch.as_tensor(np.stack([m.ravel() for m in mesh], 1),
                                            dtype=self.dtype, device=self.device)
         self.fields = [f for f in self.problem.fields if f in self.ref]
+        self.observations = self.observe(cfg.equation.observations)
+        self.unknowns = self.make_unknowns(cfg.equation.unknowns)
+
+        self.terms = ([f"{c}_{t}" for c, cond in self.conditions.items() for t in cond.terms]
+                      + [f"data_{o}" for o in (self.problem.outputs if self.observations else ())])
+        self.weighting = build_weighting(cfg.weighting, self.terms)
+        self.phases = plan_phases(cfg.optimizer.phases, t.max_steps)
+        self.total_steps = sum(p.steps for p in self.phases)
+        self.hash = config_hash(cfg)
         self.columns = (["step", "phase", "lr", "loss"] + [f"loss/{k}" for k in self.terms]
-                        + [f"weight/{k}" for k in self.terms] + [f"l2/{f}" for f in self.fields] + ["time_s"])
+                        + [f"weight/{k}" for k in self.terms] + [f"param/{k}" for k in self.unknowns]
+                        + [f"l2/{f}" for f in self.fields] + ["time_s"])
 
         self.ckpt_dir = self.run_dir / "checkpoints"
         # the current phase began at phase_start and ends after its planned steps, or
@@ -132,6 +137,39 @@ class Trainer:
                                   "(equation, model, optimizer, weighting, sampler, seed or dtype differ)")
             self.resume_ckpt = ckpt
 
+    # -- inverse problems ---------------------------------------------------------
+    def observe(self, obs) -> Optional[tuple]:
+        """(points, values): ``obs.count`` reference grid points with their outputs, plus noise."""
+        if obs.count == 0:
+            return None
+        missing = [o for o in self.problem.outputs if o not in self.ref]
+        if missing:
+            raise ConfigError(f"equation.observations: no reference solution for output(s) {missing} "
+                              f"of this equation and domain to draw observations from")
+        rng = np.random.default_rng([self.cfg.seed, 104729])  # not the samplers' streams
+        n = int(np.prod(self.grid_shape))
+        if obs.count > n:
+            raise ConfigError(f"equation.observations.count: {obs.count} is more than the {n} "
+                              "reference grid points")
+        idx = rng.choice(n, size=obs.count, replace=False)
+        values = np.stack([self.ref[o].ravel()[idx] for o in self.problem.outputs], 1)
+        values = values + obs.noise * values.std(0) * rng.standard_normal(values.shape)
+        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)
+        return as_tensor(self.eval_points[idx].cpu().numpy()), as_tensor(values)
+
+    def make_unknowns(self, initial: Dict[str, float]) -> torch.nn.ParameterDict:
+        """The problem's constants named in ``initial`` become trainable, starting from those values."""
+        unknown = set(initial) - set(self.problem.p)
+        if unknown:
+            raise ConfigError(f"equation.unknowns: {sorted(unknown)} are not constants of this equation "
+                              f"(it has: {', '.join(self.problem.p) or 'none'})")
+        self.true_params = {k: float(self.problem.p[k]) for k in initial}
+        params = torch.nn.ParameterDict({
+            k: torch.nn.Parameter(torch.tensor(float(v), dtype=self.dtype, device=self.device))
+            for k, v in initial.items()})
+        self.problem.p.update(params.items())      # the residuals now read the trainable values
+        return params
+
     # -- the loss --------------------------------------------------------------
     def net(self, points: torch.Tensor) -> Derivatives:
         return Derivatives(self.model, points, self.problem.variables, self.problem.outputs)
@@ -143,6 +181,11 @@ class Trainer:
             res = cond.loss(pts, self.net)
             for comp in cond.terms:
                 out[f"{name}_{comp}"] = res[comp].pow(2).mean()
+        if self.observations is not None:
+            pts, values = self.observations
+            pred = self.model(pts)
+            for i, o in enumerate(self.problem.outputs):
+                out[f"data_{o}"] = (pred[:, i] - values[:, i]).pow(2).mean()
         return out
 
     def total(self, losses: Dict[str, torch.Tensor]) -> torch.Tensor:
@@ -173,6 +216,7 @@ class Trainer:
             self.state["best_loss"] = last_loss
         state = {
             "model": self.model.state_dict(),
+            "unknowns": self.unknowns.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict() if scheduler is not None else {},
             "weighting": self.weighting.state_dict(),
@@ -187,7 +231,7 @@ class Trainer:
             io.save_checkpoint(self.ckpt_dir / "best.pt", state)
 
     def make_optimizer(self, phase: Phase):
-        params = list(self.model.parameters())
+        params = list(self.model.parameters()) + list(self.unknowns.parameters())
         c = phase.cfg
         if c.kind is PhaseKind.adam:
             opt = torch.optim.Adam(params, lr=c.lr)
@@ -214,6 +258,7 @@ class Trainer:
         else:
             ck = self.resume_ckpt
             self.model.load_state_dict(ck["model"])
+            self.unknowns.load_state_dict(ck["unknowns"])
             self.weighting.load_state_dict(ck["weighting"])
             torch.set_rng_state(ck["torch_rng"])
             for k in CHECKPOINTED:
@@ -321,6 +366,7 @@ class Trainer:
                    "time_s": time.perf_counter() - self.t0}
             row.update({f"loss/{k}": v for k, v in losses.items()})
             row.update({f"weight/{k}": v for k, v in self.weighting.weights.items()})
+            row.update({f"param/{k}": v.item() for k, v in self.unknowns.items()})
             row.update({f"l2/{k}": v for k, v in l2.items()})
             self.log.write(row)
         info = f"{phase.name}  loss {loss:.3e}"
@@ -347,7 +393,8 @@ class Trainer:
             "steps": self.state["step"],
             "planned_steps": self.total_steps,
             "final": {"loss": self.last.get("loss"), **{f"loss/{k}": v for k, v in self.last.get("losses", {}).items()},
-                      **{f"l2/{k}": v for k, v in final_l2.items()}},
+                      **{f"l2/{k}": v for k, v in final_l2.items()},
+                      **{f"param/{k}": v.item() for k, v in self.unknowns.items()}},
             "primary_field": self.problem.primary_field,
             "wall_time_s": round(wall, 3),
             "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""),
@@ -358,6 +405,13 @@ class Trainer:
             "config_hash": self.hash,
             "pinnrun_version": pinnrun.__version__,
         }
+        if self.unknowns:
+            # identified constants: value, the true value (equation.params), relative error
+            summary["unknowns"] = {
+                k: {"initial": float(self.cfg.equation.unknowns[k]), "true": self.true_params[k],
+                    "found": v.item(), "rel_error": abs(v.item() - self.true_params[k]) / abs(self.true_params[k])
+                    if self.true_params[k] else None}
+                for k, v in self.unknowns.items()}
         if self.cfg.published is not None:
             summary["published"] = {"source": self.cfg.published.source, "field": self.cfg.published.field,
                                     "l2": self.cfg.published.l2}
@@ -387,7 +441,10 @@ class Trainer:
         for k, v in s["final"].items():
             if k == "loss" or k.startswith("l2/"):
                 table.add_row(k, f"{v:.3e}" if isinstance(v, float) else str(v))
-        if "published" in s:
+        for k, u in s.get("unknowns", {}).items():
+            err = f", error {u['rel_error']:.2%}" if u["rel_error"] is not None else ""
+            table.add_row(f"param/{k}", f"{u['found']:.6g} (true {u['true']:.6g}{err})")
+        if s.get("published", {}).get("l2") is not None:
             f = s["published"]["field"]
             table.add_row(f"published l2/{f}", f"{s['published']['l2']:.3e}")
         return table
