@@ -4,6 +4,7 @@
     python benchmarks/reproduce.py raissi_nls            # one experiment
     python benchmarks/reproduce.py raissi_nls -- optimizer.phases.1.steps=6000   # reduced budget
     python benchmarks/reproduce.py --from-run outputs/...  # record a run made elsewhere
+    python benchmarks/reproduce.py --equations           # every equation with the default recipe
 
 Each result is kept in docs/reproduction.json (one entry per experiment and
 budget) and docs/REPRODUCTION.md's table is rewritten from it, so a partial
@@ -28,6 +29,10 @@ BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 def experiments() -> list[str]:
     return sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+
+
+def equations() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "conf" / "equation").glob("*.yaml"))
 
 
 def record(run_dir: Path, experiment: str | None = None) -> dict:
@@ -94,6 +99,8 @@ def main() -> None:
     ap.add_argument("names", nargs="*", help="experiments (default: all)")
     ap.add_argument("--from-run", type=Path, help="record an existing run directory instead of running")
     ap.add_argument("--experiment", help="with --from-run: the experiment name, if not in its overrides")
+    ap.add_argument("--equations", action="store_true",
+                    help="run the named equations (default: all) with the default recipe instead")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: pinnrun overrides
@@ -101,17 +108,22 @@ def main() -> None:
         store(record(args.from_run, args.experiment))
         return
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    for name in args.names or experiments():
-        run_dir = ROOT / "outputs" / "reproduce" / f"{name}_{stamp}"
-        cmd = [sys.executable, "-m", "pinnrun", f"experiment={name}", f"hydra.run.dir={run_dir}", *extra]
+    if args.equations:  # rows "equation=<name>": the default model and optimizer on each equation
+        targets = [(f"equation={n}", f"equation_{n}") for n in (args.names or equations())]
+    else:
+        targets = [(f"experiment={n}", n) for n in (args.names or experiments())]
+    for choice, label in targets:
+        run_dir = ROOT / "outputs" / "reproduce" / f"{label}_{stamp}"
+        cmd = [sys.executable, "-m", "pinnrun", choice, f"hydra.run.dir={run_dir}", *extra]
         print("+", " ".join(cmd), flush=True)
         if subprocess.run(cmd).returncode != 0:
-            print(f"{name}: failed", file=sys.stderr)
+            print(f"{choice}: failed", file=sys.stderr)
             continue
-        entry = record(run_dir, name)
+        entry = record(run_dir, choice.split("=", 1)[1] if choice.startswith("experiment=") else choice)
         store(entry)
-        print(f"{name}: measured {entry['measured_l2']:.3g} vs published {entry['published_l2']}"
-              + "".join(f"; {k} = {u['found']:.6g} (true {u['true']:.6g})" for k, u in entry["unknowns"].items()))
+        print(f"{choice}: measured {entry['measured_l2']:.3g} vs published {entry['published_l2']}"
+              + "".join(f"; {k} = {u['found']:.6g} (true {u['true']:.6g})" for k, u in entry["unknowns"].items()),
+              flush=True)
 
 
 if __name__ == "__main__":

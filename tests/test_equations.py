@@ -122,9 +122,34 @@ def test_experiment_preset_holds_the_papers_setup(name):
     assert field in p.fields and p.reference() is not None
 
 
+#: inverse experiment -> (equation, unknowns with their initial values, observations, points left out)
+INVERSE = {
+    "raissi_burgers_inverse": ("burgers", {"lambda1": 0.0, "nu": 0.0}, 2000, {"initial", "boundary"}),
+    "raissi_kdv_inverse": ("kdv", {"lambda1": 0.0, "lambda2": 0.0}, 2000, {"initial", "boundary"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVERSE))
+def test_inverse_preset(name):
+    from hydra import compose, initialize_config_module
+
+    from pinnrun.config import register, validate
+
+    register()
+    with initialize_config_module("pinnrun.conf", version_base="1.3"):
+        cfg = compose("config", overrides=[f"experiment={name}"])
+    validate(cfg)
+    eq, unknowns, count, left_out = INVERSE[name]
+    assert cfg.equation.name == eq and dict(cfg.equation.unknowns) == unknowns
+    assert cfg.equation.observations.count == count and cfg.equation.observations.noise == 0.0
+    assert {c for c, n in cfg.equation.points.items() if n == 0} == left_out
+    p = build(OmegaConf.to_object(cfg).equation)
+    assert set(unknowns) <= set(p.p) and p.reference() is not None
+
+
 def test_every_experiment_is_covered():
     presets = {p.stem for p in (CONF.parent / "experiment").glob("*.yaml")}
-    assert presets == set(PAPERS)
+    assert presets == set(PAPERS) | set(INVERSE)
 
 
 # -- equations whose reference is a dataset ------------------------------------------------------
