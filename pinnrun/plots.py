@@ -3,11 +3,13 @@
     plots/fields.png   prediction, reference and error of every evaluated field
     plots/loss.png     total and per-term loss against step
     plots/l2.png       relative L2 error of every field against step
+    plots/params.png   inverse problems: each unknown constant against step, and its true value
 
 ``python -m pinnrun.plots <run dir>`` redraws them.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -33,7 +35,28 @@ def plot_run(run_dir: Path) -> list[Path]:
         made.append(plot_curves(m, "loss", out / "loss.png", "loss"))
         if any(k.startswith("l2/") for k in m):
             made.append(plot_curves(m, "l2/", out / "l2.png", "relative L2 error"))
+        names = [k.split("/", 1)[1] for k in m if k.startswith("param/")]
+        if names:
+            summary = run_dir / "summary.json"
+            unknowns = json.loads(summary.read_text()).get("unknowns", {}) if summary.exists() else {}
+            made.append(plot_params(m, names, unknowns, out / "params.png"))
     return made
+
+
+def plot_params(m: dict, names: list[str], unknowns: dict, png: Path) -> Path:
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        ax.plot(m["step"], m[f"param/{name}"], label="trained")
+        if name in unknowns:
+            ax.axhline(unknowns[name]["true"], color="k", ls="--", lw=1, label="true")
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
 
 
 def plot_fields(h5: Path, png: Path) -> Path:

@@ -90,3 +90,4 @@ def test_inverse_run_logs_params_and_resumes_them(tmp_path):
     for k in ("lambda1", "nu"):                                        # resumed = uninterrupted
         assert r["unknowns"][k]["found"] == pytest.approx(s["unknowns"][k]["found"], rel=1e-12, abs=0)
     assert torch.load(full / "checkpoints" / "last.pt", weights_only=True)["unknowns"].keys() == {"lambda1", "nu"}
+    assert (full / "plots" / "params.png").stat().st_size > 10_000
