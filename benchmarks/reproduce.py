@@ -41,7 +41,9 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
     overrides = yaml.safe_load((run_dir / "overrides.yaml").read_text()) or []
     if experiment is None:
         experiment = next((o.split("=", 1)[1] for o in overrides if o.startswith("experiment=")), "?")
-    pub = summary.get("published") or cfg.get("published") or {}
+    preset = ROOT / "conf" / "experiment" / f"{experiment}.yaml"
+    pub = (summary.get("published") or cfg.get("published")
+           or (yaml.safe_load(preset.read_text()).get("published") if preset.is_file() else None) or {})
     field = pub.get("field") or summary["primary_field"]
     planned = sum(p["steps"] for p in cfg["optimizer"]["phases"])
     return {
