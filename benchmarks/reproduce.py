@@ -5,6 +5,7 @@
     python benchmarks/reproduce.py raissi_nls -- optimizer.phases.1.steps=6000   # reduced budget
     python benchmarks/reproduce.py --from-run outputs/...  # record a run made elsewhere
     python benchmarks/reproduce.py --equations           # every equation with the default recipe
+    python benchmarks/reproduce.py --list                # the experiments and their published numbers
 
 Each result is kept in docs/reproduction.json (one entry per experiment and
 budget) and docs/REPRODUCTION.md's table is rewritten from it, so a partial
@@ -101,6 +102,7 @@ def main() -> None:
     ap.add_argument("names", nargs="*", help="experiments (default: all)")
     ap.add_argument("--from-run", type=Path, help="record an existing run directory instead of running")
     ap.add_argument("--experiment", help="with --from-run: the experiment name, if not in its overrides")
+    ap.add_argument("--list", action="store_true", help="list the experiments and their published numbers")
     ap.add_argument("--equations", action="store_true",
                     help="run the named equations (default: all) with the default recipe instead")
     argv = sys.argv[1:]
@@ -108,6 +110,20 @@ def main() -> None:
     args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: pinnrun overrides
     if args.from_run:
         store(record(args.from_run, args.experiment))
+        return
+    if args.list:
+        from hydra import compose, initialize_config_module
+
+        from pinnrun.config import register
+
+        register()
+        with initialize_config_module("pinnrun.conf", version_base="1.3"):
+            for name in experiments():
+                cfg = compose("config", overrides=[f"experiment={name}"])
+                pub = cfg.published
+                steps = sum(p.steps for p in cfg.optimizer.phases)
+                l2 = f"published l2/{pub.field} = {pub.l2:.3g}" if pub.l2 is not None else "identifies constants"
+                print(f"{name:24s} {l2:32s} {steps:>6} steps   {pub.source}")
         return
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     if args.equations:  # rows "equation=<name>": the default model and optimizer on each equation
