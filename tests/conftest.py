@@ -86,6 +86,19 @@ def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT, p
     return results  # type: ignore[return-value]
 
 
+def compose_config(overrides: Sequence[str]):
+    """The validated config ``pinnrun <overrides>`` would run with (real Hydra composition)."""
+    from hydra import compose, initialize_config_module
+
+    from pinnrun.config import register, validate
+
+    register()
+    with initialize_config_module("pinnrun.conf", version_base="1.3"):
+        cfg = compose("config", overrides=list(overrides))
+    validate(cfg)
+    return cfg
+
+
 def explain(proc: subprocess.CompletedProcess) -> str:
     """The end of a run's output, for assertion messages."""
     return f"rc={proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}"

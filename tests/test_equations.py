@@ -20,6 +20,7 @@ from pinnrun.config import EquationConfig, SamplerMethod
 from pinnrun.derivatives import Derivatives
 from pinnrun.problems import available, build
 from pinnrun.sampling import PointSets
+from conftest import compose_config
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "equation"
 EQUATIONS = sorted(p.stem for p in CONF.glob("*.yaml"))
@@ -105,14 +106,7 @@ PAPERS = {
 
 @pytest.mark.parametrize("name", sorted(PAPERS))
 def test_experiment_preset_holds_the_papers_setup(name):
-    from hydra import compose, initialize_config_module
-
-    from pinnrun.config import register, validate
-
-    register()
-    with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"experiment={name}"])
-    validate(cfg)
+    cfg = compose_config([f"experiment={name}"])
     eq, width, depth, nf, steps, field, l2 = PAPERS[name]
     assert cfg.equation.name == eq and (cfg.model.width, cfg.model.depth) == (width, depth)
     assert cfg.equation.points.residual == nf
@@ -131,14 +125,7 @@ INVERSE = {
 
 @pytest.mark.parametrize("name", sorted(INVERSE))
 def test_inverse_preset(name):
-    from hydra import compose, initialize_config_module
-
-    from pinnrun.config import register, validate
-
-    register()
-    with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"experiment={name}"])
-    validate(cfg)
+    cfg = compose_config([f"experiment={name}"])
     eq, unknowns, count, left_out = INVERSE[name]
     assert cfg.equation.name == eq and dict(cfg.equation.unknowns) == unknowns
     assert cfg.equation.observations.count == count and cfg.equation.observations.noise == 0.0

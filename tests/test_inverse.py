@@ -7,12 +7,11 @@ import json
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from pinnrun.config import ConfigError, register, validate
+from pinnrun.config import ConfigError
 from pinnrun.training import Trainer
-from conftest import explain, run_cli
+from conftest import compose_config, explain, run_cli
 
 TINY_INVERSE = ["experiment=raissi_burgers_inverse", "model.width=10", "model.depth=2",
                 "equation.points.residual=200", "equation.observations.count=300",
@@ -20,11 +19,7 @@ TINY_INVERSE = ["experiment=raissi_burgers_inverse", "model.width=10", "model.de
 
 
 def trainer(tmp_path, overrides):
-    register()
-    with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    validate(cfg)
-    return Trainer(OmegaConf.to_object(cfg), tmp_path / "run")
+    return Trainer(OmegaConf.to_object(compose_config(overrides)), tmp_path / "run")
 
 
 def test_observations_are_reference_values_at_reference_grid_points(tmp_path):
