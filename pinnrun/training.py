@@ -246,7 +246,9 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------
     def next_boundary(self, step: int, phase_end: int) -> int:
         t = self.cfg.trainer
-        nxt = [((step // e) + 1) * e for e in (t.log_every, t.eval_every, t.checkpoint_every)]
+        every = [t.log_every, t.eval_every, t.checkpoint_every] + [self.cfg.sampler.resample_every] * (
+            self.cfg.sampler.resample_every > 0)  # L-BFGS chunks also end where the points change
+        nxt = [((step // e) + 1) * e for e in every]
         return min(min(nxt), phase_end)
 
     def run(self) -> Dict[str, Any]:
@@ -333,29 +335,44 @@ class Trainer:
         return loss.item(), {k: v.item() for k, v in losses.items()}
 
     def lbfgs_steps(self, opt, target: int):
-        n = target - self.state["step"]
-        step = self.state["step"]
-        holder: Dict[str, Any] = {}
+        """L-BFGS iterations up to step ``target`` on the points of the chunk's first step."""
+        step0 = self.state["step"]
 
         def closure():
             opt.zero_grad(set_to_none=True)
-            losses = self.term_losses(step)
-            loss = self.total(losses)
+            loss = self.total(self.term_losses(step0))
             loss.backward()
-            holder["loss"], holder["losses"] = loss, losses
             return loss
 
         group = opt.param_groups[0]
-        group["max_iter"], group["max_eval"] = n, 25 * n
-        state = opt.state[group["params"][0]]
-        before = state.get("n_iter", 0)
-        opt.step(closure)
-        done = state.get("n_iter", 0) - before
-        self.state["step"] += done
-        loss = holder["loss"].item()
-        # torch's L-BFGS stops early only when a tolerance is met (or the loss is not finite)
-        converged = done < n
-        return loss, {k: v.item() for k, v in holder["losses"].items()}, converged
+        first = group["params"][0]
+        converged, fresh = False, False
+        while self.state["step"] < target:
+            n = target - self.state["step"]
+            group["max_iter"], group["max_eval"] = n, 25 * n
+            before = opt.state[first].get("n_iter", 0)
+            start = opt.step(closure).item()
+            done = opt.state[first].get("n_iter", 0) - before
+            self.state["step"] += done
+            if done == n:
+                break
+            # torch's L-BFGS stopped early: the gradient is below tolerance_grad (no
+            # iteration at all), or an iteration changed the loss or the parameters by less
+            # than tolerance_change. In float32 the latter is often a line search stuck on
+            # a poor quasi-Newton direction: go on while calls lower the loss, and once
+            # with a fresh history (a gradient step first) when one does not.
+            now = self.total(self.term_losses(step0)).item()
+            if now < start:
+                fresh = False
+            elif done > 0 and not fresh:
+                opt.state[first].clear()
+                fresh = True
+            else:
+                converged = True
+                break
+        # the loss at the parameters L-BFGS ends with (its last closure call may be a trial point)
+        losses = self.term_losses(step0)
+        return self.total(losses).item(), {k: v.item() for k, v in losses.items()}, converged
 
     def record(self, phase: Phase, opt, losses: Dict[str, float], loss: float, evaluate: bool) -> None:
         step = self.state["step"]

@@ -310,7 +310,7 @@ def test_resume_from_a_foreign_checkpoint_is_refused(tmp_path):
     torch.save({"model": {}, "step": 3}, ckpt)
     before = snapshot(run_dir)
     proc = run_cli([*TINY, "trainer.resume=true", f"hydra.run.dir={run_dir}"])
-    assert_one_line_error(proc, "lacks optimizer")
+    assert_one_line_error(proc, "lacks", "optimizer")
     assert snapshot(run_dir) == before
 
 
