@@ -254,10 +254,12 @@ class Trainer:
     def run(self) -> Dict[str, Any]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         resumed = self.resume_ckpt is not None
-        if not resumed:
-            io.write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(self.cfg)))
-            io.write_text(self.run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(self.overrides)))
-        else:
+        # the config of the latest start: a resumed run (same hash, perhaps another max_steps)
+        # ends where a fresh run of this config and these overrides would
+        io.write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(self.cfg)))
+        fresh = [o for o in self.overrides if not o.lstrip("+~").startswith("trainer.resume=")]
+        io.write_text(self.run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(fresh)))
+        if resumed:
             ck = self.resume_ckpt
             self.model.load_state_dict(ck["model"])
             self.unknowns.load_state_dict(ck["unknowns"])

@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from conftest import cli_command, cli_env, explain, run_cli, REPO
 
@@ -180,3 +181,6 @@ def test_smoke_run_extended_by_resume_with_a_larger_cap(run_a, tmp_path):
     assert more.returncode == 0, explain(more)
     assert "resuming at step 140" in more.stdout + more.stderr
     assert_same_run(run_a, run_b)
+    # the run directory names the command that gives this run fresh: the uncapped one
+    assert yaml.safe_load((run_b / "overrides.yaml").read_text()) == RUN
+    assert yaml.safe_load((run_b / "config.yaml").read_text())["trainer"]["max_steps"] is None
