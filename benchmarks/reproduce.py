@@ -60,7 +60,8 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
         # full = the experiment's own budget; reduced = steps cut by an override
         "budget": "reduced" if any(o.startswith(("trainer.max_steps", "optimizer.")) for o in overrides)
                   else "full",
-        "overrides": [o for o in overrides if not o.startswith(("experiment=", "trainer.progress="))],
+        "overrides": [o for o in overrides
+                      if not o.startswith(("experiment=", "trainer.progress=")) and o != experiment],
         "status": summary["status"],
         "wall_time_s": summary["wall_time_s"],
         "device": summary["device"],
