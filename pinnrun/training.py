@@ -450,7 +450,9 @@ class Trainer:
         return (f"[bold]pinnrun[/bold] {verb}: equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
                 f"({n} parameters) phases: {phases}  device={self.device} dtype={self.cfg.trainer.dtype.value}\n"
                 f"run directory: {self.run_dir}"
-                + ("" if self.fields else "\nno reference solution for this domain: no L2 errors"))
+                + ("" if self.fields else "\nno reference solution for this domain: no L2 errors")
+                + (f"\nunknowns: {', '.join(self.unknowns)}; "
+                   f"{len(self.observations[0]) if self.observations else 'no'} observations" if self.unknowns else ""))
 
     def summary_table(self, s: Dict[str, Any]) -> Table:
         table = Table(title=f"pinnrun: {s['status']}", show_header=False)
