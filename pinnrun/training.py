@@ -154,8 +154,7 @@ class Trainer:
         idx = rng.choice(n, size=obs.count, replace=False)
         values = np.stack([self.ref[o].ravel()[idx] for o in self.problem.outputs], 1)
         values = values + obs.noise * values.std(0) * rng.standard_normal(values.shape)
-        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)
-        return as_tensor(self.eval_points[idx].cpu().numpy()), as_tensor(values)
+        return self.eval_points[idx], torch.as_tensor(values, dtype=self.dtype, device=self.device)
 
     def make_unknowns(self, initial: Dict[str, float]) -> torch.nn.ParameterDict:
         """The problem's constants named in ``initial`` become trainable, starting from those values."""

@@ -88,8 +88,9 @@ class Problem:
         ``dataset_domain``, else the exact solution on ``grid_points``
         equispaced points per axis.
         """
-        if self.dataset:
-            same = all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables)
+        if self.dataset:  # made for dataset_domain and the equation's default constants only
+            same = (all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables)
+                    and all(np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()))
             return reference.load(reference.ensure(self.dataset)) if same else None
         if not self.has_exact():
             return None
