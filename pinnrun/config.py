@@ -121,11 +121,30 @@ class OptimizerConfig:
     phases: List[PhaseConfig] = field(default_factory=lambda: [PhaseConfig()])
 
 
+class TraceMethod(Enum):
+    exact = "exact"              # per-point parameter gradients (torch.func vmap)
+    hutchinson = "hutchinson"    # randomized: E ||J^T v||^2, v Rademacher
+
+
 @dataclass
 class WeightingConfig:
+    # fixed | ntk | gradnorm (pinnrun/weighting.py)
     name: str = "fixed"
-    # loss term -> weight; terms not named get 1.0
+    # loss term -> weight (fixed), or starting weight (adaptive); terms not named get 1.0
     weights: Dict[str, float] = field(default_factory=dict)
+    # adaptive schemes: recompute the weights every N steps (step 0 included)
+    update_every: int = 100
+    # moving average w <- (1 - alpha) w + alpha w_new; 1 = no smoothing
+    alpha: float = 1.0
+    # also update during L-BFGS phases (the L-BFGS history restarts at each update)
+    lbfgs_updates: bool = False
+    # ntk: points per loss term the kernel trace is computed on (a random subsample)
+    points: int = 300
+    trace: TraceMethod = TraceMethod.exact
+    probes: int = 16            # hutchinson: random vectors per trace
+    chunk: int = 64             # exact: points per vmap batch (bounds memory: chunk x parameters)
+    # ntk: write the eigenvalues of each term's kernel at every update to <run dir>/ntk.h5
+    spectrum: bool = False
 
 
 @dataclass
@@ -223,6 +242,12 @@ def validate(cfg: Any) -> None:
         _positive(ph.decay_rate, f"optimizer.phases.{i}.decay_rate")
         _positive(ph.decay_steps, f"optimizer.phases.{i}.decay_steps")
         _positive(ph.history_size, f"optimizer.phases.{i}.history_size")
+
+    w = cfg.weighting
+    for key in ("update_every", "points", "probes", "chunk"):
+        _positive(getattr(w, key), f"weighting.{key}")
+    if not 0 < w.alpha <= 1:
+        raise ConfigError(f"weighting.alpha must be in (0, 1], got {w.alpha}")
 
     if cfg.sampler.resample_every < 0:
         raise ConfigError(f"sampler.resample_every must be >= 0, got {cfg.sampler.resample_every}")

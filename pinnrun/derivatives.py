@@ -75,3 +75,47 @@ class Derivatives:
             for j in range(len(self.variables)):
                 self._cache.setdefault((field, tuple(sorted(idx[:-1] + (j,)))), grads[:, j])
         return self._cache[key]
+
+
+class PointDerivatives:
+    """The :class:`Derivatives` interface for one point, built from torch.func transforms.
+
+    Used where a residual must be differentiated *per point* with respect to
+    the parameters (the NTK of :mod:`pinnrun.ntk`): there the residual runs
+    under ``torch.func.vmap``/``jacrev``, where ``torch.autograd.grad`` cannot.
+    ``points`` is one point as a batch of one, shape (1, d); ``model`` maps
+    (1, d) to (1, m). The k-th partials come from k nested transforms of
+    x -> model(x) (reverse mode innermost, forward mode above it), all d^k of
+    them at once, cached by order.
+    """
+
+    def __init__(self, model: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor,
+                 variables: Sequence[str], outputs: Sequence[str]) -> None:
+        from torch.func import jacfwd, jacrev
+
+        self.variables, self.outputs, self.points = tuple(variables), tuple(outputs), points
+        self._fns = [lambda x: model(x[None])[0]]          # order k: (d,) -> (m, d, ..., d)
+        self._jacfwd, self._jacrev = jacfwd, jacrev
+        self._values: dict[int, torch.Tensor] = {}
+
+    def input(self, var: str) -> torch.Tensor:
+        return self.points[:, self.variables.index(var)]
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        field, _, wrt = name.partition("_")
+        return self.diff(field, *wrt)
+
+    def diff(self, field: str, *wrt: str) -> torch.Tensor:
+        if field not in self.outputs:
+            raise KeyError(f"unknown output '{field}' (outputs: {', '.join(self.outputs)})")
+        try:
+            idx = tuple(self.variables.index(v) for v in wrt)
+        except ValueError:
+            raise KeyError(f"unknown variable in {wrt} (variables: {', '.join(self.variables)})") from None
+        k = len(idx)
+        if k not in self._values:
+            while len(self._fns) <= k:
+                transform = self._jacrev if len(self._fns) == 1 else self._jacfwd
+                self._fns.append(transform(self._fns[-1]))
+            self._values[k] = self._fns[k](self.points[0])
+        return self._values[k][(self.outputs.index(field), *idx)].reshape(1)

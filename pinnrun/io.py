@@ -6,9 +6,10 @@
     checkpoints/last.pt    (and best.pt) resumable state, loaded with weights_only=True
     summary.json           status, final metrics, wall time, device
     plots/                 PNG figures (pinnrun.plots)
+    ntk.h5                 weighting=ntk with spectrum=true: kernel eigenvalues per update
 
 Every file is written to a temporary name and renamed into place, so a killed
-run never leaves a torn file.
+run never leaves a torn file (ntk.h5 excepted: it grows by one row per update).
 """
 from __future__ import annotations
 
@@ -156,3 +157,31 @@ def write_predictions(path: Path, variables: Sequence[str], grid: Mapping[str, n
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def append_spectra(path: Path, step: int, spectra: Mapping[str, np.ndarray]) -> None:
+    """ntk.h5: per loss term, ``/<term>/steps`` (k,) and ``/<term>/eigenvalues`` (k, n), one row
+    per NTK update, eigenvalues of the term's kernel in descending order."""
+    with h5py.File(path, "a") as f:
+        for term, eig in spectra.items():
+            g = f.require_group(term)
+            if "steps" not in g:
+                g.create_dataset("steps", shape=(0,), maxshape=(None,), dtype="i8")
+                g.create_dataset("eigenvalues", shape=(0, len(eig)), maxshape=(None, len(eig)), dtype="f8")
+            k = g["steps"].shape[0]
+            g["steps"].resize((k + 1,))
+            g["eigenvalues"].resize((k + 1, len(eig)))
+            g["steps"][k] = step
+            g["eigenvalues"][k] = eig
+
+
+def truncate_spectra(path: Path, step: int) -> None:
+    """Drop the rows of ntk.h5 from ``step`` on (a resumed run writes them again)."""
+    if not path.exists():
+        return
+    with h5py.File(path, "a") as f:
+        for term in f:
+            g = f[term]
+            keep = int((g["steps"][()] < step).sum())
+            g["steps"].resize((keep,))
+            g["eigenvalues"].resize((keep, g["eigenvalues"].shape[1]))

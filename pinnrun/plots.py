@@ -4,6 +4,8 @@
     plots/loss.png     total and per-term loss against step
     plots/l2.png       relative L2 error of every field against step
     plots/params.png   inverse problems: each unknown constant against step, and its true value
+    plots/weights.png  adaptive weighting: each term's weight against step
+    plots/ntk_spectrum.png  weighting.spectrum=true: eigenvalues of each term's NTK, first and last update
 
 ``python -m pinnrun.plots <run dir>`` redraws them.
 """
@@ -35,12 +37,37 @@ def plot_run(run_dir: Path) -> list[Path]:
         made.append(plot_curves(m, "loss", out / "loss.png", "loss"))
         if any(k.startswith("l2/") for k in m):
             made.append(plot_curves(m, "l2/", out / "l2.png", "relative L2 error"))
+        weights = {k: v for k, v in m.items() if k.startswith("weight/")}
+        if any(np.nanmax(v) != np.nanmin(v) for v in weights.values() if np.isfinite(v).any()):
+            made.append(plot_curves(m, "weight/", out / "weights.png", "loss weight"))
         names = [k.split("/", 1)[1] for k in m if k.startswith("param/")]
         if names:
             summary = run_dir / "summary.json"
             unknowns = json.loads(summary.read_text()).get("unknowns", {}) if summary.exists() else {}
             made.append(plot_params(m, names, unknowns, out / "params.png"))
+    if (run_dir / "ntk.h5").exists():
+        made.append(plot_spectra(run_dir / "ntk.h5", out / "ntk_spectrum.png"))
     return made
+
+
+def plot_spectra(h5: Path, png: Path) -> Path:
+    with h5py.File(h5, "r") as f:
+        data = {t: (f[t]["steps"][()], f[t]["eigenvalues"][()]) for t in f}
+    fig, axes = plt.subplots(1, len(data), figsize=(4.2 * len(data), 3.6), squeeze=False)
+    for ax, (term, (steps, eig)) in zip(axes[0], data.items()):
+        for row in sorted({0, len(steps) - 1}):
+            if len(steps):
+                e = eig[row]
+                ax.loglog(np.arange(1, len(e) + 1), np.where(e > 0, e, np.nan), label=f"step {steps[row]}")
+        ax.set_title(f"NTK of {term}")
+        ax.set_xlabel("index")
+        ax.set_ylabel("eigenvalue")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
 
 
 def plot_params(m: dict, names: list[str], unknowns: dict, png: Path) -> Path:

@@ -31,7 +31,8 @@ from pinnrun.config import ConfigError, Device, PhaseConfig, PhaseKind, RunConfi
 from pinnrun.derivatives import Derivatives
 from pinnrun.models import build_model, count_parameters
 from pinnrun.sampling import PointSets
-from pinnrun.weighting import build_weighting
+from pinnrun.ntk import Group
+from pinnrun.weighting import TermSource, build_weighting
 
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
@@ -111,7 +112,9 @@ class Trainer:
 
         self.terms = ([f"{c}_{t}" for c, cond in self.conditions.items() for t in cond.terms]
                       + [f"data_{o}" for o in (self.problem.outputs if self.observations else ())])
-        self.weighting = build_weighting(cfg.weighting, self.terms)
+        self.weighting = build_weighting(cfg.weighting, self.terms, cfg.seed)
+        self.term_source = TermSource(self.model, self.problem.variables, self.problem.outputs,
+                                      self.groups, self.term_losses)
         self.phases = plan_phases(cfg.optimizer.phases, t.max_steps)
         self.total_steps = sum(p.steps for p in self.phases)
         self.hash = config_hash(cfg)
@@ -187,6 +190,15 @@ class Trainer:
                 out[f"data_{o}"] = (pred[:, i] - values[:, i]).pow(2).mean()
         return out
 
+    def groups(self, step: int) -> List[Group]:
+        """Each condition's residual function with its points (and the data terms'), for the NTK."""
+        out = [Group(name, self.conditions[name].terms, pts, self.conditions[name].loss)
+               for name, pts in self.points.at(step).items()]
+        if self.observations is not None:  # residual pred - data: its parameter Jacobian is the output's
+            out.append(Group("data", self.problem.outputs, self.observations[0],
+                             lambda pts, net: {o: net(pts)[o] for o in self.problem.outputs}))
+        return out
+
     def total(self, losses: Dict[str, torch.Tensor]) -> torch.Tensor:
         w = self.weighting.weights
         return sum(w[k] * v for k, v in losses.items())
@@ -243,10 +255,16 @@ class Trainer:
         return opt, None
 
     # -- the loop ----------------------------------------------------------------
+    @property
+    def lbfgs_updates(self) -> bool:
+        return self.weighting.adaptive and self.cfg.weighting.lbfgs_updates
+
     def next_boundary(self, step: int, phase_end: int) -> int:
         t = self.cfg.trainer
         every = [t.log_every, t.eval_every, t.checkpoint_every] + [self.cfg.sampler.resample_every] * (
             self.cfg.sampler.resample_every > 0)  # L-BFGS chunks also end where the points change
+        if self.lbfgs_updates:                    # ... and where the weights do
+            every.append(self.cfg.weighting.update_every)
         nxt = [((step // e) + 1) * e for e in every]
         return min(min(nxt), phase_end)
 
@@ -266,6 +284,7 @@ class Trainer:
             torch.set_rng_state(ck["torch_rng"])
             for k in CHECKPOINTED:
                 self.state[k] = ck[k]
+        self.weighting.attach(self.run_dir, self.state["step"] if resumed else None)
         self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
                                  resume_step=self.state["step"] if resumed else None)
         self.console.print(self.header(resumed), soft_wrap=True)
@@ -323,7 +342,7 @@ class Trainer:
     def adam_steps(self, opt, sched, target: int):
         while self.state["step"] < target:
             step = self.state["step"]
-            self.weighting.update(step, self.model, lambda: self.term_losses(step))
+            self.weighting.update(step, self.term_source)
             losses = self.term_losses(step)
             loss = self.total(losses)
             opt.zero_grad(set_to_none=True)
@@ -338,6 +357,8 @@ class Trainer:
     def lbfgs_steps(self, opt, target: int):
         """L-BFGS iterations up to step ``target`` on the points of the chunk's first step."""
         step0 = self.state["step"]
+        if self.lbfgs_updates and self.weighting.update(step0, self.term_source):
+            opt.state[opt.param_groups[0]["params"][0]].clear()   # a new objective: fresh history
 
         def closure():
             opt.zero_grad(set_to_none=True)

@@ -1,7 +1,7 @@
 """A run killed with SIGKILL and resumed ends where the uninterrupted run ends.
 
-Run A trains uninterrupted (Adam, then L-BFGS, with resampled points, on the
-CPU in float64). Run B is the same command, killed for real (SIGKILL, no
+Run A trains uninterrupted (Adam, then L-BFGS, with resampled points and NTK
+weights that also update during L-BFGS, on the CPU in float64). Run B is the same command, killed for real (SIGKILL, no
 chance to clean up) once its checkpoint is inside the phase under test, then
 resumed with ``trainer.resume=true``. B's metrics.csv, predictions and final
 metrics must equal A's.
@@ -40,6 +40,11 @@ RUN = [
     "trainer.dtype=float64",
     "trainer.device=cpu",
     "sampler.resample_every=30",
+    "weighting=ntk",
+    "weighting.update_every=25",
+    "weighting.points=40",
+    "weighting.lbfgs_updates=true",
+    "weighting.spectrum=true",
 ]
 KILL_TIMEOUT = 240
 
@@ -53,6 +58,9 @@ def run_a(tmp_path_factory) -> Path:
     assert summary["status"] == "completed"
     phases = {r["phase"] for r in read_rows(run_dir)}
     assert phases == {"adam", "lbfgs"}, f"run A should train both phases, logged {phases}"
+    weights = [(r["phase"], float(r["weight/initial_u"])) for r in read_rows(run_dir)]
+    for phase in ("adam", "lbfgs"):
+        assert len({w for p, w in weights if p == phase}) > 2, f"NTK weights did not change in {phase}: {weights}"
     return run_dir
 
 
@@ -137,6 +145,15 @@ def assert_same_run(a: Path, b: Path) -> None:
             np.testing.assert_allclose(hb[f"pred/{f}"][()], ha[f"pred/{f}"][()], rtol=1e-12, atol=0,
                                        err_msg=f"/pred/{f}")
         assert int(ha.attrs["steps"]) == int(hb.attrs["steps"])
+
+    with h5py.File(a / "ntk.h5", "r") as ha, h5py.File(b / "ntk.h5", "r") as hb:
+        assert sorted(ha) == sorted(hb) and len(ha) == 8
+        for t in ha:
+            n_updates = (ADAM_STEPS + LBFGS_STEPS - 1) // 25 + 1
+            np.testing.assert_array_equal(hb[t]["steps"][()], ha[t]["steps"][()])
+            assert ha[t]["steps"].shape == (n_updates,), (t, ha[t]["steps"][()])
+            np.testing.assert_allclose(hb[t]["eigenvalues"][()], ha[t]["eigenvalues"][()], rtol=1e-10,
+                                       err_msg=f"ntk.h5 {t}")
 
     # best.pt is the lowest-training-loss checkpoint of the whole run, resumed or not
     best_a, best_b = (torch.load(d / "checkpoints" / "best.pt", weights_only=True) for d in (a, b))

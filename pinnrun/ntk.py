@@ -1,0 +1,95 @@
+"""Neural tangent kernel of each loss term, for the NTK weighting (Wang, Yu & Perdikaris 2022).
+
+For a loss term with residuals r_1..r_n at its points (the PDE residual, or
+prediction minus data), J is the n x P Jacobian of (r_1..r_n) with respect to
+the P network parameters and K = J J^T its kernel; tr K = sum_p ||dr_p/dtheta||^2.
+
+* :func:`jacobian` builds J exactly: ``torch.func.vmap`` over the points of
+  ``jacrev`` of the residual at one point, with input derivatives from
+  :class:`~pinnrun.derivatives.PointDerivatives`, ``chunk`` points at a time;
+  :func:`traces` reduces each chunk to its sum of squares, so memory stays at
+  chunk x m x P numbers. :func:`kernel` keeps J to form K (its spectrum).
+* :func:`hutchinson_traces` estimates tr K = E ||J^T v||^2 over Rademacher
+  vectors v; J^T v is one ordinary backward pass through the batched residual,
+  so its cost does not grow with the number of parameters the way J does.
+
+A *group* is one condition's residual function over its points: ``loss(points,
+net)`` returns one residual tensor per component (``comps``), and the loss
+term ``<name>_<comp>`` is the mean of that residual's square.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Sequence
+
+import torch
+from torch.func import functional_call, jacrev, vmap
+
+from pinnrun.derivatives import Derivatives, PointDerivatives
+
+
+@dataclass
+class Group:
+    name: str
+    comps: Sequence[str]
+    points: torch.Tensor
+    loss: Callable   # (points (n, d), net) -> {comp: residual (n,)}
+
+    def term(self, comp: str) -> str:
+        return f"{self.name}_{comp}"
+
+
+def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
+    """(params, x) -> residual components at the single point x, shape (m,)."""
+    buffers = dict(model.named_buffers())
+
+    def residual(params: Dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        def f(z):
+            return functional_call(model, (params, buffers), (z,))
+
+        res = group.loss(x[None], lambda pts: PointDerivatives(f, pts, variables, outputs))
+        return torch.stack([res[c].reshape(()) for c in group.comps])
+    return residual
+
+
+def jacobian_chunks(model: torch.nn.Module, group: Group, variables, outputs, chunk: int):
+    """Yields J for ``chunk`` points at a time, shape (points, m, P) (P: all trainable parameters)."""
+    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
+    jac = vmap(jacrev(_per_point(model, group, variables, outputs)), in_dims=(None, 0))
+    for pts in group.points.detach().split(chunk):
+        with torch.no_grad():   # no graph into trainable constants (inverse problems) outside the transforms
+            rows = jac(params, pts)
+        yield torch.cat([rows[k].reshape(len(pts), len(group.comps), -1) for k in params], dim=2)
+
+
+def traces(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, float]:
+    """tr K of each component of ``group``: sum over its points of ||dr_p/dtheta||^2."""
+    total = torch.zeros(len(group.comps), dtype=torch.float64, device=group.points.device)
+    for J in jacobian_chunks(model, group, variables, outputs, chunk):
+        total += J.double().pow(2).sum(dim=(0, 2))
+    return {group.term(c): float(t) for c, t in zip(group.comps, total)}
+
+
+def kernel(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, torch.Tensor]:
+    """K = J J^T (n x n, float64) of each component of ``group``."""
+    J = torch.cat(list(jacobian_chunks(model, group, variables, outputs, chunk)), dim=0).double()
+    return {group.term(c): J[:, i] @ J[:, i].T for i, c in enumerate(group.comps)}
+
+
+def hutchinson_traces(model, group: Group, variables, outputs, probes: int,
+                      generator: torch.Generator) -> Dict[str, float]:
+    """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    res = group.loss(group.points, lambda pts: Derivatives(model, pts, variables, outputs))
+    out = {}
+    for c in group.comps:
+        r, acc = res[c], 0.0
+        for _ in range(probes):
+            v = torch.randint(0, 2, r.shape, generator=generator, device="cpu").to(r) * 2 - 1
+            grads = torch.autograd.grad((v * r).sum(), params, retain_graph=True, allow_unused=True)
+            acc += sum(float(g.double().pow(2).sum()) for g in grads if g is not None)
+        out[group.term(c)] = acc / probes
+    return out
+
+
+__all__ = ["Group", "jacobian_chunks", "traces", "kernel", "hutchinson_traces"]

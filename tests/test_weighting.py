@@ -1,0 +1,190 @@
+"""Loss weighting: the NTK traces and kernels against a brute-force Jacobian, the weights
+against their formulas at an update step, and the schemes in real runs."""
+from __future__ import annotations
+
+import csv
+import json
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from conftest import compose_config, explain, run_cli
+from pinnrun import ntk
+from pinnrun.derivatives import Derivatives
+from pinnrun.training import Trainer
+
+TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu",
+        "trainer.progress=false"]
+
+
+def trainer(tmp_path, overrides) -> Trainer:
+    return Trainer(OmegaConf.to_object(compose_config([*TINY, *overrides])), tmp_path / "run")
+
+
+def brute_jacobian(t: Trainer, group: ntk.Group) -> dict[str, torch.Tensor]:
+    """J of each component, row by row: one autograd.grad of one point's residual per row,
+    through the batched derivative engine (not torch.func)."""
+    params = [p for p in t.model.parameters()]
+    res = group.loss(group.points, lambda pts: Derivatives(t.model, pts, t.problem.variables, t.problem.outputs))
+    out = {}
+    for c in group.comps:
+        rows = []
+        for p in range(len(group.points)):
+            g = torch.autograd.grad(res[c][p], params, retain_graph=True, allow_unused=True)
+            rows.append(torch.cat([(torch.zeros_like(q) if gi is None else gi).reshape(-1)
+                                   for gi, q in zip(g, params)]))
+        out[group.term(c)] = torch.stack(rows)
+    return out
+
+
+# equations covering 2nd and 4th derivatives, a periodic condition, several outputs and components,
+# and data terms of an inverse problem
+CASES = {
+    "wave": ["equation=wave", "equation.points.initial=7", "equation.points.boundary=6",
+             "equation.points.residual=9"],
+    "beam": ["equation=beam", "equation.points.initial=5", "equation.points.boundary=6",
+             "equation.points.residual=8"],
+    "nls": ["equation=nls", "equation.points.initial=5", "equation.points.boundary=6",
+            "equation.points.residual=7"],
+    "kovasznay": ["equation=kovasznay", "equation.points.boundary=8", "equation.points.residual=6"],
+    "burgers_inverse": ["experiment=raissi_burgers_inverse", *TINY, "equation.points.residual=7",
+                        "equation.observations.count=9"],
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ntk_traces_and_kernels_equal_brute_force_jacobian(tmp_path, case):
+    t = trainer(tmp_path, CASES[case])
+    groups = t.groups(0)
+    assert {g.term(c) for g in groups for c in g.comps} == set(t.terms)
+    for group in groups:
+        brute = brute_jacobian(t, group)
+        traces = ntk.traces(t.model, group, t.problem.variables, t.problem.outputs, chunk=4)
+        kernels = ntk.kernel(t.model, group, t.problem.variables, t.problem.outputs, chunk=3)
+        for term, J in brute.items():
+            K = J @ J.T
+            assert float(K.trace()) > 1e-8, f"{term}: vanishing kernel, the comparison would be empty"
+            assert traces[term] == pytest.approx(float(K.trace()), rel=1e-12), term
+            torch.testing.assert_close(kernels[term], K, rtol=1e-11, atol=1e-13 * float(K.abs().max()))
+
+
+def test_hutchinson_estimate_is_close_to_the_exact_trace(tmp_path):
+    t = trainer(tmp_path, CASES["wave"])
+    gen = torch.Generator().manual_seed(0)
+    for group in t.groups(0):
+        exact = ntk.traces(t.model, group, t.problem.variables, t.problem.outputs)
+        est = ntk.hutchinson_traces(t.model, group, t.problem.variables, t.problem.outputs, 4000, gen)
+        for term in exact:
+            assert est[term] == pytest.approx(exact[term], rel=0.1), term
+
+
+def mean_diagonals(t: Trainer, step: int, subsample) -> dict[str, float]:
+    out = {}
+    for group in t.groups(step):
+        g = subsample(group, step)
+        for term, J in brute_jacobian(t, g).items():
+            out[term] = float((J * J).sum()) / len(g.points)
+    return out
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.25])
+def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
+    """After a real run, the update at the next step gives sum_j t_j / t_i (t: mean kernel
+    diagonal on the scheme's subsample), blended with the old weights by alpha."""
+    t = trainer(tmp_path, [*CASES["wave"], "equation.points.residual=20", "weighting=ntk",
+                           "weighting.update_every=3", "weighting.points=8", f"weighting.alpha={alpha}",
+                           "optimizer=adam", "optimizer.phases.0.steps=5", "trainer.log_every=1"])
+    t.run()
+    before = dict(t.weighting.weights)
+    assert len(set(before.values())) == len(before), "weights after the run are not distinct"
+    assert t.weighting.update(5, t.term_source) is False    # not an update step
+    assert t.weighting.weights == before
+    assert t.weighting.update(6, t.term_source) is True
+    tr = mean_diagonals(t, 6, t.weighting.subsample)
+    assert len(t.weighting.subsample(t.groups(6)[-1], 6).points) == 8   # residual: 8 of its 20 points
+    total = sum(tr.values())
+    for term, w in t.weighting.weights.items():
+        assert w == pytest.approx((1 - alpha) * before[term] + alpha * total / tr[term], rel=1e-10), term
+    # the metrics log the weights the steps used: updated at steps 0 and 3
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    w = [float(r["weight/residual_u"]) for r in rows]   # rows after steps 1..5
+    assert w[0] == w[1] == w[2] and w[3] == w[4] and w[2] != w[3]
+
+
+def test_gradnorm_weights_follow_the_annealing_formula(tmp_path):
+    t = trainer(tmp_path, [*CASES["wave"], "weighting=gradnorm", "weighting.update_every=2",
+                           "weighting.alpha=0.3", "+weighting.weights.boundary_u=2.0",
+                           "optimizer=adam", "optimizer.phases.0.steps=3"])
+    t.run()
+    before = dict(t.weighting.weights)
+    assert t.weighting.update(4, t.term_source)
+    losses = t.term_losses(4)
+    params = list(t.model.parameters())
+
+    def grads(loss):
+        return [torch.autograd.grad(loss, p, retain_graph=True, allow_unused=True)[0] for p in params]
+
+    g_r = grads(before["residual_u"] * losses["residual_u"])
+    top = max(float(g.abs().max()) for g in g_r if g is not None)
+    n = sum(p.numel() for p in params)
+    assert t.weighting.weights["residual_u"] == before["residual_u"] == 1.0   # the reference is fixed
+    for term in ("initial_u", "initial_u_t", "boundary_u"):
+        g = grads(before[term] * losses[term])
+        mean = sum(float(gi.abs().sum()) for gi in g if gi is not None) / n
+        assert t.weighting.weights[term] == pytest.approx(0.7 * before[term] + 0.3 * top / mean, rel=1e-10)
+        assert t.weighting.weights[term] != pytest.approx(before[term], rel=1e-3)
+
+
+def read_rows(run_dir):
+    with open(run_dir / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
+    """ntk (mscale, Adam then L-BFGS, weights frozen in L-BFGS, spectrum) and gradnorm (mlp,
+    Hutchinson-free), from the shell; weights logged, plots drawn."""
+    common = ["equation=wave", "model.width=12", "model.depth=2", "equation.points.residual=100",
+              "optimizer=adam_lbfgs", "optimizer.phases.0.steps=60", "optimizer.phases.1.steps=40",
+              "trainer.log_every=10", "trainer.progress=false", "trainer.device=cpu"]
+    ntk_dir, gn_dir = tmp_path / "ntk", tmp_path / "gn"
+    p = run_cli([*common, "model=mscale", "weighting=ntk", "weighting.update_every=20",
+                 "weighting.spectrum=true", "weighting.points=50", f"hydra.run.dir={ntk_dir}"])
+    assert p.returncode == 0, explain(p)
+    q = run_cli([*common, "weighting=gradnorm", f"hydra.run.dir={gn_dir}"])
+    assert q.returncode == 0, explain(q)
+    for d in (ntk_dir, gn_dir):
+        rows = read_rows(d)
+        adam = [float(r["weight/boundary_u"]) for r in rows if r["phase"] == "adam"]
+        lbfgs = [float(r["weight/boundary_u"]) for r in rows if r["phase"] == "lbfgs"]
+        assert len(set(adam)) > 2 and lbfgs, (d, adam, lbfgs)
+        assert set(lbfgs) == {adam[-1]}, f"{d}: weights changed during L-BFGS: {lbfgs}"
+        assert (d / "plots" / "weights.png").stat().st_size > 10_000
+        assert json.loads((d / "summary.json").read_text())["status"] == "completed"
+    with h5py.File(ntk_dir / "ntk.h5", "r") as f:
+        assert sorted(f) == ["boundary_u", "initial_u", "initial_u_t", "residual_u"]
+        for term in f:
+            np.testing.assert_array_equal(f[term]["steps"][()], [0, 20, 40])
+            eig = f[term]["eigenvalues"][()]
+            n = 50 if term != "residual_u" else 50
+            assert eig.shape == (3, n)
+            assert (np.diff(eig, axis=1) <= 1e-12 * eig.max()).all(), "eigenvalues not descending"
+            assert eig.min() > -1e-6 * eig.max(), "a kernel J J^T must be positive semidefinite"
+    assert (ntk_dir / "plots" / "ntk_spectrum.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("override, message", [
+    ("weighting.alpha=0", "weighting.alpha must be in (0, 1]"),
+    ("weighting.update_every=0", "weighting.update_every must be a positive number"),
+    ("weighting.trace=exactly", "weighting.trace"),
+    ("+weighting.weights.nonsense=2", "unknown loss term ['nonsense']"),
+])
+def test_bad_weighting_settings_get_one_line(tmp_path, override, message):
+    p = run_cli(["weighting=ntk", override, f"hydra.run.dir={tmp_path / 'r'}"])
+    assert p.returncode == 2, explain(p)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pinnrun: error:") and message in lines[0], p.stderr
+    assert not (tmp_path / "r").exists()
