@@ -142,7 +142,7 @@ class WeightingConfig:
     points: int = 300
     trace: TraceMethod = TraceMethod.exact
     probes: int = 16            # hutchinson: random vectors per trace
-    chunk: int = 64             # exact: points per vmap batch (bounds memory: chunk x parameters)
+    chunk: int = 16             # exact: points per vmap batch (bounds memory: chunk x parameters)
     # ntk: write the eigenvalues of each term's kernel at every update to <run dir>/ntk.h5
     spectrum: bool = False
 

@@ -52,21 +52,28 @@ def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
     return residual
 
 
-def jacobian_chunks(model: torch.nn.Module, group: Group, variables, outputs, chunk: int):
-    """Yields J for ``chunk`` points at a time, shape (points, m, P) (P: all trainable parameters)."""
+def jacobian_blocks(model: torch.nn.Module, group: Group, variables, outputs, chunk: int):
+    """Yields, for ``chunk`` points at a time, J as {parameter name: (points, m, *shape)}."""
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
     jac = vmap(jacrev(_per_point(model, group, variables, outputs)), in_dims=(None, 0))
     for pts in group.points.detach().split(chunk):
         with torch.no_grad():   # no graph into trainable constants (inverse problems) outside the transforms
-            rows = jac(params, pts)
-        yield torch.cat([rows[k].reshape(len(pts), len(group.comps), -1) for k in params], dim=2)
+            yield jac(params, pts)
+
+
+def jacobian_chunks(model: torch.nn.Module, group: Group, variables, outputs, chunk: int):
+    """Yields J for ``chunk`` points at a time, shape (points, m, P) (P: all trainable parameters)."""
+    for rows in jacobian_blocks(model, group, variables, outputs, chunk):
+        yield torch.cat([r.reshape(r.shape[0], r.shape[1], -1) for r in rows.values()], dim=2)
 
 
 def traces(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, float]:
     """tr K of each component of ``group``: sum over its points of ||dr_p/dtheta||^2."""
     total = torch.zeros(len(group.comps), dtype=torch.float64, device=group.points.device)
-    for J in jacobian_chunks(model, group, variables, outputs, chunk):
-        total += J.double().pow(2).sum(dim=(0, 2))
+    for rows in jacobian_blocks(model, group, variables, outputs, chunk):
+        for r in rows.values():
+            total += torch.linalg.vector_norm(r.reshape(r.shape[0], r.shape[1], -1), dim=2,
+                                              dtype=torch.float64).pow(2).sum(0)
     return {group.term(c): float(t) for c, t in zip(group.comps, total)}
 
 
