@@ -101,7 +101,13 @@ PAPERS = {
     "wang_wave": ("wave", 500, 3, 300, 80000, "u", 4.5e-1),
     "wang_helmholtz": ("helmholtz", 50, 4, 128, 40000, "u", 1.81e-1),
     "wang_klein_gordon": ("klein_gordon", 50, 4, 128, 40000, "u", 1.79e-1),
+    "wang_wave_ntk": ("wave", 500, 3, 300, 80000, "u", 1.73e-3),
+    "wang_helmholtz_gradnorm": ("helmholtz", 50, 4, 128, 40000, "u", 1.27e-2),
+    "wang_klein_gordon_gradnorm": ("klein_gordon", 50, 4, 128, 40000, "u", 1.06e-2),
 }
+#: experiment -> (weighting, update_every, alpha); the others use fixed unit weights
+WEIGHTING = {"wang_wave_ntk": ("ntk", 1000, 1.0), "wang_helmholtz_gradnorm": ("gradnorm", 10, 0.1),
+             "wang_klein_gordon_gradnorm": ("gradnorm", 10, 0.1)}
 
 
 @pytest.mark.parametrize("name", sorted(PAPERS))
@@ -112,6 +118,11 @@ def test_experiment_preset_holds_the_papers_setup(name):
     assert cfg.equation.points.residual == nf
     assert sum(p.steps for p in cfg.optimizer.phases) == steps
     assert (cfg.published.field, cfg.published.l2) == (field, l2)
+    w = cfg.weighting
+    if name in WEIGHTING:
+        assert (w.name, w.update_every, w.alpha) == WEIGHTING[name] and not w.lbfgs_updates
+    else:
+        assert w.name == "fixed" and not w.weights
     p = build(OmegaConf.to_object(cfg).equation)
     assert field in p.fields and p.reference() is not None
 
