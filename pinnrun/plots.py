@@ -60,14 +60,8 @@ def plot_spectra(h5: Path, png: Path) -> Path:
                 e = eig[row]
                 ax.loglog(np.arange(1, len(e) + 1), np.where(e > 0, e, np.nan), label=f"step {steps[row]}")
         ax.set_title(f"NTK of {term}")
-        ax.set_xlabel("index")
-        ax.set_ylabel("eigenvalue")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+        _axes(ax, "index", "eigenvalue")
+    return _save(fig, png)
 
 
 def plot_params(m: dict, names: list[str], unknowns: dict, png: Path) -> Path:
@@ -80,10 +74,7 @@ def plot_params(m: dict, names: list[str], unknowns: dict, png: Path) -> Path:
         ax.set_xlabel("step")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return _save(fig, png)
 
 
 def plot_fields(h5: Path, png: Path) -> Path:
@@ -117,10 +108,7 @@ def plot_fields(h5: Path, png: Path) -> Path:
                 ax.set_xlabel(variables[0])
                 ax.set_ylabel(variables[1])
                 fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return _save(fig, png)
 
 
 def plot_curves(m: dict, prefix: str, png: Path, ylabel: str) -> Path:
@@ -130,10 +118,18 @@ def plot_curves(m: dict, prefix: str, png: Path, ylabel: str) -> Path:
             ok = np.isfinite(values) & (values > 0)
             if ok.any():
                 ax.semilogy(m["step"][ok], values[ok], label=key, lw=2.0 if key == prefix else 1.0)
-    ax.set_xlabel("step")
+    _axes(ax, "step", ylabel)
+    return _save(fig, png)
+
+
+def _axes(ax, xlabel: str, ylabel: str) -> None:
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
+
+
+def _save(fig, png: Path) -> Path:
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
