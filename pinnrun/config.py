@@ -44,6 +44,12 @@ class ScaleKind(Enum):
     powers2 = "powers2"    # 1, 2, 4, ..., 2^(N-1)
 
 
+class Adaptive(Enum):
+    none = "none"
+    layer = "layer"        # one trainable slope per hidden layer
+    neuron = "neuron"      # one per neuron (Jagtap, Kawaguchi & Karniadakis 2020)
+
+
 class Init(Enum):
     xavier_normal = "xavier_normal"
     xavier_uniform = "xavier_uniform"
@@ -94,6 +100,10 @@ class ModelConfig:
     width: int = 100
     depth: int = 4                      # hidden layers
     activation: str = "tanh"
+    # locally adaptive activations: sigma(n * a * z) with trainable slopes a, n * a = 1 at
+    # the start, and the slope-recovery loss term 1 / mean_k exp(mean a of layer k)
+    adaptive: Adaptive = Adaptive.none
+    adaptive_scale: float = 10.0        # n
     init: Init = Init.xavier_normal
     # MscaleDNN only (Liu, Cai & Xu 2020)
     structure: MscaleStructure = MscaleStructure.scaled

@@ -29,7 +29,7 @@ import pinnrun
 from pinnrun import io, problems
 from pinnrun.config import ConfigError, Device, PhaseConfig, PhaseKind, RunConfig
 from pinnrun.derivatives import Derivatives
-from pinnrun.models import build_model, count_parameters
+from pinnrun.models import AdaptiveActivation, build_model, count_parameters, slope_recovery
 from pinnrun.sampling import PointSets
 from pinnrun.ntk import Group
 from pinnrun.weighting import TermSource, build_weighting
@@ -110,8 +110,11 @@ class Trainer:
         self.observations = self.observe(cfg.equation.observations)
         self.unknowns = self.make_unknowns(cfg.equation.unknowns)
 
+        # adaptive activations: their slopes, and the slope-recovery term (fixed weight)
+        self.adaptive = [m for m in self.model.modules() if isinstance(m, AdaptiveActivation)]
         self.terms = ([f"{c}_{t}" for c, cond in self.conditions.items() for t in cond.terms]
-                      + [f"data_{o}" for o in (self.problem.outputs if self.observations else ())])
+                      + [f"data_{o}" for o in (self.problem.outputs if self.observations else ())]
+                      + ["slope_recovery"] * bool(self.adaptive))
         self.weighting = build_weighting(cfg.weighting, self.terms, cfg.seed)
         self.term_source = TermSource(self.model, self.problem.variables, self.problem.outputs,
                                       self.groups, self.term_losses)
@@ -120,6 +123,7 @@ class Trainer:
         self.hash = config_hash(cfg)
         self.columns = (["step", "phase", "lr", "loss"] + [f"loss/{k}" for k in self.terms]
                         + [f"weight/{k}" for k in self.terms] + [f"param/{k}" for k in self.unknowns]
+                        + [f"slope/{i}" for i in range(len(self.adaptive))]
                         + [f"l2/{f}" for f in self.fields] + ["time_s"])
 
         self.ckpt_dir = self.run_dir / "checkpoints"
@@ -188,6 +192,8 @@ class Trainer:
             pred = self.model(pts)
             for i, o in enumerate(self.problem.outputs):
                 out[f"data_{o}"] = (pred[:, i] - values[:, i]).pow(2).mean()
+        if self.adaptive:
+            out["slope_recovery"] = slope_recovery(self.model)
         return out
 
     def groups(self, step: int) -> List[Group]:
@@ -406,6 +412,8 @@ class Trainer:
             row.update({f"loss/{k}": v for k, v in losses.items()})
             row.update({f"weight/{k}": v for k, v in self.weighting.weights.items()})
             row.update({f"param/{k}": v.item() for k, v in self.unknowns.items()})
+            # effective slope n * a of each adaptive layer (mean over its neurons)
+            row.update({f"slope/{i}": m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)})
             row.update({f"l2/{k}": v for k, v in l2.items()})
             self.log.write(row)
         info = f"{phase.name}  loss {loss:.3e}"

@@ -28,6 +28,9 @@ Schemes:
   eq. 40): w_hat_i = max_theta |grad L_r| / mean_theta |grad (w_i L_i)| for
   every term i outside the ``residual`` condition, whose terms (together L_r,
   with their configured weights) are the reference and stay fixed.
+
+The slope-recovery term of adaptive activations (``model.adaptive``) is a
+regularizer, not a fit: it keeps its configured weight (1) under every scheme.
 """
 from __future__ import annotations
 
@@ -173,13 +176,16 @@ class GradNorm(Weighting):
         top = float(g_r.abs().max())
         new = {}
         for t in self.terms:
-            if t in self.ref_terms:
+            if t in self.ref_terms or t in REGULARIZERS:
                 continue
             mean = float(grad(self.weights[t] * losses[t]).abs().mean())
             if mean > 0:
                 new[t] = top / mean
         return new
 
+
+#: loss terms that are not fitted to anything and keep their configured weight under every scheme
+REGULARIZERS = ("slope_recovery",)
 
 SCHEMES = {"fixed": Fixed, "ntk": NTK, "gradnorm": GradNorm}
 

@@ -216,3 +216,40 @@ def test_count_parameters():
     assert count_parameters(model) == 30 + 110 + 33
     mscale = build_model(_cfg(name=ModelKind.mscale, width=10, depth=2, n_scales=3), LOWER, UPPER, 3)
     assert count_parameters(mscale) == 30 + 110 + 33  # scales are buffers, not parameters
+
+
+# -- locally adaptive activations (Jagtap, Kawaguchi & Karniadakis 2020) -------------------------
+
+from pinnrun.config import Adaptive  # noqa: E402
+from pinnrun.models import AdaptiveActivation, slope_recovery  # noqa: E402
+
+
+@pytest.mark.parametrize("kw", ALL_MODELS)
+@pytest.mark.parametrize("kind", [Adaptive.layer, Adaptive.neuron])
+def test_adaptive_network_starts_as_the_plain_one(kw, kind):
+    torch.manual_seed(5)
+    plain = build_model(_cfg(**kw), LOWER, UPPER, 2)
+    torch.manual_seed(5)
+    adaptive = build_model(_cfg(**kw, adaptive=kind, adaptive_scale=10.0), LOWER, UPPER, 2)
+    acts = [m for m in adaptive.modules() if isinstance(m, AdaptiveActivation)]
+    assert acts and all(torch.all(m.slope == 0.1) for m in acts)
+    sizes = {m.slope.numel() for m in acts}
+    assert sizes == ({1} if kind is Adaptive.layer else sizes - {1}) and sizes
+    assert count_parameters(adaptive) == count_parameters(plain) + sum(m.slope.numel() for m in acts)
+    x = _points(11)
+    torch.testing.assert_close(adaptive(x), plain(x), rtol=1e-6, atol=1e-7)
+
+
+def test_adaptive_activation_and_slope_recovery_formulas():
+    model = build_model(_cfg(adaptive=Adaptive.neuron, adaptive_scale=5.0), LOWER, UPPER, 1)
+    acts = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
+    assert len(acts) == 3 and all(m.slope.shape == (20,) for m in acts)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in acts:
+            m.slope.copy_(torch.rand(20, generator=g))
+    z = torch.linspace(-2, 2, 20)
+    torch.testing.assert_close(acts[0](z), torch.tanh(5.0 * acts[0].slope * z))
+    expected = 1.0 / (sum(math.exp(float(m.slope.mean())) for m in acts) / 3)
+    assert float(slope_recovery(model)) == pytest.approx(expected, rel=1e-6)
+    assert slope_recovery(build_model(_cfg(), LOWER, UPPER, 1)) is None

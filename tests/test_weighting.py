@@ -188,3 +188,33 @@ def test_bad_weighting_settings_get_one_line(tmp_path, override, message):
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pinnrun: error:") and message in lines[0], p.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_adaptive_activations_train_log_their_slopes_and_keep_the_recovery_weight(tmp_path):
+    """model.adaptive=neuron with NTK weights: slopes trained, logged, checkpointed; the
+    slope-recovery term is logged as a loss term and keeps weight 1."""
+    run = tmp_path / "run"
+    p = run_cli(["equation=wave", "model.width=12", "model.depth=2", "model.adaptive=neuron",
+                 "equation.points.residual=100", "optimizer=adam", "optimizer.phases.0.steps=60",
+                 "optimizer.phases.0.lr=1e-2", "weighting=ntk", "weighting.update_every=20",
+                 "trainer.log_every=20", "trainer.progress=false", "trainer.device=cpu", f"hydra.run.dir={run}"])
+    assert p.returncode == 0, explain(p)
+    rows = read_rows(run)
+    assert [r["step"] for r in rows] == ["20", "40", "60"]
+    for r in rows:
+        assert float(r["weight/slope_recovery"]) == 1.0
+    slopes = [[float(r[f"slope/{i}"]) for r in rows] for i in range(2)]
+    assert all(abs(s[-1] - 1.0) > 1e-3 for s in slopes), slopes   # n * mean(a) moved from 1
+    ck = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    keys = [k for k in ck["model"] if k.endswith("slope")]
+    assert len(keys) == 2 and all(ck["model"][k].shape == (12,) for k in keys)
+    assert float(ck["model"][keys[0]].mean()) * 10 == pytest.approx(slopes[0][-1], rel=1e-5)
+    # the logged term is S(a) = 1 / mean_k exp(mean a_k) of the slopes the last step used
+    s = 1 / np.mean([np.exp(float(ck["model"][k].mean())) for k in keys])
+    assert float(rows[-1]["loss/slope_recovery"]) == pytest.approx(s, rel=1e-2)
+
+
+def test_unknown_adaptive_kind_gets_one_line(tmp_path):
+    p = run_cli(["model.adaptive=cell", f"hydra.run.dir={tmp_path / 'r'}"])
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, explain(p)
+    assert "model.adaptive" in p.stderr and not (tmp_path / "r").exists()

@@ -10,12 +10,14 @@ from typing import Sequence
 from torch import nn
 
 from pinnrun.config import ConfigError, ModelConfig, ModelKind
-from pinnrun.models.activations import ACTIVATIONS, activation_names, get_activation
+from pinnrun.models.activations import (ACTIVATIONS, AdaptiveActivation, activation_names, get_activation,
+                                        slope_recovery)
 from pinnrun.models.mlp import MLP, Normalize, init_linear
 from pinnrun.models.mscale import MscaleScaled, MscaleSubnets, build_mscale, group_sizes, resolve_scales
 
 __all__ = [
     "ACTIVATIONS",
+    "AdaptiveActivation",
     "MLP",
     "MscaleScaled",
     "MscaleSubnets",
@@ -27,6 +29,7 @@ __all__ = [
     "group_sizes",
     "init_linear",
     "resolve_scales",
+    "slope_recovery",
 ]
 
 

@@ -66,6 +66,42 @@ ACTIVATIONS: Dict[str, Callable[[], nn.Module]] = {
 }
 
 
+class AdaptiveActivation(nn.Module):
+    """sigma(n * a * z) with trainable slope(s) a: one per layer (size 1) or one per neuron
+    (Jagtap, Kawaguchi & Karniadakis 2020); a starts at 1 / n, so the network starts as the
+    plain one, and n scales the slopes' learning rate."""
+
+    def __init__(self, act: nn.Module, size: int, scale: float):
+        super().__init__()
+        self.act, self.scale = act, float(scale)
+        self.slope = nn.Parameter(torch.full((size,), 1.0 / self.scale))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.scale * self.slope * x)  # sigma(n a z)
+
+
+def slope_recovery(model: nn.Module) -> torch.Tensor | None:
+    """S(a) = 1 / mean over adaptive layers k of exp(mean slope of layer k); None if none."""
+    slopes = [m.slope for m in model.modules() if isinstance(m, AdaptiveActivation)]
+    if not slopes:
+        return None
+    return 1.0 / torch.stack([torch.exp(a.mean()) for a in slopes]).mean()
+
+
+def activation_factory(cfg) -> Callable[[int], nn.Module]:
+    """width -> a new activation module for ``cfg.activation``, adaptive if ``cfg.adaptive`` says so."""
+    from pinnrun.config import Adaptive
+
+    get_activation(cfg.activation)  # unknown name: one clear error now
+    kind = Adaptive(cfg.adaptive)
+    if kind is Adaptive.none:
+        return lambda width: get_activation(cfg.activation)
+    if not cfg.adaptive_scale > 0:
+        raise ConfigError(f"model.adaptive_scale must be positive, got {cfg.adaptive_scale}")
+    return lambda width: AdaptiveActivation(get_activation(cfg.activation),
+                                            width if kind is Adaptive.neuron else 1, cfg.adaptive_scale)
+
+
 def activation_names() -> list[str]:
     """The registered names, sorted."""
     return sorted(ACTIVATIONS)

@@ -2,13 +2,13 @@
 input normalisation to [-1, 1] and weight initialisation."""
 from __future__ import annotations
 
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 
 import torch
 from torch import nn
 
 from pinnrun.config import ConfigError, Init, ModelConfig
-from pinnrun.models.activations import get_activation
+from pinnrun.models.activations import activation_factory
 
 
 class Normalize(nn.Module):
@@ -67,9 +67,10 @@ def resolve_init(cfg: ModelConfig) -> Init:
 
 
 def fully_connected(
-    in_dim: int, width: int, depth: int, out_dim: int, activation: str, init: Union[Init, str]
+    in_dim: int, width: int, depth: int, out_dim: int, activation: Callable[[int], nn.Module],
+    init: Union[Init, str]
 ) -> nn.Sequential:
-    """in_dim -> width (x depth hidden layers, activation after each) -> out_dim (linear)."""
+    """in_dim -> width (x depth hidden layers, ``activation(width)`` after each) -> out_dim (linear)."""
     if width < 1 or depth < 1:
         raise ConfigError(f"model.width and model.depth must be >= 1, got {width} and {depth}")
     layers: list[nn.Module] = []
@@ -77,7 +78,7 @@ def fully_connected(
     for _ in range(depth):
         lin = nn.Linear(fan_in, width)
         init_linear(lin, init)
-        layers += [lin, get_activation(activation)]  # h_{k+1} = sigma(W_k h_k + b_k)
+        layers += [lin, activation(width)]  # h_{k+1} = sigma(W_k h_k + b_k)
         fan_in = width
     out = nn.Linear(fan_in, out_dim)  # y = W_L h_L + b_L
     init_linear(out, init)
@@ -92,7 +93,7 @@ class MLP(nn.Module):
         super().__init__()
         self.norm = Normalize(lower, upper)
         self.net = fully_connected(
-            self.norm.in_dim, cfg.width, cfg.depth, out_dim, cfg.activation, resolve_init(cfg)
+            self.norm.in_dim, cfg.width, cfg.depth, out_dim, activation_factory(cfg), resolve_init(cfg)
         )
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from pinnrun.config import ConfigError, ModelConfig, MscaleStructure, ScaleKind
-from pinnrun.models.activations import get_activation
+from pinnrun.models.activations import activation_factory
 from pinnrun.models.mlp import Normalize, fully_connected, init_linear, resolve_init
 
 
@@ -74,10 +74,11 @@ class MscaleScaled(nn.Module):
 
         self.first = nn.Linear(self.norm.in_dim, width)  # holds W0 and b0
         init_linear(self.first, init)
-        self.act = get_activation(cfg.activation)
+        act = activation_factory(cfg)
+        self.act = act(width)
         # the rest: (depth - 1) hidden layers + linear output
         if depth > 1:
-            self.rest = fully_connected(width, width, depth - 1, out_dim, cfg.activation, init)
+            self.rest = fully_connected(width, width, depth - 1, out_dim, act, init)
         else:
             self.rest = nn.Linear(width, out_dim)
             init_linear(self.rest, init)
@@ -105,7 +106,7 @@ class MscaleSubnets(nn.Module):
         sub_width = max(1, cfg.width // len(scales))
         init = resolve_init(cfg)
         self.subnets = nn.ModuleList(
-            fully_connected(self.norm.in_dim, sub_width, cfg.depth, out_dim, cfg.activation, init)
+            fully_connected(self.norm.in_dim, sub_width, cfg.depth, out_dim, activation_factory(cfg), init)
             for _ in scales
         )
 
