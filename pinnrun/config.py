@@ -92,6 +92,9 @@ class EquationConfig:
     # initial values; logged as param/<name>. The values in `params` are the true ones.
     unknowns: Dict[str, float] = field(default_factory=dict)
     observations: ObservationConfig = field(default_factory=ObservationConfig)
+    # held-out random points where the outputs are compared with the exact solution: the
+    # mean squared error is logged as test_loss (0: none)
+    test_points: int = 0
 
 
 @dataclass
@@ -99,6 +102,8 @@ class ModelConfig:
     name: ModelKind = ModelKind.mlp
     width: int = 100
     depth: int = 4                      # hidden layers
+    # hidden-layer widths one by one (e.g. [3000, 100, 100, 100]); when set, width and depth are unused
+    widths: Optional[List[int]] = None
     activation: str = "tanh"
     # locally adaptive activations: sigma(n * a * z) with trainable slopes a, n * a = 1 at
     # the start, and the slope-recovery loss term 1 / mean_k exp(mean a of layer k)
@@ -232,12 +237,16 @@ def validate(cfg: Any) -> None:
         raise ConfigError("equation.points: every condition has 0 points and there are no observations")
     if eq.observations.count < 0:
         raise ConfigError(f"equation.observations.count must be >= 0, got {eq.observations.count}")
+    if eq.test_points < 0:
+        raise ConfigError(f"equation.test_points must be >= 0, got {eq.test_points}")
     if eq.observations.noise < 0:
         raise ConfigError(f"equation.observations.noise must be >= 0, got {eq.observations.noise}")
 
     m = cfg.model
     _positive(m.width, "model.width")
     _positive(m.depth, "model.depth")
+    if m.widths is not None and (len(m.widths) == 0 or min(m.widths) < 1):
+        raise ConfigError(f"model.widths must be a non-empty list of positive integers, got {list(m.widths)}")
     if m.name == ModelKind.mscale:
         _positive(m.n_scales, "model.n_scales")
         if m.scales is not None and (len(m.scales) == 0 or min(m.scales) <= 0):

@@ -1,7 +1,7 @@
 """Figures of a run, made from its run directory alone (predictions.h5, metrics.csv).
 
     plots/fields.png   prediction, reference and error of every evaluated field
-    plots/loss.png     total and per-term loss against step
+    plots/loss.png     total and per-term loss (and test_loss) against step
     plots/l2.png       relative L2 error of every field against step
     plots/params.png   inverse problems: each unknown constant against step, and its true value
     plots/weights.png  adaptive weighting: each term's weight against step
@@ -114,7 +114,7 @@ def plot_fields(h5: Path, png: Path) -> Path:
 def plot_curves(m: dict, prefix: str, png: Path, ylabel: str) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for key, values in m.items():
-        if key == prefix or (key.startswith(prefix) and "/" in key):
+        if key == prefix or (key.startswith(prefix) and "/" in key) or (prefix == "loss" and key == "test_loss"):
             ok = np.isfinite(values) & (values > 0)
             if ok.any():
                 ax.semilogy(m["step"][ok], values[ok], label=key, lw=2.0 if key == prefix else 1.0)

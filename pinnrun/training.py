@@ -108,6 +108,7 @@ class Trainer:
                                            dtype=self.dtype, device=self.device)
         self.fields = [f for f in self.problem.fields if f in self.ref]
         self.observations = self.observe(cfg.equation.observations)
+        self.test_set = self.held_out(cfg.equation.test_points)
         self.unknowns = self.make_unknowns(cfg.equation.unknowns)
 
         # adaptive activations: their slopes, and the slope-recovery term (fixed weight)
@@ -124,7 +125,8 @@ class Trainer:
         self.columns = (["step", "phase", "lr", "loss"] + [f"loss/{k}" for k in self.terms]
                         + [f"weight/{k}" for k in self.terms] + [f"param/{k}" for k in self.unknowns]
                         + [f"slope/{i}" for i in range(len(self.adaptive))]
-                        + [f"l2/{f}" for f in self.fields] + ["time_s"])
+                        + [f"l2/{f}" for f in self.fields] + ["test_loss"] * (self.test_set is not None)
+                        + ["time_s"])
 
         self.ckpt_dir = self.run_dir / "checkpoints"
         # the current phase began at phase_start and ends after its planned steps, or
@@ -162,6 +164,25 @@ class Trainer:
         values = np.stack([self.ref[o].ravel()[idx] for o in self.problem.outputs], 1)
         values = values + obs.noise * values.std(0) * rng.standard_normal(values.shape)
         return self.eval_points[idx], torch.as_tensor(values, dtype=self.dtype, device=self.device)
+
+    def held_out(self, n: int) -> Optional[tuple]:
+        """(points, exact outputs) at ``n`` uniform random points of the domain, for test_loss."""
+        if n == 0:
+            return None
+        if not self.problem.has_exact():
+            raise ConfigError("equation.test_points: this equation has no exact solution to test against")
+        rng = np.random.default_rng([self.cfg.seed, 15485863])  # not the samplers' or observations' streams
+        lo, hi = np.array(self.problem.lower), np.array(self.problem.upper)
+        pts = torch.as_tensor(lo + (hi - lo) * rng.random((n, len(lo))), dtype=torch.float64)
+        values = self.problem.exact_net()(pts)
+        return pts.to(self.device, self.dtype), values.to(self.device, self.dtype)
+
+    @torch.no_grad()
+    def test_loss(self) -> float:
+        """Mean squared error of the outputs on the held-out points."""
+        pts, values = self.test_set
+        pred = torch.cat([self.model(x) for x in pts.split(EVAL_BATCH)])
+        return float((pred - values).pow(2).mean())
 
     def make_unknowns(self, initial: Dict[str, float]) -> torch.nn.ParameterDict:
         """The problem's constants named in ``initial`` become trainable, starting from those values."""
@@ -415,6 +436,8 @@ class Trainer:
             # effective slope n * a of each adaptive layer (mean over its neurons)
             row.update({f"slope/{i}": m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)})
             row.update({f"l2/{k}": v for k, v in l2.items()})
+            if evaluate and self.test_set is not None and math.isfinite(loss):
+                row["test_loss"] = self.test_loss()
             self.log.write(row)
         info = f"{phase.name}  loss {loss:.3e}"
         if self.last["l2"]:
@@ -441,7 +464,8 @@ class Trainer:
             "planned_steps": self.total_steps,
             "final": {"loss": self.last.get("loss"), **{f"loss/{k}": v for k, v in self.last.get("losses", {}).items()},
                       **{f"l2/{k}": v for k, v in final_l2.items()},
-                      **{f"param/{k}": v.item() for k, v in self.unknowns.items()}},
+                      **{f"param/{k}": v.item() for k, v in self.unknowns.items()},
+                      **({"test_loss": self.test_loss()} if self.test_set is not None and status != "diverged" else {})},
             "primary_field": self.problem.primary_field,
             "wall_time_s": round(wall, 3),
             "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""),
@@ -488,7 +512,7 @@ class Trainer:
         table.add_row("steps", f"{s['steps']} / {s['planned_steps']}")
         table.add_row("wall time", f"{s['wall_time_s']:.1f} s on {s['device']}")
         for k, v in s["final"].items():
-            if k == "loss" or k.startswith("l2/"):
+            if k in ("loss", "test_loss") or k.startswith("l2/"):
                 table.add_row(k, f"{v:.3e}" if isinstance(v, float) else str(v))
         for k, u in s.get("unknowns", {}).items():
             err = f", error {u['rel_error']:.2%}" if u["rel_error"] is not None else ""

@@ -52,7 +52,7 @@ EXACT = [n for n in EQUATIONS if problem(n)[0].has_exact()]
 
 def test_equations_with_exact_solutions():
     assert set(EXACT) == {"wave", "helmholtz", "klein_gordon", "poisson_multiscale", "heat_multiscale",
-                          "beam", "nls_rogue", "kovasznay"}
+                          "beam", "nls_rogue", "kovasznay", "fit_mscale_1d"}
 
 
 @pytest.mark.parametrize("name", EXACT)
@@ -75,7 +75,7 @@ def test_perturbed_solution_fails_the_residual(name):
         return exact(q) + 1e-2 * bump               # zero on the box boundary, not a solution inside
 
     worst = condition_residuals(p, cfg, perturbed)
-    residual_terms = [k for k in worst if k.startswith("residual_")]
+    residual_terms = [k for k in worst if k.startswith(("residual_", "fit_"))]   # fit_: function fitting
     assert max(worst[k] for k in residual_terms) > 1e-3, worst
 
 

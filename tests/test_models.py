@@ -253,3 +253,15 @@ def test_adaptive_activation_and_slope_recovery_formulas():
     expected = 1.0 / (sum(math.exp(float(m.slope.mean())) for m in acts) / 3)
     assert float(slope_recovery(model)) == pytest.approx(expected, rel=1e-6)
     assert slope_recovery(build_model(_cfg(), LOWER, UPPER, 1)) is None
+
+
+@pytest.mark.parametrize("kw", ALL_MODELS)
+def test_widths_list_sets_each_hidden_layer(kw):
+    model = build_model(_cfg(**kw, widths=[40, 8, 6]), LOWER, UPPER, 1)
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if kw.get("structure") is MscaleStructure.subnets:   # 4 subnets of [10, 2, 1]
+        shapes = [tuple(m.weight.shape) for m in linears[:4]]
+        assert shapes == [(10, 2), (2, 10), (1, 2), (1, 1)]
+    else:
+        assert [tuple(m.weight.shape) for m in linears] == [(40, 2), (8, 40), (6, 8), (1, 6)]
+    assert model(_points(5)).shape == (5, 1)

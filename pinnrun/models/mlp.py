@@ -66,16 +66,22 @@ def resolve_init(cfg: ModelConfig) -> Init:
         raise ConfigError(f"model.init: unknown '{cfg.init}' (choose from: {names})") from None
 
 
+def hidden_widths(cfg: ModelConfig) -> list[int]:
+    """The hidden-layer widths: ``cfg.widths``, or ``cfg.depth`` layers of ``cfg.width``."""
+    widths = list(cfg.widths) if cfg.widths is not None else [cfg.width] * cfg.depth
+    if not widths or min(widths) < 1:
+        raise ConfigError(f"model: hidden-layer widths must be positive, got {widths}")
+    return widths
+
+
 def fully_connected(
-    in_dim: int, width: int, depth: int, out_dim: int, activation: Callable[[int], nn.Module],
+    in_dim: int, hidden: Sequence[int], out_dim: int, activation: Callable[[int], nn.Module],
     init: Union[Init, str]
 ) -> nn.Sequential:
-    """in_dim -> width (x depth hidden layers, ``activation(width)`` after each) -> out_dim (linear)."""
-    if width < 1 or depth < 1:
-        raise ConfigError(f"model.width and model.depth must be >= 1, got {width} and {depth}")
+    """in_dim -> hidden[0] -> ... -> hidden[-1] (``activation(width)`` after each) -> out_dim (linear)."""
     layers: list[nn.Module] = []
     fan_in = in_dim
-    for _ in range(depth):
+    for width in hidden:
         lin = nn.Linear(fan_in, width)
         init_linear(lin, init)
         layers += [lin, activation(width)]  # h_{k+1} = sigma(W_k h_k + b_k)
@@ -93,7 +99,7 @@ class MLP(nn.Module):
         super().__init__()
         self.norm = Normalize(lower, upper)
         self.net = fully_connected(
-            self.norm.in_dim, cfg.width, cfg.depth, out_dim, activation_factory(cfg), resolve_init(cfg)
+            self.norm.in_dim, hidden_widths(cfg), out_dim, activation_factory(cfg), resolve_init(cfg)
         )
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:

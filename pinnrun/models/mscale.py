@@ -7,7 +7,7 @@ Phys. 28 (2020). Two structures:
 * ``scaled`` (the paper's compact-support MscaleDNN): one network whose first
   hidden layer scales the neurons group-wise,
       z = K ⊙ (W0 x_hat) + b0,   K = (a_1, ..., a_1, a_2, ..., a_N, ..., a_N),
-  the ``width`` neurons split into N groups as evenly as possible.
+  the first hidden layer's neurons split into N groups as evenly as possible.
 * ``subnets``: a sum of N sub-networks, each fed a scaled copy of the input,
       f(x) = sum_i f_i(a_i x_hat).
 
@@ -23,7 +23,7 @@ from torch import nn
 
 from pinnrun.config import ConfigError, ModelConfig, MscaleStructure, ScaleKind
 from pinnrun.models.activations import activation_factory
-from pinnrun.models.mlp import Normalize, fully_connected, init_linear, resolve_init
+from pinnrun.models.mlp import Normalize, fully_connected, hidden_widths, init_linear, resolve_init
 
 
 def resolve_scales(cfg: ModelConfig) -> List[float]:
@@ -60,11 +60,12 @@ class MscaleScaled(nn.Module):
         super().__init__()
         self.norm = Normalize(lower, upper)
         scales = resolve_scales(cfg)
-        width, depth, init = cfg.width, cfg.depth, resolve_init(cfg)
+        hidden, init = hidden_widths(cfg), resolve_init(cfg)
+        width = hidden[0]
         if width < len(scales):
             raise ConfigError(
-                f"model.width ({width}) must be at least the number of scales ({len(scales)}) "
-                "for model.structure=scaled"
+                f"model: the first hidden layer ({width} neurons) must have at least one per scale "
+                f"({len(scales)} scales) for model.structure=scaled"
             )
         self.sizes = group_sizes(width, len(scales))
         self.register_buffer("scales", torch.tensor(scales, dtype=torch.get_default_dtype()))
@@ -77,8 +78,8 @@ class MscaleScaled(nn.Module):
         act = activation_factory(cfg)
         self.act = act(width)
         # the rest: (depth - 1) hidden layers + linear output
-        if depth > 1:
-            self.rest = fully_connected(width, width, depth - 1, out_dim, act, init)
+        if len(hidden) > 1:
+            self.rest = fully_connected(width, hidden[1:], out_dim, act, init)
         else:
             self.rest = nn.Linear(width, out_dim)
             init_linear(self.rest, init)
@@ -103,10 +104,10 @@ class MscaleSubnets(nn.Module):
         self.norm = Normalize(lower, upper)
         scales = resolve_scales(cfg)
         self.register_buffer("scales", torch.tensor(scales, dtype=torch.get_default_dtype()))
-        sub_width = max(1, cfg.width // len(scales))
+        sub_hidden = [max(1, w // len(scales)) for w in hidden_widths(cfg)]
         init = resolve_init(cfg)
         self.subnets = nn.ModuleList(
-            fully_connected(self.norm.in_dim, sub_width, cfg.depth, out_dim, activation_factory(cfg), init)
+            fully_connected(self.norm.in_dim, sub_hidden, out_dim, activation_factory(cfg), init)
             for _ in scales
         )
 

@@ -140,6 +140,21 @@ class Problem:
         return moved
 
 
+class FunctionFit(Problem):
+    """Fitting instead of solving: the network's outputs are fitted to ``exact`` (the target
+    function) at the sampled points of the one condition ``fit`` (loss terms ``fit_<output>``,
+    the mean squared error). With ``equation.test_points`` the run also logs the MSE on
+    held-out random points (``test_loss``)."""
+
+    def conditions(self) -> Dict[str, Condition]:
+        return {"fit": Condition(self.outputs, self.misfit)}
+
+    def misfit(self, pts: torch.Tensor, net: Net) -> Dict[str, torch.Tensor]:
+        d = net(pts)
+        target = self.exact({v: d.input(v) for v in self.variables})
+        return {o: d[o] - target[o] for o in self.outputs}
+
+
 def build(cfg: EquationConfig) -> Problem:
     """The problem named by ``equation.name``: a module of pinnrun.problems, or 'pkg.module:Class'."""
     name = cfg.name
@@ -175,4 +190,4 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
 
 
-__all__ = ["Condition", "Problem", "build", "available"]
+__all__ = ["Condition", "FunctionFit", "Problem", "build", "available"]
