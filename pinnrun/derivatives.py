@@ -17,9 +17,29 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import torch
+from torch.func import jacfwd, jacrev
 
 
-class Derivatives:
+class _ByName:
+    """``d["u_tx"]`` -> ``d.diff("u", "t", "x")``, and the checks of names, shared by both engines."""
+
+    variables: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        field, _, wrt = name.partition("_")
+        return self.diff(field, *wrt)
+
+    def _indices(self, field: str, wrt: Sequence[str]) -> tuple[int, ...]:
+        if field not in self.outputs:
+            raise KeyError(f"unknown output '{field}' (outputs: {', '.join(self.outputs)})")
+        try:
+            return tuple(self.variables.index(v) for v in wrt)
+        except ValueError:
+            raise KeyError(f"unknown variable in {wrt} (variables: {', '.join(self.variables)})") from None
+
+
+class Derivatives(_ByName):
     """Network outputs at ``points`` and their input derivatives, by name.
 
     ``d["u"]`` is output u; ``d["u_x"]``, ``d["u_xx"]``, ``d["u_tx"]`` are
@@ -50,17 +70,7 @@ class Derivatives:
         return self.points[:, self.variables.index(var)].detach()
 
     def diff(self, field: str, *wrt: str) -> torch.Tensor:
-        if field not in self.outputs:
-            raise KeyError(f"unknown output '{field}' (outputs: {', '.join(self.outputs)})")
-        try:
-            idx = tuple(sorted(self.variables.index(v) for v in wrt))  # partials commute
-        except ValueError:
-            raise KeyError(f"unknown variable in {wrt} (variables: {', '.join(self.variables)})") from None
-        return self._partial(field, idx)
-
-    def __getitem__(self, name: str) -> torch.Tensor:
-        field, _, wrt = name.partition("_")
-        return self.diff(field, *wrt)
+        return self._partial(field, tuple(sorted(self._indices(field, wrt))))  # partials commute
 
     def _partial(self, field: str, idx: tuple[int, ...]) -> torch.Tensor:
         key = (field, idx)
@@ -77,7 +87,7 @@ class Derivatives:
         return self._cache[key]
 
 
-class PointDerivatives:
+class PointDerivatives(_ByName):
     """The :class:`Derivatives` interface for one point, built from torch.func transforms.
 
     Used where a residual must be differentiated *per point* with respect to
@@ -91,31 +101,19 @@ class PointDerivatives:
 
     def __init__(self, model: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor,
                  variables: Sequence[str], outputs: Sequence[str]) -> None:
-        from torch.func import jacfwd, jacrev
-
         self.variables, self.outputs, self.points = tuple(variables), tuple(outputs), points
         self._fns = [lambda x: model(x[None])[0]]          # order k: (d,) -> (m, d, ..., d)
-        self._jacfwd, self._jacrev = jacfwd, jacrev
         self._values: dict[int, torch.Tensor] = {}
 
     def input(self, var: str) -> torch.Tensor:
         return self.points[:, self.variables.index(var)]
 
-    def __getitem__(self, name: str) -> torch.Tensor:
-        field, _, wrt = name.partition("_")
-        return self.diff(field, *wrt)
-
     def diff(self, field: str, *wrt: str) -> torch.Tensor:
-        if field not in self.outputs:
-            raise KeyError(f"unknown output '{field}' (outputs: {', '.join(self.outputs)})")
-        try:
-            idx = tuple(self.variables.index(v) for v in wrt)
-        except ValueError:
-            raise KeyError(f"unknown variable in {wrt} (variables: {', '.join(self.variables)})") from None
+        idx = self._indices(field, wrt)
         k = len(idx)
         if k not in self._values:
             while len(self._fns) <= k:
-                transform = self._jacrev if len(self._fns) == 1 else self._jacfwd
+                transform = jacrev if len(self._fns) == 1 else jacfwd
                 self._fns.append(transform(self._fns[-1]))
             self._values[k] = self._fns[k](self.points[0])
         return self._values[k][(self.outputs.index(field), *idx)].reshape(1)
