@@ -77,7 +77,7 @@ def main() -> None:
             curve_axes[1].set_xlim(*args.zoom)
             curve_axes[1].set_title(f"zoom: {args.zoom[0]} to {args.zoom[1]}")
     loss_ax, l2_ax = next(ax), next(ax)
-    print("| run | steps | final loss | test loss | " + " | ".join(["l2"]) + " |")
+    print("| run | steps | final loss | test loss | l2 |")
     print("| --- | --- | --- | --- | --- |")
     for run, name in zip(runs, labels):
         m = read_metrics(run / "metrics.csv")
@@ -93,7 +93,7 @@ def main() -> None:
         l2 = next((f"{v:.3e}" for k, v in fin.items() if k.startswith("l2/")), "-")
         test = f"{fin['test_loss']:.3e}" if "test_loss" in fin else "-"
         print(f"| {name} | {s['steps']} | {fin['loss']:.3e} | {test} | {l2} |")
-    loss_ax.set_title("test loss" if "test_loss" in read_metrics(runs[0] / "metrics.csv") else "loss")
+    loss_ax.set_title("test loss" if key == "test_loss" else "loss")
     l2_ax.set_title("relative L2 error")
     for a in (loss_ax, l2_ax):
         a.set_xlabel("step")

@@ -4,7 +4,7 @@ For a loss term with residuals r_1..r_n at its points (the PDE residual, or
 prediction minus data), J is the n x P Jacobian of (r_1..r_n) with respect to
 the P network parameters and K = J J^T its kernel; tr K = sum_p ||dr_p/dtheta||^2.
 
-* :func:`jacobian` builds J exactly: ``torch.func.vmap`` over the points of
+* :func:`jacobian_blocks` builds J exactly: ``torch.func.vmap`` over the points of
   ``jacrev`` of the residual at one point, with input derivatives from
   :class:`~pinnrun.derivatives.PointDerivatives`, ``chunk`` points at a time;
   :func:`traces` reduces each chunk to its sum of squares, so memory stays at
@@ -99,4 +99,4 @@ def hutchinson_traces(model, group: Group, variables, outputs, probes: int,
     return out
 
 
-__all__ = ["Group", "jacobian_chunks", "traces", "kernel", "hutchinson_traces"]
+__all__ = ["Group", "jacobian_blocks", "jacobian_chunks", "traces", "kernel", "hutchinson_traces"]

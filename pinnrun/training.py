@@ -384,8 +384,10 @@ class Trainer:
     def lbfgs_steps(self, opt, target: int):
         """L-BFGS iterations up to step ``target`` on the points of the chunk's first step."""
         step0 = self.state["step"]
+        group = opt.param_groups[0]
+        first = group["params"][0]          # torch's L-BFGS keeps its state under the first parameter
         if self.lbfgs_updates and self.weighting.update(step0, self.term_source):
-            opt.state[opt.param_groups[0]["params"][0]].clear()   # a new objective: fresh history
+            opt.state[first].clear()        # a new objective: fresh history
 
         def closure():
             opt.zero_grad(set_to_none=True)
@@ -393,8 +395,6 @@ class Trainer:
             loss.backward()
             return loss
 
-        group = opt.param_groups[0]
-        first = group["params"][0]
         converged, fresh = False, False
         while self.state["step"] < target:
             n = target - self.state["step"]

@@ -41,7 +41,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from pinnrun import ntk
+from pinnrun import io, ntk
 from pinnrun.config import ConfigError, TraceMethod, WeightingConfig
 
 
@@ -107,12 +107,10 @@ class NTK(Weighting):
     def __init__(self, terms, cfg, seed=0):
         super().__init__(terms, cfg, seed)
         self.spectrum_file: Optional[Path] = None
-        self.last_traces: Dict[str, float] = {}   # mean kernel diagonal per term at the last update
 
     def attach(self, run_dir: Path, resume_step: Optional[int]) -> None:
         if self.cfg.spectrum:
             self.spectrum_file = Path(run_dir) / "ntk.h5"
-            from pinnrun import io
             io.truncate_spectra(self.spectrum_file, resume_step or 0)
 
     def subsample(self, group: ntk.Group, step: int) -> ntk.Group:
@@ -126,27 +124,21 @@ class NTK(Weighting):
 
     def compute(self, step: int, src: TermSource) -> Dict[str, float]:
         c = self.cfg
-        traces: Dict[str, float] = {}
+        traces: Dict[str, float] = {}     # mean kernel diagonal t_i per term
         spectra: Dict[str, np.ndarray] = {}
         gen = torch.Generator().manual_seed(self.seed * 1000003 + step)
         for group in src.groups(step):
             g = self.subsample(group, step)
-            n = len(g.points)
-            if c.spectrum:
-                for term, K in ntk.kernel(src.model, g, src.variables, src.outputs, c.chunk).items():
-                    eig = torch.linalg.eigvalsh(K).flip(0)
-                    spectra[term] = eig.cpu().numpy()
-                    traces[term] = float(K.diagonal().sum()) / n
+            if c.spectrum:   # the whole kernel: its eigenvalues, and its trace
+                kernels = ntk.kernel(src.model, g, src.variables, src.outputs, c.chunk)
+                spectra.update({t: torch.linalg.eigvalsh(K).flip(0).cpu().numpy() for t, K in kernels.items()})
+                tr = {t: float(K.diagonal().sum()) for t, K in kernels.items()}
             elif c.trace is TraceMethod.exact:
-                for term, tr in ntk.traces(src.model, g, src.variables, src.outputs, c.chunk).items():
-                    traces[term] = tr / n
+                tr = ntk.traces(src.model, g, src.variables, src.outputs, c.chunk)
             else:
-                for term, tr in ntk.hutchinson_traces(src.model, g, src.variables, src.outputs,
-                                                      c.probes, gen).items():
-                    traces[term] = tr / n
-        self.last_traces = traces
+                tr = ntk.hutchinson_traces(src.model, g, src.variables, src.outputs, c.probes, gen)
+            traces.update({t: v / len(g.points) for t, v in tr.items()})
         if spectra and self.spectrum_file is not None:
-            from pinnrun import io
             io.append_spectra(self.spectrum_file, step, spectra)
         total = sum(traces.values())
         # a term whose kernel vanishes (it does not depend on the parameters) keeps its weight

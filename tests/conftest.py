@@ -104,6 +104,19 @@ def explain(proc: subprocess.CompletedProcess) -> str:
     return f"rc={proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}"
 
 
+def assert_one_line_error(proc, *must_name: str) -> str:
+    """Exit code 2, exactly one non-empty stderr line `pinnrun: error: ...` naming ``must_name``."""
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stdout + proc.stderr, explain(proc)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, f"stderr should be exactly one line, got {len(lines)}:\n{proc.stderr}"
+    line = lines[0]
+    assert line.startswith("pinnrun: error: ") and line[len("pinnrun: error: "):].strip(), line
+    for word in must_name:
+        assert word in line, f"error line does not name {word!r}: {line}"
+    return line
+
+
 @pytest.fixture
 def cli():
     """The :func:`run_cli` helper as a fixture."""

@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 import pinnrun
 from pinnrun.config import ModelConfig
 from pinnrun.models import build_model, count_parameters
-from conftest import NLS_TERMS, TINY, explain, run_cli, run_many
+from conftest import NLS_TERMS, TINY, assert_one_line_error, explain, run_cli, run_many
 
 FIELDS = ["u", "v", "h_abs"]
 CONTRACT_FILES = [
@@ -50,19 +50,6 @@ def assert_contract_files(run_dir: Path) -> None:
     assert not missing, f"{run_dir} lacks {missing}; it holds {sorted(snapshot(run_dir))}"
     for png in ("fields", "loss", "l2"):
         assert (run_dir / "plots" / f"{png}.png").read_bytes()[:8] == PNG_MAGIC, f"plots/{png}.png is not a PNG"
-
-
-def assert_one_line_error(proc, *must_name: str) -> str:
-    """Exit code 2, exactly one non-empty stderr line `pinnrun: error: ...` naming ``must_name``."""
-    assert proc.returncode == 2, explain(proc)
-    assert "Traceback" not in proc.stdout + proc.stderr, explain(proc)
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, f"stderr should be exactly one line, got {len(lines)}:\n{proc.stderr}"
-    line = lines[0]
-    assert line.startswith("pinnrun: error: ") and line[len("pinnrun: error: "):].strip(), line
-    for word in must_name:
-        assert word in line, f"error line does not name {word!r}: {line}"
-    return line
 
 
 # -- 1. the run-directory contract of a tiny default run --------------------------------------

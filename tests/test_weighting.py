@@ -11,7 +11,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from conftest import compose_config, explain, run_cli
+from conftest import assert_one_line_error, compose_config, explain, run_cli
 from pinnrun import ntk
 from pinnrun.derivatives import Derivatives
 from pinnrun.training import Trainer
@@ -187,10 +187,7 @@ def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
     ("+weighting.weights.nonsense=2", "unknown loss term ['nonsense']"),
 ])
 def test_bad_weighting_settings_get_one_line(tmp_path, override, message):
-    p = run_cli(["weighting=ntk", override, f"hydra.run.dir={tmp_path / 'r'}"])
-    assert p.returncode == 2, explain(p)
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("pinnrun: error:") and message in lines[0], p.stderr
+    assert_one_line_error(run_cli(["weighting=ntk", override, f"hydra.run.dir={tmp_path / 'r'}"]), message)
     assert not (tmp_path / "r").exists()
 
 
@@ -219,6 +216,5 @@ def test_adaptive_activations_train_log_their_slopes_and_keep_the_recovery_weigh
 
 
 def test_unknown_adaptive_kind_gets_one_line(tmp_path):
-    p = run_cli(["model.adaptive=cell", f"hydra.run.dir={tmp_path / 'r'}"])
-    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, explain(p)
-    assert "model.adaptive" in p.stderr and not (tmp_path / "r").exists()
+    assert_one_line_error(run_cli(["model.adaptive=cell", f"hydra.run.dir={tmp_path / 'r'}"]), "model.adaptive")
+    assert not (tmp_path / "r").exists()
