@@ -123,8 +123,11 @@ def main() -> None:
                 cfg = compose("config", overrides=[f"experiment={name}"])
                 pub = cfg.published
                 steps = sum(p.steps for p in cfg.optimizer.phases)
-                l2 = f"published l2/{pub.field} = {pub.l2:.3g}" if pub.l2 is not None else "identifies constants"
-                print(f"{name:24s} {l2:32s} {steps:>6} steps   {pub.source}")
+                if pub.l2 is not None:
+                    what = f"published l2/{pub.field} = {pub.l2:.3g}"
+                else:
+                    what = pub.claim or "identifies " + ", ".join(cfg.equation.unknowns)
+                print(f"{name:24s} {what:32s} {steps:>6} steps   {pub.source}")
         return
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     if args.equations:  # rows "equation=<name>": the default model and optimizer on each equation

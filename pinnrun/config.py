@@ -189,6 +189,7 @@ class Published:
     source: str = ""
     field: str = ""          # evaluated field the number refers to, e.g. h_abs
     l2: Optional[float] = None   # published relative L2 error
+    claim: str = ""              # the published finding, where it is not one L2 error
 
 
 @dataclass

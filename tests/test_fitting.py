@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, explain, run_cli
+from conftest import REPO, assert_one_line_error, compose_config, explain, run_cli
 
 
 def test_fit_run_logs_train_and_test_loss_and_writes_both_curves(tmp_path):
@@ -43,3 +45,44 @@ def test_test_points_need_an_exact_solution(tmp_path):
     p = run_cli(["equation=burgers", "equation.test_points=10", f"hydra.run.dir={tmp_path / 'r'}"])
     assert_one_line_error(p, "equation.test_points")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("model", ["mlp", "mscale"])
+def test_mscale_fit_preset_is_the_papers_setup(model):
+    """1-3000-100-100-100-1, Adam lr 1e-4 decayed by 1e-7 per step, 10000 random training and 2000
+    test samples; MscaleDNN with scales 1..200 and sin, the plain network with tanh."""
+    cfg = compose_config(["experiment=mscale_fit_1d", f"model={model}"])
+    assert cfg.equation.name == "fit_mscale_1d" and cfg.model.name.value == model
+    assert list(cfg.model.widths) == [3000, 100, 100, 100]
+    assert cfg.equation.points.fit == 10000 and cfg.equation.test_points == 2000
+    assert cfg.sampler.method.value == "uniform"
+    [phase] = cfg.optimizer.phases
+    assert phase.kind.value == "adam" and phase.lr == 1e-4
+    assert phase.decay_steps == 1 and phase.decay_rate == pytest.approx(1 - 1e-7, abs=1e-15)
+    assert cfg.model.activation == ("sin" if model == "mscale" else "tanh")
+    if model == "mscale":
+        assert cfg.model.structure.value == "scaled" and cfg.model.n_scales == 200
+    assert "MscaleDNN" in cfg.published.claim
+
+
+def test_mscale_fit_multirun_runs_both_models_and_compares_them(tmp_path):
+    """The documented sweep `pinnrun -m experiment=mscale_fit_1d model=mlp,mscale` (shrunk), then
+    benchmarks/compare_runs.py on its directory: one figure, a row per job."""
+    sweep = tmp_path / "sweep"
+    p = run_cli(["-m", "experiment=mscale_fit_1d", "model=mlp,mscale", "model.widths=[64,16]",
+                 "model.n_scales=16", "equation.points.fit=600", "equation.test_points=300",
+                 "optimizer.phases.0.steps=40", "optimizer.phases.0.lr=3e-3", "trainer.eval_every=20",
+                 "trainer.progress=false", f"hydra.sweep.dir={sweep}"])
+    assert p.returncode == 0, explain(p)
+    models = []
+    for job in ("0", "1"):
+        s = json.loads((sweep / job / "summary.json").read_text())
+        assert s["steps"] == 40 and np.isfinite(s["final"]["test_loss"])
+        models.append(s["model"])
+    assert models == ["mlp", "mscale"]
+    out = tmp_path / "fit.png"
+    c = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare_runs.py"), str(sweep), "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert c.returncode == 0, c.stderr
+    assert "model=mlp" in c.stdout and "model=mscale" in c.stdout
+    assert out.stat().st_size > 10_000

@@ -79,16 +79,30 @@ def test_scaled_first_layer_matches_hand_computation():
     lo, hi = torch.tensor(LOWER), torch.tensor(UPPER)
     x_hat = 2 * (x - lo) / (hi - lo) - 1
     W0, b0 = model.first.weight.detach(), model.first.bias.detach()
-    # biases start at zero; make them non-trivial so the test sees where b0 is added
-    b0.copy_(torch.linspace(-1, 1, 10))
-    wx = x_hat @ W0.T
     z = model.first_preactivation(x).detach()
-    # groups: sizes 4, 3, 3 with scales 1, 2, 4
+    # groups: sizes 4, 3, 3 with scales 1, 2, 4; the scale multiplies weights and bias
     for (start, stop), a in zip([(0, 4), (4, 7), (7, 10)], [1.0, 2.0, 4.0]):
-        torch.testing.assert_close(z[:, start:stop], a * wx[:, start:stop] + b0[start:stop])
+        torch.testing.assert_close(z[:, start:stop], a * (x_hat @ W0[start:stop].T + b0[start:stop]))
     # the forward pass goes through this layer
     h = model.act(z)
     torch.testing.assert_close(model(x).detach(), model.rest(h).detach())
+
+
+@pytest.mark.parametrize("structure", list(MscaleStructure))
+def test_scaled_layer_starts_uniform_on_minus_one_one(structure):
+    """Weights and biases of the scaled layer ~ U(-1, 1) whatever model.init says (Xavier would
+    give std sqrt(2 / (d + width)) = 0.03 for 2 inputs and 2000 neurons); the rest follows init."""
+    torch.manual_seed(0)
+    cfg = _cfg(name=ModelKind.mscale, structure=structure, width=2000, depth=2, n_scales=4,
+               init=Init.xavier_normal)
+    model = build_model(cfg, LOWER, UPPER, 1)
+    first = [model.first] if structure is MscaleStructure.scaled else [f[0] for f in model.subnets]
+    for p in [t for layer in first for t in (layer.weight, layer.bias)]:
+        assert p.abs().max() <= 1.0 and p.abs().max() > 0.99
+        assert p.std().item() == pytest.approx(1 / math.sqrt(3), rel=0.06)  # std of U(-1, 1)
+    second = model.rest[0] if structure is MscaleStructure.scaled else model.subnets[0][2]
+    fan_in, fan_out = second.in_features, second.out_features
+    assert second.weight.std().item() == pytest.approx(math.sqrt(2 / (fan_in + fan_out)), rel=0.06)
 
 
 def test_subnets_output_is_sum_of_scaled_subnets():
@@ -99,11 +113,15 @@ def test_subnets_output_is_sum_of_scaled_subnets():
     assert model.subnets[0][0].out_features == 4  # width // N
     x = _points(11)
     x_hat = model.normalize(x)
-    expected = sum(f(a * x_hat) for a, f in zip([1.0, 3.0, 5.0], model.subnets))
+
+    def subnet(f, a):  # g(a (W x_hat + b)) by hand: first layer, scale, activation, the rest
+        W, b = f[0].weight, f[0].bias
+        return f[2:](f[1](a * (x_hat @ W.T + b)))
+
+    expected = sum(subnet(f, a) for a, f in zip([1.0, 3.0, 5.0], model.subnets))
     torch.testing.assert_close(model(x), expected)
     # not the unscaled sum
-    unscaled = sum(f(x_hat) for f in model.subnets)
-    assert not torch.allclose(model(x), unscaled)
+    assert not torch.allclose(model(x), sum(subnet(f, 1.0) for f in model.subnets))
 
 
 def _relu(v):
