@@ -35,8 +35,8 @@ class ModelKind(Enum):
 
 
 class MscaleStructure(Enum):
-    scaled = "scaled"      # one network, first hidden layer K * (W0 x) + b0
-    subnets = "subnets"    # sum_i f_i(a_i x)
+    scaled = "scaled"      # one network, first hidden layer K * (W0 x + b0)
+    subnets = "subnets"    # sum_i g_i(a_i (W_i x + b_i))
 
 
 class ScaleKind(Enum):

@@ -22,8 +22,9 @@ high-scale neurons (the narrow bumps of sReLU/s2ReLU/phi, the fast waves of
 sin) are spread over the whole domain. A bias added after the scaling, or
 Xavier's std sqrt(2 / (d + width)) for a layer with one input and thousands
 of neurons, would pile them up near x_hat = 0 with tiny effective scales: on
-the 1-D fitting example that stalls the test loss near 0.4 where this
-layer reaches 2e-2 in the same 1500 steps.
+the 1-D fitting example (s2ReLU, 500 neurons in the first layer, scales
+1..200, Adam lr 1e-3) a bias added after the scaling leaves the test MSE at
+0.36 after 1500 steps, where this layer reaches 2.0e-2.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def scaled_layer(in_dim: int, width: int) -> nn.Linear:
 
 
 class MscaleScaled(nn.Module):
-    """Compact-support MscaleDNN: first hidden layer z = K ⊙ (W0 x_hat) + b0, then
+    """Compact-support MscaleDNN: first hidden layer z = K ⊙ (W0 x_hat + b0), then
     (depth - 1) ordinary hidden layers and a linear output."""
 
     def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
