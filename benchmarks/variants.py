@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STORE = ROOT / "docs" / "variants.json"
 
 MSCALE = ["model=mscale", "model.n_scales=8"]
-NLS_REDUCED = ["experiment=raissi_nls", "optimizer.phases.0.steps=1000", "optimizer.phases.1.steps=2000"]
+NLS_REDUCED = ["experiment=raissi_nls", "optimizer.phases.0.steps=1000", "optimizer.phases.1.steps=1000"]
 SUITES = {
     "mscale_pde": {
         # poisson_multiscale's two boundary points are swamped by its residual (f ~ 2.5e3) with unit
@@ -63,7 +63,7 @@ SUITES = {
         "at_steps": [500, 1000, 2000],
     },
     "ipinn_nls": {
-        "equations": {"raissi_nls (1000 Adam + 2000 L-BFGS)": [*NLS_REDUCED, "trainer.eval_every=100"]},
+        "equations": {"raissi_nls (1000 Adam + 1000 L-BFGS)": [*NLS_REDUCED, "trainer.eval_every=100"]},
         "variants": {"PINN (tanh)": [], "IPINN (neuron-wise adaptive tanh, n = 10)": ["model.adaptive=neuron"]},
         "seeds": [0],
         "at_steps": [500, 1000, 1500, 2000],

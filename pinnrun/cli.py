@@ -34,9 +34,9 @@ def _hydra_main(cfg: DictConfig) -> None:
     try:
         validate(cfg)
         run_cfg = OmegaConf.to_object(cfg)
-        from pinnrun.training import Trainer  # torch import kept off `--help` and `--cfg`
+        from pinnrun.training import make_trainer  # torch import kept off `--help` and `--cfg`
 
-        trainer = Trainer(run_cfg, run_dir, overrides=overrides)
+        trainer = make_trainer(run_cfg, run_dir, overrides=overrides)
     except Exception as e:
         # Hydra made the directory; a run rejected before it started leaves nothing behind
         if not existed and run_dir.exists() and not any(run_dir.iterdir()):

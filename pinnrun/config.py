@@ -60,6 +60,8 @@ class Init(Enum):
 class PhaseKind(Enum):
     adam = "adam"
     lbfgs = "lbfgs"
+    gd = "gd"        # plain gradient descent (torch.optim.SGD, no momentum)
+    sip = "sip"      # scale-invariant physics training (learned inverse problems only)
 
 
 class SamplerMethod(Enum):
@@ -125,6 +127,9 @@ class PhaseConfig:
     # Adam: lr * decay_rate ** (step_in_phase / decay_steps); decay_rate 1 = constant
     decay_rate: float = 1.0
     decay_steps: int = 1000
+    # sip: the Newton step in y-space, y_target = y + eta (y* - y); the network trains by Adam
+    # (lr, decay as above) on 1/2 |x - x_tilde|^2
+    eta: float = 1.0
     # L-BFGS (torch.optim.LBFGS, strong-Wolfe line search)
     history_size: int = 50
     tolerance_grad: float = 1e-9
@@ -262,6 +267,7 @@ def validate(cfg: Any) -> None:
         _positive(ph.decay_rate, f"optimizer.phases.{i}.decay_rate")
         _positive(ph.decay_steps, f"optimizer.phases.{i}.decay_steps")
         _positive(ph.history_size, f"optimizer.phases.{i}.history_size")
+        _positive(ph.eta, f"optimizer.phases.{i}.eta")
 
     w = cfg.weighting
     for key in ("update_every", "points", "probes", "chunk"):

@@ -68,6 +68,16 @@ class Phase:
         return self.cfg.kind.value
 
 
+FIRST_ORDER = (PhaseKind.adam, PhaseKind.gd)
+
+
+def first_order(c: PhaseConfig, params):
+    """Adam (also for sip phases) or plain gradient descent, with the lr schedule
+    lr * decay_rate ** (step / decay_steps)."""
+    opt = torch.optim.SGD(params, lr=c.lr) if c.kind is PhaseKind.gd else torch.optim.Adam(params, lr=c.lr)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: c.decay_rate ** (s / c.decay_steps))
+
+
 def plan_phases(phases: List[PhaseConfig], max_steps: Optional[int]) -> List[Phase]:
     out, left = [], math.inf if max_steps is None else max_steps
     for i, ph in enumerate(phases):
@@ -79,7 +89,7 @@ def plan_phases(phases: List[PhaseConfig], max_steps: Optional[int]) -> List[Pha
 
 class Trainer:
     def __init__(self, cfg: RunConfig, run_dir: Path, console: Optional[Console] = None,
-                 overrides: Optional[List[str]] = None) -> None:
+                 overrides: Optional[List[str]] = None, problem: Optional[problems.Problem] = None) -> None:
         """Builds everything and checks it; writes nothing until :meth:`run`."""
         self.cfg, self.run_dir = cfg, Path(run_dir)
         self.console = console or Console(stderr=True)
@@ -89,7 +99,11 @@ class Trainer:
         self.device = pick_device(t.device)
         self.dtype = getattr(torch, t.dtype.value)
 
-        self.problem = problems.build(cfg.equation)
+        self.problem = problem or problems.build(cfg.equation)
+        for i, ph in enumerate(cfg.optimizer.phases):
+            if ph.kind is PhaseKind.sip:
+                raise ConfigError(f"optimizer.phases.{i}.kind=sip trains learned inverse problems "
+                                  f"(equation=sip_synthetic, sip_heat), not the PINN '{cfg.equation.name}'")
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg.model, self.problem.lower, self.problem.upper,
                                  len(self.problem.outputs)).to(self.device, self.dtype)
@@ -271,11 +285,8 @@ class Trainer:
     def make_optimizer(self, phase: Phase):
         params = list(self.model.parameters()) + list(self.unknowns.parameters())
         c = phase.cfg
-        if c.kind is PhaseKind.adam:
-            opt = torch.optim.Adam(params, lr=c.lr)
-            # lr * decay_rate ** (step / decay_steps), smooth exponential decay
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: c.decay_rate ** (s / c.decay_steps))
-            return opt, sched
+        if c.kind in FIRST_ORDER:
+            return first_order(c, params)
         opt = torch.optim.LBFGS(params, lr=c.lr, max_iter=1, history_size=c.history_size,
                                 tolerance_grad=c.tolerance_grad, tolerance_change=c.tolerance_change,
                                 line_search_fn="strong_wolfe")
@@ -349,7 +360,7 @@ class Trainer:
             phase_end = self.state["phase_start"] + phase.steps
             while self.state["step"] < phase_end:
                 target = self.next_boundary(self.state["step"], phase_end)
-                if phase.cfg.kind is PhaseKind.adam:
+                if phase.cfg.kind in FIRST_ORDER:
                     loss, losses = self.adam_steps(opt, sched, target)
                 else:
                     loss, losses, converged = self.lbfgs_steps(opt, target)
@@ -532,4 +543,14 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-__all__ = ["Trainer", "config_hash", "plan_phases"]
+def make_trainer(cfg: RunConfig, run_dir: Path, overrides: Optional[List[str]] = None):
+    """The trainer for ``cfg.equation``: a PINN :class:`Trainer`, or the
+    :class:`~pinnrun.inversion.InversionTrainer` of a learned inverse problem."""
+    problem = problems.build(cfg.equation)
+    if isinstance(problem, problems.Inversion):
+        from pinnrun.inversion import InversionTrainer
+        return InversionTrainer(cfg, run_dir, problem, overrides=overrides)
+    return Trainer(cfg, run_dir, overrides=overrides, problem=problem)
+
+
+__all__ = ["Trainer", "config_hash", "first_order", "make_trainer", "plan_phases"]

@@ -155,7 +155,47 @@ class FunctionFit(Problem):
         return {o: d[o] - target[o] for o in self.outputs}
 
 
-def build(cfg: EquationConfig) -> Problem:
+class Inversion:
+    """A learned inverse problem (Holl, Koltun & Thuerey 2022): a network f maps an observed
+    state y* to x with P(x) = y*, P a differentiable simulator.
+
+    A module states the simulator ``simulate`` (P, batched: (n, x_dim) -> (n, y_dim)), a local
+    inverse ``local_inverse(x, y, y_target)`` (an x_tilde with P(x_tilde) near y_target, from x
+    with y = P(x)), and ``draw(n, generator)``: n states x* with their observations y* = P(x*).
+    ``domain`` names the axes of the predictions file (problem-specific); the evaluated fields
+    are x (against x*) and y (P(f(y*)) against y*).
+    """
+
+    variables: tuple[str, ...] = ()
+    params: Dict[str, Any] = {}
+    x_dim: int = 0
+    y_dim: int = 0
+    fields = ("x", "y")
+    primary_field = "x"
+
+    def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
+        Problem.__init__(self, domain, params)  # the same checks of domain and params
+
+    def simulate(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def local_inverse(self, x: torch.Tensor, y: torch.Tensor, y_target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(y*, x*), float64, each (n, dim)."""
+        raise NotImplementedError
+
+    def input_bounds(self) -> tuple[list[float], list[float]]:
+        """Bounds of y* for the network's input normalisation (default: y* as it is)."""
+        return [-1.0] * self.y_dim, [1.0] * self.y_dim
+
+    def axes(self, n: int) -> Dict[str, np.ndarray]:
+        """The predictions file's axes for n samples: sample index and component of x."""
+        return {"sample": np.arange(n), "component": np.arange(self.x_dim)}
+
+
+def build(cfg: EquationConfig) -> Problem | Inversion:
     """The problem named by ``equation.name``: a module of pinnrun.problems, or 'pkg.module:Class'."""
     name = cfg.name
     if ":" in name:
@@ -177,7 +217,7 @@ def build(cfg: EquationConfig) -> Problem:
         cls = getattr(module, "PROBLEM", None)
     else:
         cls = getattr(module, cls_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+    if not (isinstance(cls, type) and issubclass(cls, (Problem, Inversion))):
         raise ConfigError(f"equation.name: '{name}' does not name a pinnrun Problem class")
     return cls(dict(cfg.domain), dict(cfg.params))
 
@@ -190,4 +230,4 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
 
 
-__all__ = ["Condition", "FunctionFit", "Problem", "build", "available"]
+__all__ = ["Condition", "FunctionFit", "Inversion", "Problem", "build", "available"]
