@@ -4,6 +4,7 @@
     python benchmarks/variants.py ipinn_rogue ipinn_nls  # adaptive activations (IPINN) vs the plain PINN
     python benchmarks/variants.py mscale_pde --equations poisson_multiscale --seeds 0 --jobs 1
     python benchmarks/variants.py ipinn_rogue --seeds 0 -- trainer.max_steps=200   # overrides for every job
+    python benchmarks/variants.py sip_synthetic sip_heat --figure docs/img/variants   # SIP against Adam and GD
 
 A suite is equations x variants x seeds. Every variant of a suite trains with
 the same recipe for the same steps. In `mscale_pde` every network has (within
@@ -68,6 +69,35 @@ SUITES = {
         "seeds": [0],
         "at_steps": [500, 1000, 1500, 2000],
     },
+    # learned inverse problems (Holl, Koltun & Thuerey 2022): the same network and steps for every
+    # mode; the baselines at several learning rates, so none loses by a badly chosen one
+    "sip_synthetic": {
+        "equations": {f"xi = {xi}": ["experiment=holl_sip_synthetic", f"equation.params.xi={xi}"]
+                      for xi in (1, 4, 16, 32)},
+        "variants": {
+            "sip (Adam, lr 1e-3)": ["optimizer=sip", "optimizer.phases.0.steps=3000"],
+            **{f"adam (lr {lr})": ["optimizer=adam", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}",
+                                   "optimizer.phases.0.decay_rate=1"] for lr in ("1e-2", "1e-3", "1e-4")},
+            **{f"gd (lr {lr})": ["optimizer=gd", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}"]
+               for lr in ("1e-2", "1e-3", "1e-4", "1e-5")},
+        },
+        "seeds": [0],
+        "at_steps": [250, 1000],
+        "fields": ["x", "y"],
+    },
+    "sip_heat": {
+        "equations": {f"T = {T}": ["experiment=holl_sip_heat", f"equation.params.T={T}"] for T in ("0.02", "0.1")},
+        "variants": {
+            "sip (Adam, lr 1e-3)": ["optimizer=sip", "optimizer.phases.0.steps=3000"],
+            **{f"adam (lr {lr})": ["optimizer=adam", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}",
+                                   "optimizer.phases.0.decay_rate=1"] for lr in ("1e-3", "1e-4")},
+            **{f"gd (lr {lr})": ["optimizer=gd", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}"]
+               for lr in ("1e-1", "1e-2", "1e-3")},
+        },
+        "seeds": [0],
+        "at_steps": [250, 1000],
+        "fields": ["x", "y"],
+    },
 }
 
 
@@ -94,34 +124,72 @@ def run_job(out: Path, suite: str, equation: str, variant: str, seed: int, extra
     cols = read_metrics(run / "metrics.csv")
     curve = {int(k): float(v) for k, v in zip(cols["step"], cols[field]) if v == v}  # NaN: not evaluated
     return {"suite": suite, "equation": equation, "variant": variant, "seed": seed, "field": s["primary_field"],
-            "l2": s["final"][field], "l2_at": {str(k): curve[k] for k in spec["at_steps"] if k in curve},
+            "status": s["status"], "l2": s["final"].get(field, math.nan),
+            "final": {k: v for k, v in s["final"].items() if k.startswith("l2/")},
+            "l2_at": {str(k): curve[k] for k in spec["at_steps"] if k in curve},
             "parameters": s["parameters"], "steps": s["steps"], "wall_time_s": s["wall_time_s"],
             "run_dir": str(run.relative_to(ROOT)) if run.is_relative_to(ROOT) else str(run)}
 
 
 def table(results: list[dict], suite: str) -> str:
+    """Markdown: per equation, a row per variant (mean, min, max over seeds of the final relative
+    L2 of the primary field, its mean at some steps, other fields' final mean, time per step)."""
     spec, lines = SUITES[suite], []
     at = spec["at_steps"]
     for equation in spec["equations"]:
         rows = [r for r in results if r["suite"] == suite and r["equation"] == equation]
         if not rows:
             continue
-        lines += [f"**{equation}** (`{' '.join(spec['equations'][equation])}`), relative L2 of "
-                  f"{rows[0]['field']}, {rows[0]['steps']} steps", "",
-                  "| network | parameters | final: mean | min | max | " + " | ".join(f"mean at {k}" for k in at)
-                  + " | seeds | time per run |",
-                  "|---" * (7 + len(at)) + "|"]
+        field = rows[0]["field"]
+        also = [f for f in spec.get("fields", [field]) if f != field]
+        lines += [f"**{equation}** (`{' '.join(spec['equations'][equation])}`), relative L2 of {field}", "",
+                  "| variant | parameters | final: mean | min | max | " + " | ".join(f"mean at {k}" for k in at)
+                  + "".join(f" | final l2/{f}" for f in also) + " | seeds | steps | time per step |",
+                  "|---" * (8 + len(at) + len(also)) + "|"]
         for variant in spec["variants"]:
             v = [r for r in rows if r["variant"] == variant]
             if not v:
                 continue
             l2 = [r["l2"] for r in v]
             along = [[r["l2_at"].get(str(k), math.nan) for r in v] for k in at]
+            other = [statistics.mean(r.get("final", {}).get(f"l2/{f}", math.nan) for r in v) for f in also]
+            diverged = sum(r.get("status") == "diverged" for r in v)
             lines.append(f"| {variant} | {v[0]['parameters']} | {statistics.mean(l2):.3g} | {min(l2):.3g} | "
                          f"{max(l2):.3g} | " + " | ".join(f"{statistics.mean(a):.3g}" for a in along)
-                         + f" | {len(v)} | {statistics.mean(r['wall_time_s'] for r in v):.0f} s |")
+                         + "".join(f" | {o:.3g}" for o in other)
+                         + f" | {len(v)}{f' ({diverged} diverged)' if diverged else ''} | {v[0]['steps']} | "
+                         f"{1e3 * statistics.mean(r['wall_time_s'] / max(r['steps'], 1) for r in v):.2f} ms |")
         lines.append("")
     return "\n".join(lines)
+
+
+def figure(results: list[dict], suite: str, png: Path) -> Path:
+    """Final relative L2 of each field (mean over seeds) of every variant across the suite's equations."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spec = SUITES[suite]
+    rows = [r for r in results if r["suite"] == suite]
+    fields = spec.get("fields", [rows[0]["field"]])
+    eqs = [e for e in spec["equations"] if any(r["equation"] == e for r in rows)]
+    fig, axes = plt.subplots(1, len(fields), figsize=(6.5 * len(fields), 4.5), squeeze=False)
+    for ax, f in zip(axes[0], fields):
+        for variant in spec["variants"]:
+            y = [statistics.mean([r.get("final", {}).get(f"l2/{f}", math.nan) for r in rows
+                                  if r["equation"] == e and r["variant"] == variant] or [math.nan]) for e in eqs]
+            if any(math.isfinite(v) for v in y):
+                ax.semilogy(range(len(eqs)), y, "o-", label=variant)
+        ax.set_xticks(range(len(eqs)), eqs)
+        ax.set_ylabel(f"final relative L2 of {f}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(suite)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return png
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
     ap.add_argument("--out", type=Path, default=ROOT / "outputs" / "variants")
     ap.add_argument("--store", type=Path, default=STORE, help="results kept here (JSON)")
+    ap.add_argument("--figure", type=Path, help="a figure per suite: <FIGURE>_<suite>.png")
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
     args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: overrides for every job
@@ -148,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     args.store.write_text(json.dumps(kept, indent=1) + "\n")
     for suite in args.suites:
         print(table(kept, suite))
+        if args.figure and any(r["suite"] == suite for r in kept):
+            print("figure:", figure(kept, suite, args.figure.with_name(f"{args.figure.name}_{suite}.png")))
     return 0 if len(results) == len(jobs) else 1
 
 

@@ -68,8 +68,9 @@ class InversionTrainer:
         self.dtype = getattr(torch, t.dtype.value)
         for i, ph in enumerate(cfg.optimizer.phases):
             if ph.kind is PhaseKind.lbfgs:
-                raise ConfigError(f"optimizer.phases.{i}.kind=lbfgs: a learned inverse problem trains on a "
-                                  "new batch every step; use sip, adam or gd")
+                raise ConfigError(f"optimizer.phases.{i}.kind=lbfgs: the learned inverse problem "
+                                  f"{cfg.equation.name} trains on a new batch every step; choose optimizer=sip, "
+                                  "adam or gd")
         unknown = set(eq.points) - set(POINTS)
         if unknown:
             raise ConfigError(f"equation.points: unknown {sorted(unknown)} for {eq.name} (it takes: "

@@ -45,8 +45,8 @@ class SipSynthetic(Inversion):
         g = vmap(grad(misfit))(x, y_target)
         h = vmap(jacrev(grad(misfit)))(x, y_target)
         lam, v = torch.linalg.eigh(h)
-        # saddle-free: |lambda|, kept away from 0 where the problem is locally flat
-        lam = lam.abs().clamp_min(1e-6 * (1.0 + lam.abs().amax(-1, keepdim=True)))
+        # saddle-free: |lambda|, kept above rounding level where the problem is locally flat
+        lam = lam.abs().clamp_min(torch.finfo(lam.dtype).eps * lam.abs().amax(-1, keepdim=True))
         step = v @ ((v.transpose(-1, -2) @ g.unsqueeze(-1)) / lam.unsqueeze(-1))
         return x - step.squeeze(-1)                          # x - |H|^-1 grad l
 
