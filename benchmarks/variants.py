@@ -151,16 +151,22 @@ def table(results: list[dict], suite: str) -> str:
             if not v:
                 continue
             l2 = [r["l2"] for r in v]
-            along = [[r["l2_at"].get(str(k), math.nan) for r in v] for k in at]
+            # mean over the seeds that got there (L-BFGS may end a run early)
+            along = [[r["l2_at"][str(k)] for r in v if str(k) in r["l2_at"]] or [math.nan] for k in at]
             other = [statistics.mean(r.get("final", {}).get(f"l2/{f}", math.nan) for r in v) for f in also]
             diverged = sum(r.get("status") == "diverged" for r in v)
             lines.append(f"| {variant} | {v[0]['parameters']} | {statistics.mean(l2):.3g} | {min(l2):.3g} | "
                          f"{max(l2):.3g} | " + " | ".join(f"{statistics.mean(a):.3g}" for a in along)
                          + "".join(f" | {o:.3g}" for o in other)
-                         + f" | {len(v)}{f' ({diverged} diverged)' if diverged else ''} | {v[0]['steps']} | "
+                         + f" | {len(v)}{f' ({diverged} diverged)' if diverged else ''} | {steps(v)} | "
                          f"{1e3 * statistics.mean(r['wall_time_s'] / max(r['steps'], 1) for r in v):.2f} ms |")
         lines.append("")
     return "\n".join(lines)
+
+
+def steps(v: list[dict]) -> str:
+    lo, hi = min(r["steps"] for r in v), max(r["steps"] for r in v)
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
 def figure(results: list[dict], suite: str, png: Path) -> Path:

@@ -270,6 +270,9 @@ class InversionTrainer:
             "config_hash": self.hash,
             "pinnrun_version": pinnrun.__version__,
         }
+        if self.cfg.published is not None:
+            pub = self.cfg.published
+            summary["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
         io.write_json(self.run_dir / "summary.json", summary)
         try:
             from pinnrun import plots

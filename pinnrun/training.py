@@ -495,8 +495,8 @@ class Trainer:
                     if self.true_params[k] else None}
                 for k, v in self.unknowns.items()}
         if self.cfg.published is not None:
-            summary["published"] = {"source": self.cfg.published.source, "field": self.cfg.published.field,
-                                    "l2": self.cfg.published.l2}
+            pub = self.cfg.published
+            summary["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
         io.write_json(self.run_dir / "summary.json", summary)
         try:
             from pinnrun import plots

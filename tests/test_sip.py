@@ -151,3 +151,16 @@ def test_bad_settings_get_one_line(tmp_path, args, names):
     p = run_cli([*args, f"hydra.run.dir={tmp_path / 'r'}"])
     assert_one_line_error(p, *names)
     assert not (tmp_path / "r").exists()
+
+
+def test_gd_phases_train_pinns_too(tmp_path):
+    """optimizer=gd is plain gradient descent for any equation: the loss falls at a fixed lr."""
+    p = run_cli(["equation=heat_multiscale", "optimizer=gd", "optimizer.phases.0.steps=60",
+                 "optimizer.phases.0.lr=1e-2", "equation.points.residual=200", "trainer.log_every=20",
+                 "trainer.progress=false", f"hydra.run.dir={tmp_path / 'gd'}"])
+    assert p.returncode == 0, explain(p)
+    rows = (tmp_path / "gd" / "metrics.csv").read_text().splitlines()
+    head = rows[0].split(",")
+    values = [dict(zip(head, r.split(","))) for r in rows[1:]]
+    assert [v["phase"] for v in values] == ["gd"] * 3 and {float(v["lr"]) for v in values} == {1e-2}
+    assert float(values[-1]["loss"]) < float(values[0]["loss"])
