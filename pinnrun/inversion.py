@@ -35,7 +35,8 @@ from pinnrun import io
 from pinnrun.config import ConfigError, PhaseKind, RunConfig
 from pinnrun.models import build_model, count_parameters
 from pinnrun.problems import Inversion
-from pinnrun.training import config_hash, first_order, pick_device, plan_phases
+from pinnrun.training import (config_hash, first_order, pick_device, plan_phases, run_summary, write_config,
+                              write_summary)
 
 POINTS = ("batch", "data")   # targets per step; size of a fixed data set (0: fresh targets every step)
 CHECKPOINTED = ("step", "phase", "phase_start", "elapsed", "best_loss")
@@ -153,9 +154,7 @@ class InversionTrainer:
     def run(self) -> Dict[str, Any]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         resumed = self.resume_ckpt is not None
-        io.write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(self.cfg)))
-        fresh = [o for o in self.overrides if not o.lstrip("+~").startswith("trainer.resume=")]
-        io.write_text(self.run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(fresh)))
+        write_config(self.run_dir, self.cfg, self.overrides)
         if resumed:
             self.model.load_state_dict(self.resume_ckpt["model"])
             for k in CHECKPOINTED:
@@ -242,9 +241,9 @@ class InversionTrainer:
     # -- end of run ------------------------------------------------------------------------
     def finish(self, status: str) -> Dict[str, Any]:
         wall = time.perf_counter() - self.t0
-        final = {}
+        l2 = {}
         if status != "diverged":
-            final = self.evaluate()
+            l2 = self.evaluate()
             x, y = self.predict()
             y_star, x_star = self.test
             axes = self.problem.axes(len(x_star))
@@ -253,32 +252,11 @@ class InversionTrainer:
                 self.run_dir / "predictions.h5", list(axes), axes, {"x": as_np(x), "y": as_np(y)},
                 {"x": as_np(x_star), "y": as_np(y_star)},
                 {"config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)), "steps": self.state["step"],
-                 "pinnrun_version": pinnrun.__version__, **{f"l2/{k}": v for k, v in final.items()}})
-        summary = {
-            "status": status,
-            "steps": self.state["step"],
-            "planned_steps": self.total_steps,
-            "final": {"loss": self.last["loss"], **{f"loss/{k}": v for k, v in self.last["losses"].items()},
-                      **{f"l2/{k}": v for k, v in final.items()}},
-            "primary_field": self.problem.primary_field,
-            "wall_time_s": round(wall, 3),
-            "device": str(self.device),
-            "dtype": self.cfg.trainer.dtype.value,
-            "parameters": count_parameters(self.model),
-            "equation": self.cfg.equation.name,
-            "model": self.cfg.model.name.value,
-            "config_hash": self.hash,
-            "pinnrun_version": pinnrun.__version__,
-        }
-        if self.cfg.published is not None:
-            pub = self.cfg.published
-            summary["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
-        io.write_json(self.run_dir / "summary.json", summary)
-        try:
-            from pinnrun import plots
-            plots.plot_run(self.run_dir)
-        except Exception as e:  # a figure must never cost the run's results
-            self.console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+                 "pinnrun_version": pinnrun.__version__, **{f"l2/{k}": v for k, v in l2.items()}})
+        final = {"loss": self.last["loss"], **{f"loss/{k}": v for k, v in self.last["losses"].items()},
+                 **{f"l2/{k}": v for k, v in l2.items()}}
+        summary = run_summary(self, status, final, wall)
+        write_summary(self.run_dir, summary, self.console)
         table = Table(title=f"pinnrun: {status}", show_header=False)
         table.add_row("run directory", str(self.run_dir))
         table.add_row("steps", f"{summary['steps']} / {summary['planned_steps']}")

@@ -309,11 +309,7 @@ class Trainer:
     def run(self) -> Dict[str, Any]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         resumed = self.resume_ckpt is not None
-        # the config of the latest start: a resumed run (same hash, perhaps another max_steps)
-        # ends where a fresh run of this config and these overrides would
-        io.write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(self.cfg)))
-        fresh = [o for o in self.overrides if not o.lstrip("+~").startswith("trainer.resume=")]
-        io.write_text(self.run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(fresh)))
+        write_config(self.run_dir, self.cfg, self.overrides)
         if resumed:
             ck = self.resume_ckpt
             self.model.load_state_dict(ck["model"])
@@ -469,24 +465,11 @@ class Trainer:
                 self.run_dir / "predictions.h5", self.problem.variables, self.grid, pred, self.ref,
                 {"config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)), "steps": self.state["step"],
                  "pinnrun_version": pinnrun.__version__, **{f"l2/{k}": v for k, v in final_l2.items()}})
-        summary = {
-            "status": status,
-            "steps": self.state["step"],
-            "planned_steps": self.total_steps,
-            "final": {"loss": self.last.get("loss"), **{f"loss/{k}": v for k, v in self.last.get("losses", {}).items()},
-                      **{f"l2/{k}": v for k, v in final_l2.items()},
-                      **{f"param/{k}": v.item() for k, v in self.unknowns.items()},
-                      **({"test_loss": self.test_loss()} if self.test_set is not None and status != "diverged" else {})},
-            "primary_field": self.problem.primary_field,
-            "wall_time_s": round(wall, 3),
-            "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""),
-            "dtype": self.cfg.trainer.dtype.value,
-            "parameters": count_parameters(self.model),
-            "equation": self.cfg.equation.name,
-            "model": self.cfg.model.name.value,
-            "config_hash": self.hash,
-            "pinnrun_version": pinnrun.__version__,
-        }
+        final = {"loss": self.last.get("loss"), **{f"loss/{k}": v for k, v in self.last.get("losses", {}).items()},
+                 **{f"l2/{k}": v for k, v in final_l2.items()},
+                 **{f"param/{k}": v.item() for k, v in self.unknowns.items()},
+                 **({"test_loss": self.test_loss()} if self.test_set is not None and status != "diverged" else {})}
+        summary = run_summary(self, status, final, wall)
         if self.unknowns:
             # identified constants: value, the true value (equation.params), relative error
             summary["unknowns"] = {
@@ -494,15 +477,7 @@ class Trainer:
                     "found": v.item(), "rel_error": abs(v.item() - self.true_params[k]) / abs(self.true_params[k])
                     if self.true_params[k] else None}
                 for k, v in self.unknowns.items()}
-        if self.cfg.published is not None:
-            pub = self.cfg.published
-            summary["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
-        io.write_json(self.run_dir / "summary.json", summary)
-        try:
-            from pinnrun import plots
-            plots.plot_run(self.run_dir)
-        except Exception as e:  # a figure must never cost the run's results
-            self.console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+        write_summary(self.run_dir, summary, self.console)
         self.console.print(self.summary_table(summary))
         return summary
 
@@ -537,6 +512,48 @@ class Trainer:
         return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
                         console=self.console, disable=not self.cfg.trainer.progress, transient=False)
+
+
+def run_summary(trainer, status: str, final: Dict[str, Any], wall: float) -> Dict[str, Any]:
+    """summary.json's content, for either trainer."""
+    cfg, device = trainer.cfg, trainer.device
+    summary = {
+        "status": status,
+        "steps": trainer.state["step"],
+        "planned_steps": trainer.total_steps,
+        "final": final,
+        "primary_field": trainer.problem.primary_field,
+        "wall_time_s": round(wall, 3),
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+        "dtype": cfg.trainer.dtype.value,
+        "parameters": count_parameters(trainer.model),
+        "equation": cfg.equation.name,
+        "model": cfg.model.name.value,
+        "config_hash": trainer.hash,
+        "pinnrun_version": pinnrun.__version__,
+    }
+    if cfg.published is not None:
+        pub = cfg.published
+        summary["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
+    return summary
+
+
+def write_summary(run_dir: Path, summary: Dict[str, Any], console: Console) -> None:
+    """summary.json, then the figures (a figure must never cost the run's results)."""
+    io.write_json(run_dir / "summary.json", summary)
+    try:
+        from pinnrun import plots
+        plots.plot_run(run_dir)
+    except Exception as e:
+        console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+
+
+def write_config(run_dir: Path, cfg: RunConfig, overrides: List[str]) -> None:
+    """config.yaml and overrides.yaml of the latest start: a resumed run (same hash, perhaps
+    another max_steps) ends where a fresh run of this config and these overrides would."""
+    io.write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(cfg)))
+    fresh = [o for o in overrides if not o.lstrip("+~").startswith("trainer.resume=")]
+    io.write_text(run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(fresh)))
 
 
 def _raise_interrupt(signum, frame):
