@@ -164,6 +164,16 @@ def table(results: list[dict], suite: str) -> str:
     return "\n".join(lines)
 
 
+def into_docs(suite: str, text: str) -> None:
+    doc = ROOT / "docs" / "REPRODUCTION.md"
+    body = doc.read_text()
+    begin, end = f"<!-- {suite}:begin -->", f"<!-- {suite}:end -->"
+    if begin not in body or end not in body:
+        raise SystemExit(f"variants: {doc} has no {begin} ... {end} markers")
+    head, rest = body.split(begin, 1)
+    doc.write_text(head + begin + "\n" + text.strip() + "\n" + end + rest.split(end, 1)[1])
+
+
 def steps(v: list[dict]) -> str:
     lo, hi = min(r["steps"] for r in v), max(r["steps"] for r in v)
     return f"{lo}" if lo == hi else f"{lo}-{hi}"
@@ -208,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "outputs" / "variants")
     ap.add_argument("--store", type=Path, default=STORE, help="results kept here (JSON)")
     ap.add_argument("--figure", type=Path, help="a figure per suite: <FIGURE>_<suite>.png")
+    ap.add_argument("--docs", action="store_true",
+                    help="also write each suite's table into docs/REPRODUCTION.md between its markers "
+                         "<!-- <suite>:begin --> and <!-- <suite>:end -->")
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
     args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: overrides for every job
@@ -223,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     args.store.write_text(json.dumps(kept, indent=1) + "\n")
     for suite in args.suites:
         print(table(kept, suite))
+        if args.docs:
+            into_docs(suite, table(kept, suite))
         if args.figure and any(r["suite"] == suite for r in kept):
             print("figure:", figure(kept, suite, args.figure.with_name(f"{args.figure.name}_{suite}.png")))
     return 0 if len(results) == len(jobs) else 1
