@@ -115,7 +115,7 @@ class ModelConfig:
     # MscaleDNN only (Liu, Cai & Xu 2020)
     structure: MscaleStructure = MscaleStructure.scaled
     scale_kind: ScaleKind = ScaleKind.linear
-    n_scales: int = 4
+    n_scales: int = 8
     scales: Optional[List[float]] = None   # explicit scales; overrides scale_kind/n_scales
 
 
