@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from pinnrun.config import EquationConfig, SamplerMethod
 from pinnrun.derivatives import Derivatives
-from pinnrun.problems import available, build
+from pinnrun.problems import Inversion, available, build
 from pinnrun.sampling import PointSets
 from conftest import compose_config
 
@@ -47,7 +47,13 @@ def test_every_config_names_a_module_and_every_module_has_a_config():
     assert set(EQUATIONS) == set(available())
 
 
-EXACT = [n for n in EQUATIONS if problem(n)[0].has_exact()]
+# learned inverse problems (SIP) have no conditions to check here: tests/test_sip.py covers them
+CONDITIONED = [n for n in EQUATIONS if not isinstance(problem(n)[0], Inversion)]
+EXACT = [n for n in CONDITIONED if problem(n)[0].has_exact()]
+
+
+def test_inversion_problems_are_the_sip_ones():
+    assert set(EQUATIONS) - set(CONDITIONED) == {"sip_synthetic", "sip_heat"}
 
 
 def test_equations_with_exact_solutions():
@@ -176,7 +182,7 @@ def _pde_solution(name, p):
     raise KeyError(name)
 
 
-DATASET = [n for n in EQUATIONS if problem(n)[0].dataset]
+DATASET = [n for n in CONDITIONED if problem(n)[0].dataset]
 
 
 def test_equations_with_datasets():
