@@ -153,9 +153,15 @@ def test_inverse_preset(name):
     assert set(unknowns) <= set(p.p) and p.reference() is not None
 
 
+#: presets checked in their own test files
+ELSEWHERE = {"mscale_fit_1d": "test_fitting.py", "holl_sip_synthetic": "test_sip.py", "holl_sip_heat": "test_sip.py"}
+
+
 def test_every_experiment_is_covered():
     presets = {p.stem for p in (CONF.parent / "experiment").glob("*.yaml")}
-    assert presets == set(PAPERS) | set(INVERSE)
+    assert presets == set(PAPERS) | set(INVERSE) | set(ELSEWHERE)
+    for name, test_file in ELSEWHERE.items():
+        assert f"experiment={name}" in (Path(__file__).parent / test_file).read_text(), name
 
 
 # -- equations whose reference is a dataset ------------------------------------------------------

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import assert_one_line_error, explain, run_cli, run_many
+from conftest import assert_one_line_error, compose_config, explain, run_cli, run_many
 from pinnrun.inversion import proxy_loss
 from pinnrun.problems.sip_heat import SipHeat
 from pinnrun.problems.sip_synthetic import SipSynthetic
@@ -90,6 +90,16 @@ def test_proxy_loss_gradient_is_the_closed_form_on_a_linear_network():
 
 SMALL = ["model=mlp", "model.width=32", "model.depth=2", "trainer.eval_every=250", "trainer.log_every=50",
          "trainer.progress=false"]
+
+
+@pytest.mark.parametrize("name, eq, width", [("holl_sip_synthetic", "sip_synthetic", 32),
+                                             ("holl_sip_heat", "sip_heat", 128)])
+@pytest.mark.parametrize("mode", ["sip", "adam", "gd"])
+def test_presets_compose_with_every_mode(name, eq, width, mode):
+    cfg = compose_config([f"experiment={name}", f"optimizer={mode}"])
+    assert cfg.equation.name == eq and cfg.model.name.value == "mlp" and (cfg.model.width, cfg.model.depth) == (width, 2)
+    assert [ph.kind.value for ph in cfg.optimizer.phases] == [mode]
+    assert cfg.published.field == "x" and "xi" in cfg.published.claim if eq == "sip_synthetic" else True
 
 
 def test_every_mode_runs_on_both_problems_and_writes_the_run_directory(tmp_path):
