@@ -5,6 +5,7 @@
     python benchmarks/variants.py mscale_pde --equations poisson_multiscale --seeds 0 --jobs 1
     python benchmarks/variants.py ipinn_rogue --seeds 0 -- trainer.max_steps=200   # overrides for every job
     python benchmarks/variants.py sip_synthetic sip_heat --figure docs/img/variants   # SIP against Adam and GD
+    python benchmarks/variants.py ipinn_rogue --no-run --docs   # tables from docs/variants.json only
 
 A suite is equations x variants x seeds. Every variant of a suite trains with
 the same recipe for the same steps. In `mscale_pde` every network has (within
@@ -218,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "outputs" / "variants")
     ap.add_argument("--store", type=Path, default=STORE, help="results kept here (JSON)")
     ap.add_argument("--figure", type=Path, help="a figure per suite: <FIGURE>_<suite>.png")
+    ap.add_argument("--no-run", action="store_true",
+                    help="run nothing: tables (and figures) from the results kept in --store")
     ap.add_argument("--docs", action="store_true",
                     help="also write each suite's table into docs/REPRODUCTION.md between its markers "
                          "<!-- <suite>:begin --> and <!-- <suite>:end -->")
@@ -227,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(suite, e, v, s) for suite in args.suites for e in SUITES[suite]["equations"]
             for v in SUITES[suite]["variants"] for s in (args.seeds or SUITES[suite]["seeds"])
             if (not args.equations or e in args.equations) and (not args.variants or v in args.variants)]
+    if args.no_run:
+        jobs = []
     with ThreadPoolExecutor(args.jobs) as pool:
         results = [r for r in pool.map(lambda j: run_job(args.out, *j, extra), jobs) if r]
     kept = json.loads(args.store.read_text()) if args.store.is_file() else []
