@@ -275,7 +275,7 @@ def test_adaptive_activation_and_slope_recovery_formulas():
 
 @pytest.mark.parametrize("kw", ALL_MODELS)
 def test_widths_list_sets_each_hidden_layer(kw):
-    model = build_model(_cfg(**kw, widths=[40, 8, 6]), LOWER, UPPER, 1)
+    model = build_model(_cfg(**kw, widths=[40, 8, 6], n_scales=4), LOWER, UPPER, 1)
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     if kw.get("structure") is MscaleStructure.subnets:   # 4 subnets of [10, 2, 1]
         shapes = [tuple(m.weight.shape) for m in linears[:4]]
