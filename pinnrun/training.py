@@ -32,7 +32,7 @@ from pinnrun.derivatives import Derivatives
 from pinnrun.models import AdaptiveActivation, build_model, count_parameters, slope_recovery
 from pinnrun.sampling import PointSets
 from pinnrun.ntk import Group
-from pinnrun.weighting import TermSource, build_weighting
+from pinnrun.weighting import REGULARIZERS, TermSource, build_weighting
 
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
@@ -127,6 +127,7 @@ class Trainer:
 
         # adaptive activations: their slopes, and the slope-recovery term (fixed weight)
         self.adaptive = [m for m in self.model.modules() if isinstance(m, AdaptiveActivation)]
+        self.first_order_phase = True
         self.terms = ([f"{c}_{t}" for c, cond in self.conditions.items() for t in cond.terms]
                       + [f"data_{o}" for o in (self.problem.outputs if self.observations else ())]
                       + ["slope_recovery"] * bool(self.adaptive))
@@ -241,8 +242,19 @@ class Trainer:
         return out
 
     def total(self, losses: Dict[str, torch.Tensor]) -> torch.Tensor:
-        w = self.weighting.weights
+        w = self.term_weights()
         return sum(w[k] * v for k, v in losses.items())
+
+    def term_weights(self) -> Dict[str, float]:
+        """The weights the current phase trains with: the scheme's, except that L-BFGS phases leave
+        out the slope-recovery term. S(a) has no minimum and is nearly linear in the slopes: Adam's
+        bounded steps raise them slowly (its purpose, Jagtap et al. 2020), but an L-BFGS line search
+        follows it to runaway slopes while the PDE loss stalls (measured on nls_rogue: the slopes
+        went from 1.6 to 5.4 in 300 iterations, the L2 error stayed at 0.27)."""
+        w = self.weighting.weights
+        if self.first_order_phase:
+            return w
+        return {k: (0.0 if k in REGULARIZERS else v) for k, v in w.items()}
 
     # -- evaluation ------------------------------------------------------------
     @torch.no_grad()
@@ -344,6 +356,7 @@ class Trainer:
             if phase.index < self.state["phase"]:
                 continue
             opt, sched = self.make_optimizer(phase)
+            self.first_order_phase = phase.cfg.kind in FIRST_ORDER
             ck = self.resume_ckpt
             if ck is not None and phase.index == ck["phase"]:
                 opt.load_state_dict(ck["optimizer"])
@@ -438,7 +451,7 @@ class Trainer:
             row = {"step": step, "phase": phase.name, "lr": opt.param_groups[0]["lr"], "loss": loss,
                    "time_s": time.perf_counter() - self.t0}
             row.update({f"loss/{k}": v for k, v in losses.items()})
-            row.update({f"weight/{k}": v for k, v in self.weighting.weights.items()})
+            row.update({f"weight/{k}": v for k, v in self.term_weights().items()})
             row.update({f"param/{k}": v.item() for k, v in self.unknowns.items()})
             # effective slope n * a of each adaptive layer (mean over its neurons)
             row.update({f"slope/{i}": m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)})

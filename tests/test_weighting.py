@@ -215,6 +215,29 @@ def test_adaptive_activations_train_log_their_slopes_and_keep_the_recovery_weigh
     assert float(rows[-1]["loss/slope_recovery"]) == pytest.approx(s, rel=1e-2)
 
 
+def test_lbfgs_phases_leave_out_the_slope_recovery_term(tmp_path):
+    """S(a) has no minimum: an L-BFGS line search would follow it to runaway slopes. Adam phases
+    train with it (weight 1), L-BFGS phases without (weight 0, logged), and the slopes stay put."""
+    run = tmp_path / "run"
+    p = run_cli(["equation=nls_rogue", "model.width=24", "model.depth=2", "model.adaptive=neuron",
+                 "equation.points.residual=400", "optimizer.phases.0.steps=100", "optimizer.phases.1.steps=150",
+                 "trainer.log_every=25", "trainer.eval_every=50", "trainer.progress=false", f"hydra.run.dir={run}"])
+    assert p.returncode == 0, explain(p)
+    rows = read_rows(run)
+    terms = [k[len("loss/"):] for k in rows[0] if k.startswith("loss/")]
+    assert "slope_recovery" in terms
+    for r in rows:
+        w = 1.0 if r["phase"] == "adam" else 0.0
+        assert float(r["weight/slope_recovery"]) == w, r["step"]
+        total = sum(float(r[f"weight/{t}"]) * float(r[f"loss/{t}"]) for t in terms)
+        assert float(r["loss"]) == pytest.approx(total, rel=1e-4)
+    adam_end = next(r for r in rows if r["step"] == "100")
+    end = rows[-1]
+    assert end["phase"] == "lbfgs" and end["step"] == "250"
+    for i in range(2):   # with S(a) in the L-BFGS objective they went from 1.1 to 7.2 here
+        assert abs(float(end[f"slope/{i}"]) - float(adam_end[f"slope/{i}"])) < 0.5
+
+
 def test_unknown_adaptive_kind_gets_one_line(tmp_path):
     assert_one_line_error(run_cli(["model.adaptive=cell", f"hydra.run.dir={tmp_path / 'r'}"]), "model.adaptive")
     assert not (tmp_path / "r").exists()
