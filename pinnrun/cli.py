@@ -3,6 +3,11 @@
 Errors in the user's input (an unknown group option, a wrong key or type, a
 bad value, a missing or corrupt file) print one line on stderr and exit with
 status 2, before anything is written. Set PINNRUN_DEBUG=1 for the traceback.
+
+In a sweep (``-m``) a failing job does not stop the others: its directory gets
+a summary.json with ``"status": "failed"`` and the one-line ``error``, the line
+is printed, and once every job has run pinnrun exits with status 1 naming the
+failed jobs (:class:`SweepEnd`, a Hydra callback, so it works for any launcher).
 """
 from __future__ import annotations
 
@@ -10,15 +15,22 @@ import os
 import sys
 from pathlib import Path
 
+import json
+import traceback
+from typing import Any
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from pinnrun.config import ConfigError, register, validate
 
 EXIT_BAD_INPUT = 2
+EXIT_JOBS_FAILED = 1
 BAD_INPUT = (ConfigError, HydraException, OmegaConfBaseException)
 
 
@@ -26,8 +38,50 @@ class _BadInput(BaseException):
     """Carries a bad-input error raised inside the job out of Hydra to :func:`main`."""
 
 
+class _SweepFailed(BaseException):
+    """Raised by :class:`SweepEnd` after a sweep in which some jobs failed."""
+
+
 @hydra.main(config_path="pkg://pinnrun.conf", config_name="config", version_base="1.3")
 def _hydra_main(cfg: DictConfig) -> None:
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return _job(cfg)
+    try:
+        _job(cfg)
+    except (Exception, _BadInput) as e:  # noqa: BLE001 - recorded, and the sweep goes on
+        run_dir = Path(hc.runtime.output_dir)
+        err = e.args[0] if isinstance(e, _BadInput) else e
+        line = describe(err) if isinstance(err, BAD_INPUT) else f"{type(err).__name__}: {err}".splitlines()[0]
+        if os.environ.get("PINNRUN_DEBUG"):
+            traceback.print_exception(err)
+        print(f"pinnrun: job {hc.job.num} failed: {line}", file=sys.stderr)
+        summary = run_dir / "summary.json"
+        if not summary.exists():  # never over an earlier job's result
+            run_dir.mkdir(parents=True, exist_ok=True)
+            summary.write_text(json.dumps({"status": "failed", "error": line, "job": hc.job.num}, indent=1) + "\n")
+            if not (run_dir / "overrides.yaml").exists():
+                OmegaConf.save(OmegaConf.create(list(hc.overrides.task)), run_dir / "overrides.yaml")
+
+
+class SweepEnd(Callback):
+    """After a sweep: the failed jobs, read from the jobs' summary.json (the jobs may have run in
+    other processes), then a non-zero exit if there were any."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        failed = []
+        for summary in sorted(Path(config.hydra.sweep.dir).glob("*/summary.json")):
+            try:
+                s = json.loads(summary.read_text())
+            except (OSError, ValueError):
+                continue
+            if s.get("status") == "failed":
+                failed.append(f"{summary.parent.name} ({s.get('error', '?')})")
+        if failed:
+            raise _SweepFailed(f"{len(failed)} job(s) failed: " + "; ".join(failed))
+
+
+def _job(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     overrides = list(HydraConfig.get().overrides.task)
     existed = any(run_dir.iterdir()) if run_dir.exists() else False
@@ -76,6 +130,9 @@ def main() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         _hydra_main()
+    except _SweepFailed as e:
+        print(f"pinnrun: {e.args[0]}", file=sys.stderr)
+        sys.exit(EXIT_JOBS_FAILED)
     except (_BadInput, *BAD_INPUT) as e:
         err = e.args[0] if isinstance(e, _BadInput) else e
         if debug:

@@ -323,6 +323,24 @@ def test_multirun_sweeps_width_and_seed(tmp_path):
     assert not (tmp_path / "outputs").exists()
 
 
+def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
+    """Job 0 is rejected (bad width), job 1 still runs; the sweep exits 1 naming job 0."""
+    sweep = tmp_path / "sweep"
+    proc = run_cli(["-m", *TINY, "model.width=-3,8", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert proc.returncode == 1, explain(proc)
+    bad = json.loads((sweep / "0" / "summary.json").read_text())
+    assert bad["status"] == "failed" and "model.width" in bad["error"]
+    assert "model.width=-3" in yaml.safe_load((sweep / "0" / "overrides.yaml").read_text())
+    good = json.loads((sweep / "1" / "summary.json").read_text())
+    assert good["status"] == "completed" and good["steps"] == 20
+    assert "Traceback" not in proc.stderr
+    assert "job 0 failed: model.width" in proc.stderr and "1 job(s) failed" in proc.stderr.splitlines()[-1]
+    # the same sweep again into the same directory: job 1's earlier result is not replaced by a failure
+    before = (sweep / "1" / "summary.json").read_text()
+    again = run_cli(["-m", *TINY, "model.width=-3,-4", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert again.returncode == 1 and (sweep / "1" / "summary.json").read_text() == before
+
+
 # -- 8. python -m pinnrun == pinnrun -------------------------------------------------------------
 
 def test_console_script_and_module_print_the_same_config(tmp_path):
