@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import json
+import math
 import traceback
 from typing import Any
 
@@ -43,12 +44,14 @@ class _SweepFailed(BaseException):
 
 
 @hydra.main(config_path="pkg://pinnrun.conf", config_name="config", version_base="1.3")
-def _hydra_main(cfg: DictConfig) -> None:
+def _hydra_main(cfg: DictConfig) -> float:
+    """One run; returns its final relative L2 error of the primary field (what a Hydra sweeper
+    such as Optuna minimises; NaN for a failed or diverged run)."""
     hc = HydraConfig.get()
     if hc.mode != RunMode.MULTIRUN:
         return _job(cfg)
     try:
-        _job(cfg)
+        return _job(cfg)
     except (Exception, _BadInput) as e:  # noqa: BLE001 - recorded, and the sweep goes on
         run_dir = Path(hc.runtime.output_dir)
         err = e.args[0] if isinstance(e, _BadInput) else e
@@ -62,6 +65,7 @@ def _hydra_main(cfg: DictConfig) -> None:
             summary.write_text(json.dumps({"status": "failed", "error": line, "job": hc.job.num}, indent=1) + "\n")
             if not (run_dir / "overrides.yaml").exists():
                 OmegaConf.save(OmegaConf.create(list(hc.overrides.task)), run_dir / "overrides.yaml")
+        return math.nan
 
 
 class SweepEnd(Callback):
@@ -81,9 +85,29 @@ class SweepEnd(Callback):
             raise _SweepFailed(f"{len(failed)} job(s) failed: " + "; ".join(failed))
 
 
-def _job(cfg: DictConfig) -> None:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    overrides = list(HydraConfig.get().overrides.task)
+def place_job(hc: Any) -> None:
+    """A job's share of the machine under a parallel launcher: with several GPUs, GPU
+    ``job.num % count`` (joblib, one job per GPU at a time) or the one SLURM gave it; on the CPU
+    under joblib, cores // n_jobs torch threads (jobs would otherwise each take every core)."""
+    target = str(hc.launcher.get("_target_", ""))
+    if "JoblibLauncher" not in target and "submitit" not in target:
+        return
+    import torch
+
+    gpus = torch.cuda.device_count()
+    if gpus > 1:
+        torch.cuda.set_device(hc.job.num % gpus)
+    if "JoblibLauncher" in target:
+        cores = os.cpu_count() or 1
+        n_jobs = int(hc.launcher.n_jobs)
+        torch.set_num_threads(max(1, cores // (cores if n_jobs < 1 else min(n_jobs, cores))))
+
+
+def _job(cfg: DictConfig) -> float:
+    hc = HydraConfig.get()
+    place_job(hc)
+    run_dir = Path(hc.runtime.output_dir)
+    overrides = list(hc.overrides.task)
     existed = any(run_dir.iterdir()) if run_dir.exists() else False
     try:
         validate(cfg)
@@ -105,6 +129,7 @@ def _job(cfg: DictConfig) -> None:
         raise _BadInput(e) from e
     if summary["status"] == "interrupted":
         sys.exit(130)
+    return float(summary["final"].get(f"l2/{summary['primary_field']}", math.nan))
 
 
 def describe(e: BaseException) -> str:
@@ -133,6 +158,11 @@ def main() -> None:
     except _SweepFailed as e:
         print(f"pinnrun: {e.args[0]}", file=sys.stderr)
         sys.exit(EXIT_JOBS_FAILED)
+    except ValueError as e:
+        if "can be specified" not in str(e):   # Hydra's "Only one of --run, --multirun, --cfg ..."
+            raise
+        print(f"pinnrun: error: {e}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     except (_BadInput, *BAD_INPUT) as e:
         err = e.args[0] if isinstance(e, _BadInput) else e
         if debug:

@@ -7,11 +7,12 @@ checks the rules a type cannot express (bounds, counts, names). Both raise
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, List, Optional
 
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 
 class ConfigError(ValueError):
@@ -216,6 +217,16 @@ def register() -> None:
 
     cs = ConfigStore.instance()
     cs.store(name="pinnrun_schema", node=RunConfig)
+    OmegaConf.register_new_resolver("pinnrun_jobs", parallel_jobs, replace=True)
+
+
+def parallel_jobs() -> int:
+    """Jobs at a time for ``hydra/launcher=joblib``: one per GPU when there are several, else a
+    bounded number of CPU jobs (at most 4), which share the cores (see cli.place_job)."""
+    import torch
+
+    gpus = torch.cuda.device_count()
+    return gpus if gpus > 1 else max(1, min(4, os.cpu_count() or 1))
 
 
 def _positive(value: Any, key: str) -> None:

@@ -15,6 +15,7 @@ import math
 import signal
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -539,6 +540,8 @@ def run_summary(trainer, status: str, final: Dict[str, Any], wall: float) -> Dic
         "wall_time_s": round(wall, 3),
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         "dtype": cfg.trainer.dtype.value,
+        "threads": torch.get_num_threads(),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": count_parameters(trainer.model),
         "equation": cfg.equation.name,
         "model": cfg.model.name.value,

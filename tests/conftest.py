@@ -2,7 +2,8 @@
 
 ``run_cli(args, cwd=..., timeout=...)`` runs ``python -m pinnrun <args>`` as a
 subprocess (real Hydra composition, real training, real files) and returns the
-CompletedProcess with text stdout/stderr. ``TINY`` is the override list that
+CompletedProcess with text stdout/stderr; ``run_report(args)`` runs the
+``pinnrun-report`` console script the same way. ``TINY`` is the override list that
 keeps a run to a few seconds on a CPU.
 """
 from __future__ import annotations
@@ -84,6 +85,13 @@ def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT, p
                 raise
             results[i] = subprocess.CompletedProcess(cli_command(args, script), p.returncode, out, err)
     return results  # type: ignore[return-value]
+
+
+def run_report(args: Sequence[str], cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The ``pinnrun-report <args>`` console script to completion."""
+    exe = Path(sys.executable).parent / ("pinnrun-report.exe" if os.name == "nt" else "pinnrun-report")
+    return subprocess.run([str(exe), *map(str, args)], cwd=cwd or REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def compose_config(overrides: Sequence[str]):

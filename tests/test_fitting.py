@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 
 import h5py
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from conftest import REPO, assert_one_line_error, compose_config, explain, run_cli
+from conftest import assert_one_line_error, compose_config, explain, run_cli, run_report
 
 
 def test_fit_run_logs_train_and_test_loss_and_writes_both_curves(tmp_path):
@@ -67,22 +66,26 @@ def test_mscale_fit_preset_is_the_papers_setup(model):
 
 def test_mscale_fit_multirun_runs_both_models_and_compares_them(tmp_path):
     """The documented sweep `pinnrun -m experiment=mscale_fit_1d model=mlp,mscale` (shrunk), then
-    benchmarks/compare_runs.py on its directory: one figure, a row per job."""
+    pinnrun-report on its directory (a row per job) and on its two jobs (one figure, with the curves)."""
     sweep = tmp_path / "sweep"
     p = run_cli(["-m", "experiment=mscale_fit_1d", "model=mlp,mscale", "model.widths=[64,16]",
                  "model.n_scales=16", "equation.points.fit=600", "equation.test_points=300",
                  "optimizer.phases.0.steps=40", "optimizer.phases.0.lr=3e-3", "trainer.eval_every=20",
                  "trainer.progress=false", f"hydra.sweep.dir={sweep}"])
     assert p.returncode == 0, explain(p)
-    models = []
-    for job in ("0", "1"):
-        s = json.loads((sweep / job / "summary.json").read_text())
+    summaries = [json.loads((sweep / job / "summary.json").read_text()) for job in ("0", "1")]
+    for s in summaries:
         assert s["steps"] == 40 and np.isfinite(s["final"]["test_loss"])
-        models.append(s["model"])
-    assert models == ["mlp", "mscale"]
-    out = tmp_path / "fit.png"
-    c = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare_runs.py"), str(sweep), "--out", str(out)],
-                       capture_output=True, text=True, timeout=120)
-    assert c.returncode == 0, c.stderr
-    assert "model=mlp" in c.stdout and "model=mscale" in c.stdout
-    assert out.stat().st_size > 10_000
+    assert [s["model"] for s in summaries] == ["mlp", "mscale"]
+    r = run_report([sweep])
+    assert r.returncode == 0, explain(r)
+    with open(sweep / "report.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [row["model"] for row in rows] == ["mlp", "mscale"]
+    assert [float(row["test_loss"]) for row in rows] == [s["final"]["test_loss"] for s in summaries]
+    assert (sweep / "report_model.png").stat().st_size > 10_000
+    r = run_report([sweep / "0", sweep / "1", "--zoom", "2.0", "2.6", "--out", tmp_path])
+    assert r.returncode == 0, explain(r)
+    assert "mlp" in r.stdout and "mscale" in r.stdout and "test_loss" in r.stdout
+    img = plt.imread(tmp_path / "comparison.png")
+    assert img.shape[1] > 4.5 * img.shape[0], "four panels: curves, zoom, loss, L2"

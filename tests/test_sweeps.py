@@ -1,0 +1,90 @@
+"""Sweeps beyond Hydra's basic launcher, each for real: parallel local jobs (joblib), the SLURM
+example config and the submitit launcher (its local executor), and the Optuna search example."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from conftest import assert_one_line_error, explain, run_cli, run_report
+
+#: a small Kovasznay flow problem: ~2 s a run; the error depends clearly on Adam's learning rate
+KOVASZNAY = ["equation=kovasznay", "optimizer=adam", "optimizer.phases.0.steps=150", "model.depth=2",
+             "equation.points.residual=300", "equation.points.boundary=100", "equation.points.outlet=50",
+             "trainer.progress=false"]
+
+
+def _interval(job: Path) -> tuple[float, float]:
+    """When the job ran: from its config.yaml (written at the start) to its summary.json."""
+    return (job / "config.yaml").stat().st_mtime, (job / "summary.json").stat().st_mtime
+
+
+def test_joblib_sweep_runs_jobs_in_parallel_and_the_report_tabulates_it(tmp_path):
+    sweep = tmp_path / "sweep"
+    p = run_cli(["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=8,16", "seed=0,1",
+                 f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert p.returncode == 0, explain(p)
+    cores = os.cpu_count() or 1
+    n_jobs = min(4, cores)       # pinnrun's bound on CPU jobs (no GPU here)
+    spans = []
+    for job in ("0", "1", "2", "3"):
+        s = json.loads((sweep / job / "summary.json").read_text())
+        assert s["status"] == "completed" and s["steps"] == 150
+        assert s["threads"] == max(1, cores // n_jobs)     # the jobs share the cores
+        spans.append(_interval(sweep / job))
+    if n_jobs > 1:               # two jobs ran at the same time
+        assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:]), spans
+    r = run_report([str(sweep)], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [ln for ln in r.stdout.splitlines() if "completed" in ln]
+    assert len(rows) == 4
+    with open(sweep / "report.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(r["model.width"], r["seed"]) for r in table] == [("8", "0"), ("8", "1"), ("16", "0"), ("16", "1")]
+    for name in ("report.md", "report_model.width.png", "report_l2.png"):
+        assert (sweep / name).stat().st_size > 500, name
+
+
+def test_slurm_example_composes_and_submitit_runs_a_two_job_sweep(tmp_path):
+    # Hydra prints a config only without -m (with it: one line, status 2)
+    assert_one_line_error(run_cli(["-m", "hydra/launcher=slurm", "--cfg", "hydra"], cwd=tmp_path), "--cfg")
+    p = run_cli(["hydra/launcher=slurm", "hydra.launcher.partition=gpu", "--cfg", "hydra"], cwd=tmp_path)
+    assert p.returncode == 0, explain(p)
+    launcher = yaml.safe_load(p.stdout)["hydra"]["launcher"]
+    assert launcher["_target_"].endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher["partition"], launcher["gpus_per_node"], launcher["tasks_per_node"]) == ("gpu", 1, 1)
+    sweep = tmp_path / "sweep"
+    p = run_cli(["-m", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5", *KOVASZNAY,
+                 "optimizer.phases.0.steps=30", "model.width=8", "seed=0,1", f"hydra.sweep.dir={sweep}"],
+                cwd=tmp_path)
+    assert p.returncode == 0, explain(p)
+    seeds = []
+    for job in ("0", "1"):
+        s = json.loads((sweep / job / "summary.json").read_text())
+        assert s["status"] == "completed" and s["steps"] == 30
+        seeds.append(yaml.safe_load((sweep / job / "config.yaml").read_text())["seed"])
+    assert seeds == [0, 1]
+    assert datetime.fromisoformat(s["finished"])
+
+
+def test_optuna_search_finds_a_better_learning_rate_than_the_default(tmp_path):
+    """The example search (conf/search/lr_width.yaml), 6 trials on the small Kovasznay problem: its
+    best trial beats the default learning rate (1e-3) at the width it chose."""
+    sweep = tmp_path / "search"
+    p = run_cli(["-m", "search=lr_width", *KOVASZNAY, "hydra.sweeper.n_trials=6",
+                 "model.width=choice(8,16)", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert p.returncode == 0, explain(p)
+    best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    trials = sorted(d for d in sweep.iterdir() if d.is_dir() and (d / "summary.json").exists())
+    assert len(trials) == 6
+    finals = [json.loads((d / "summary.json").read_text())["final"]["l2/u"] for d in trials]
+    assert best["best_value"] == min(finals)
+    width, lr = best["best_params"]["model.width"], best["best_params"]["optimizer.phases.0.lr"]
+    p = run_cli([*KOVASZNAY, f"model.width={width}", f"hydra.run.dir={tmp_path / 'default'}"], cwd=tmp_path)
+    assert p.returncode == 0, explain(p)
+    default = json.loads((tmp_path / "default" / "summary.json").read_text())["final"]["l2/u"]
+    assert best["best_value"] < default, (lr, best["best_value"], default)
