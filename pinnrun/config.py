@@ -19,6 +19,11 @@ class ConfigError(ValueError):
     """Bad user input: the message is one line naming the key and what is allowed."""
 
 
+class Logger(Enum):
+    csv = "csv"                    # metrics.csv (always written)
+    tensorboard = "tensorboard"    # and TensorBoard events in <run dir>/tensorboard
+
+
 class Device(Enum):
     auto = "auto"
     cpu = "cpu"
@@ -207,6 +212,7 @@ class RunConfig:
     sampler: SamplerConfig = MISSING
     trainer: TrainerConfig = MISSING
     seed: int = 0
+    logger: Logger = Logger.csv
     # set by experiment presets: the paper's number this run reproduces
     published: Optional[Published] = None
 
@@ -236,6 +242,11 @@ def _positive(value: Any, key: str) -> None:
 
 def validate(cfg: Any) -> None:
     """Rules types cannot express. ``cfg`` is the composed DictConfig."""
+    if cfg.logger == Logger.tensorboard:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError("logger=tensorboard needs the tensorboard package: pip install tensorboard")
     eq = cfg.equation
     if not eq.domain:
         raise ConfigError("equation.domain is empty: give each input variable [lower, upper]")

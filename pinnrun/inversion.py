@@ -32,7 +32,7 @@ from rich.table import Table
 
 import pinnrun
 from pinnrun import io
-from pinnrun.config import ConfigError, PhaseKind, RunConfig
+from pinnrun.config import ConfigError, Logger, PhaseKind, RunConfig
 from pinnrun.models import build_model, count_parameters
 from pinnrun.problems import Inversion
 from pinnrun.training import (config_hash, first_order, pick_device, plan_phases, run_summary, write_config,
@@ -160,7 +160,9 @@ class InversionTrainer:
             for k in CHECKPOINTED:
                 self.state[k] = self.resume_ckpt[k]
         self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
-                                 resume_step=self.state["step"] if resumed else None)
+                                 resume_step=self.state["step"] if resumed else None,
+                                 tensorboard=(self.run_dir / "tensorboard"
+                                              if self.cfg.logger is Logger.tensorboard else None))
         n = count_parameters(self.model)
         phases = " -> ".join(f"{p.name} {p.steps}" for p in self.phases if p.steps)
         verb = f"resuming at step {self.state['step']}" if resumed else "run"
@@ -256,7 +258,7 @@ class InversionTrainer:
         final = {"loss": self.last["loss"], **{f"loss/{k}": v for k, v in self.last["losses"].items()},
                  **{f"l2/{k}": v for k, v in l2.items()}}
         summary = run_summary(self, status, final, wall)
-        write_summary(self.run_dir, summary, self.console)
+        write_summary(self.run_dir, summary, self.console, self.cfg.logger is Logger.tensorboard)
         table = Table(title=f"pinnrun: {status}", show_header=False)
         table.add_row("run directory", str(self.run_dir))
         table.add_row("steps", f"{summary['steps']} / {summary['planned_steps']}")

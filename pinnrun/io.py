@@ -87,8 +87,13 @@ class MetricsLog:
     the part of the run that was lost), so the file reads as one clean run.
     """
 
-    def __init__(self, path: Path, columns: Sequence[str], resume_step: int | None = None) -> None:
+    def __init__(self, path: Path, columns: Sequence[str], resume_step: int | None = None,
+                 tensorboard: Path | None = None) -> None:
         self.path, self.columns = path, list(columns)
+        # the same scalars as TensorBoard events (logger=tensorboard); a resumed run drops the
+        # events after its checkpoint's step, as it does the rows
+        self._tb = None if tensorboard is None else tensorboard_writer(
+            tensorboard, purge_step=None if resume_step is None else resume_step + 1)
         if resume_step is not None and path.exists():
             with open(path, newline="") as f:
                 reader = csv.DictReader(f)
@@ -109,9 +114,33 @@ class MetricsLog:
     def write(self, row: Mapping[str, Any]) -> None:
         self._writer.writerow({k: _fmt(row.get(k)) for k in self.columns})
         self._file.flush()
+        if self._tb is not None:
+            for k, v in row.items():
+                if k not in ("step", "phase") and isinstance(v, (int, float)) and math.isfinite(v):
+                    self._tb.add_scalar(k, v, int(row["step"]))
+            self._tb.flush()
 
     def close(self) -> None:
         self._file.close()
+        if self._tb is not None:
+            self._tb.close()
+
+
+def tensorboard_writer(log_dir: Path, purge_step: int | None = None):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError("logger=tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(str(log_dir), purge_step=purge_step)
+
+
+def tensorboard_plots(run_dir: Path, step: int) -> None:
+    """The run's plots (plots/*.png) as TensorBoard images at its last step."""
+    import matplotlib.image
+
+    with tensorboard_writer(run_dir / "tensorboard") as tb:
+        for png in sorted((run_dir / "plots").glob("*.png")):
+            tb.add_image(f"plots/{png.stem}", matplotlib.image.imread(png)[..., :3], step, dataformats="HWC")
 
 
 def _fmt(v: Any) -> Any:

@@ -28,7 +28,7 @@ from rich.table import Table
 
 import pinnrun
 from pinnrun import io, problems
-from pinnrun.config import ConfigError, Device, PhaseConfig, PhaseKind, RunConfig
+from pinnrun.config import ConfigError, Logger, Device, PhaseConfig, PhaseKind, RunConfig
 from pinnrun.derivatives import Derivatives
 from pinnrun.models import AdaptiveActivation, build_model, count_parameters, slope_recovery
 from pinnrun.sampling import PointSets
@@ -333,7 +333,9 @@ class Trainer:
                 self.state[k] = ck[k]
         self.weighting.attach(self.run_dir, self.state["step"] if resumed else None)
         self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
-                                 resume_step=self.state["step"] if resumed else None)
+                                 resume_step=self.state["step"] if resumed else None,
+                                 tensorboard=(self.run_dir / "tensorboard"
+                                              if self.cfg.logger is Logger.tensorboard else None))
         self.console.print(self.header(resumed), soft_wrap=True)
         self.t0 = time.perf_counter() - self.state["elapsed"]
         self.last: Dict[str, Any] = {"loss": math.nan, "l2": {}}
@@ -491,7 +493,7 @@ class Trainer:
                     "found": v.item(), "rel_error": abs(v.item() - self.true_params[k]) / abs(self.true_params[k])
                     if self.true_params[k] else None}
                 for k, v in self.unknowns.items()}
-        write_summary(self.run_dir, summary, self.console)
+        write_summary(self.run_dir, summary, self.console, self.cfg.logger is Logger.tensorboard)
         self.console.print(self.summary_table(summary))
         return summary
 
@@ -554,12 +556,14 @@ def run_summary(trainer, status: str, final: Dict[str, Any], wall: float) -> Dic
     return summary
 
 
-def write_summary(run_dir: Path, summary: Dict[str, Any], console: Console) -> None:
+def write_summary(run_dir: Path, summary: Dict[str, Any], console: Console, tensorboard: bool = False) -> None:
     """summary.json, then the figures (a figure must never cost the run's results)."""
     io.write_json(run_dir / "summary.json", summary)
     try:
         from pinnrun import plots
         plots.plot_run(run_dir)
+        if tensorboard:
+            io.tensorboard_plots(run_dir, summary["steps"])
     except Exception as e:
         console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
 
