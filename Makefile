@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.pinnrun-installed
 
-.PHONY: install run test test-all data reproduce bench clean
+.PHONY: install run test test-all data reproduce reproduce-smoke bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ data: $(STAMP)
 # full-budget paper runs (GPU work); writes docs/REPRODUCTION.md
 reproduce: $(STAMP)
 	$(PY) benchmarks/reproduce.py $(ARGS)
+
+# every experiment on a reduced budget with pass/fail checks: a few minutes on a 2-core CPU
+reproduce-smoke: $(STAMP)
+	$(PY) benchmarks/reproduce.py --smoke $(ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/speed.py $(ARGS)

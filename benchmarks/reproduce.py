@@ -6,18 +6,32 @@
     python benchmarks/reproduce.py --from-run outputs/...  # record a run made elsewhere
     python benchmarks/reproduce.py --equations           # every equation with the default recipe
     python benchmarks/reproduce.py --list                # the experiments and their published numbers
+    python benchmarks/reproduce.py --smoke               # reduced budgets with pass/fail checks (CPU, minutes)
 
 Each result is kept in docs/reproduction.json (one entry per experiment and
 budget) and docs/REPRODUCTION.md's table is rewritten from it, so a partial
 run never erases earlier rows.
+
+The smoke suite (`make reproduce-smoke`, run by CI) trains every experiment
+on a budget a 2-core CPU finishes in a few minutes in all (two runs at a time,
+one thread each) and checks each against a bound that a broken method fails:
+an error bound, identified constants within a relative error, or beating the
+matching baseline (NTK or annealed weights against fixed weights, MscaleDNN
+against the plain network, SIP against Adam) by a factor. Its runs and table
+go to outputs/reproduce-smoke/<time>/; docs are left alone.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import math
+import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -98,12 +112,119 @@ def store(entry: dict) -> None:
     write_docs(entries)
 
 
+# -- the smoke suite ---------------------------------------------------------------------------
+
+#: every smoke run: no checkpoints or evaluations along the way (the final one always happens)
+SMOKE_COMMON = ["trainer.progress=false", "trainer.checkpoint_every=100000", "trainer.eval_every=100000"]
+
+
+@dataclass
+class Smoke:
+    """A reduced-budget run of an experiment and what it must show."""
+    overrides: list[str]
+    max_l2: float | None = None              # its final error of the published field below this
+    max_unknown_error: float | None = None   # every identified constant within this relative error
+    baseline: str | None = None              # ... and its error below the baseline's (another case) / by
+    by: float = 1.0
+    experiment: str = ""                     # default: the case's name
+    metric: str = ""                         # default: l2/<published field>
+
+
+NLS_SMOKE = ["equation.points.residual=1000", "optimizer.phases.0.steps=300", "optimizer.phases.1.steps=700"]
+WAVE_SMOKE = ["model.width=100", "optimizer.phases.0.steps=2000", "weighting.update_every=200"]
+HELMHOLTZ_SMOKE = ["optimizer.phases.0.steps=1500"]
+FIT_SMOKE = ["model.widths=[500,100,100]", "equation.points.fit=2000", "equation.test_points=500",
+             "optimizer.phases.0.steps=500", "optimizer.phases.0.lr=1e-3"]
+SIP_SMOKE = ["equation.params.xi=16", "optimizer.phases.0.steps=1000"]
+HEAT_SMOKE = ["equation.params.T=0.1", "equation.points.data=500", "optimizer.phases.0.steps=1000"]
+SMOKE: dict[str, Smoke] = {
+    "raissi_nls": Smoke(NLS_SMOKE, max_l2=0.3),
+    "raissi_burgers": Smoke(["equation.points.residual=2000", "optimizer.phases.0.steps=1000"], max_l2=0.3),
+    "raissi_burgers_inverse": Smoke(["optimizer.phases.0.steps=1000"], max_unknown_error=0.5),
+    "raissi_kdv_inverse": Smoke(["equation.points.residual=2000", "optimizer.phases.0.steps=500",
+                                 "optimizer.phases.1.steps=1000"], max_unknown_error=0.2),
+    "wang_wave": Smoke(WAVE_SMOKE),
+    "wang_wave_ntk": Smoke(WAVE_SMOKE, baseline="wang_wave", by=1.2),
+    "wang_helmholtz": Smoke(HELMHOLTZ_SMOKE),
+    "wang_helmholtz_gradnorm": Smoke(HELMHOLTZ_SMOKE, baseline="wang_helmholtz", by=2.0),
+    "wang_klein_gordon": Smoke(HELMHOLTZ_SMOKE),
+    "wang_klein_gordon_gradnorm": Smoke(HELMHOLTZ_SMOKE, baseline="wang_klein_gordon", by=2.0),
+    "mscale_fit_1d (mlp)": Smoke([*FIT_SMOKE, "model=mlp"], experiment="mscale_fit_1d", metric="test_loss"),
+    "mscale_fit_1d": Smoke(FIT_SMOKE, baseline="mscale_fit_1d (mlp)", by=10.0, metric="test_loss"),
+    "holl_sip_synthetic (adam)": Smoke([*SIP_SMOKE, "optimizer=adam"], experiment="holl_sip_synthetic"),
+    "holl_sip_synthetic": Smoke(SIP_SMOKE, max_l2=0.1, baseline="holl_sip_synthetic (adam)", by=3.0),
+    "holl_sip_heat (adam)": Smoke([*HEAT_SMOKE, "optimizer=adam"], experiment="holl_sip_heat"),
+    "holl_sip_heat": Smoke(HEAT_SMOKE, baseline="holl_sip_heat (adam)", by=1.2),
+}
+
+
+def smoke_run(name: str, out: Path) -> dict:
+    spec = SMOKE[name]
+    run_dir = out / name.replace(" ", "_").replace("(", "").replace(")", "")
+    cmd = [sys.executable, "-m", "pinnrun", f"experiment={spec.experiment or name}", *spec.overrides, *SMOKE_COMMON,
+           f"hydra.run.dir={run_dir}"]
+    t0 = time.time()
+    proc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"name": name, "error": (proc.stderr.strip().splitlines() or ["?"])[-1], "time": time.time() - t0}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    metric = spec.metric or f"l2/{cfg['published']['field'] or summary['primary_field']}"
+    return {"name": name, "metric": metric, "value": summary["final"].get(metric, math.nan),
+            "unknowns": {k: u["rel_error"] for k, u in summary.get("unknowns", {}).items()},
+            "steps": summary["steps"], "time": time.time() - t0}
+
+
+def smoke_checks(name: str, results: dict[str, dict]) -> list[tuple[str, bool]]:
+    """(what was checked, passed) for one case."""
+    spec, r = SMOKE[name], results[name]
+    if "error" in r:
+        return [(f"run failed: {r['error']}", False)]
+    v, checks = r["value"], []
+    if spec.max_l2 is not None:
+        checks.append((f"{r['metric']} {v:.3g} < {spec.max_l2:g}", v < spec.max_l2))
+    if spec.max_unknown_error is not None:
+        for k, e in r["unknowns"].items():
+            checks.append((f"{k} off by {e:.2%} < {spec.max_unknown_error:.0%}", e < spec.max_unknown_error))
+    if spec.baseline is not None:
+        b = results[spec.baseline].get("value", math.nan)
+        checks.append((f"{r['metric']} {v:.3g} < {b:.3g} ({spec.baseline}) / {spec.by:g}", v * spec.by < b))
+    return checks or [(f"{r['metric']} {v:.3g} (baseline of another case)", math.isfinite(v))]
+
+
+def smoke(names: list[str], jobs: int) -> int:
+    for n in names:
+        if n not in SMOKE:
+            raise SystemExit(f"reproduce: no smoke case '{n}' (choose from: {', '.join(SMOKE)})")
+    names = names or list(SMOKE)
+    names += [SMOKE[n].baseline for n in names if SMOKE[n].baseline and SMOKE[n].baseline not in names]
+    out = ROOT / "outputs" / "reproduce-smoke" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    t0 = time.time()
+    with ThreadPoolExecutor(jobs) as pool:
+        results = {r["name"]: r for r in pool.map(lambda n: smoke_run(n, out), names)}
+    lines = ["| case | steps | time | check | result |", "| --- | --- | --- | --- | --- |"]
+    failed = 0
+    for n in names:
+        for what, ok in smoke_checks(n, results):
+            failed += not ok
+            lines.append(f"| {n} | {results[n].get('steps', '-')} | {results[n]['time']:.0f} s | {what} | "
+                         f"{'pass' if ok else 'FAIL'} |")
+    table = "\n".join(lines)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "smoke.md").write_text(table + "\n")
+    print(table)
+    print(f"smoke suite: {len(names)} runs, {failed} failed check(s), {time.time() - t0:.0f} s; {out / 'smoke.md'}")
+    return 1 if failed else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names", nargs="*", help="experiments (default: all)")
     ap.add_argument("--from-run", type=Path, help="record an existing run directory instead of running")
     ap.add_argument("--experiment", help="with --from-run: the experiment name, if not in its overrides")
     ap.add_argument("--list", action="store_true", help="list the experiments and their published numbers")
+    ap.add_argument("--smoke", action="store_true", help="the smoke suite (named cases, default: all)")
+    ap.add_argument("--jobs", type=int, default=2, help="with --smoke: runs at a time (one thread each)")
     ap.add_argument("--equations", action="store_true",
                     help="run the named equations (default: all) with the default recipe instead")
     argv = sys.argv[1:]
@@ -112,6 +233,8 @@ def main() -> None:
     if args.from_run:
         store(record(args.from_run, args.experiment))
         return
+    if args.smoke:
+        sys.exit(smoke(args.names, args.jobs))
     if args.list:
         from hydra import compose, initialize_config_module
 
