@@ -58,17 +58,15 @@ def test_slurm_example_composes_and_submitit_runs_a_two_job_sweep(tmp_path):
     assert launcher["_target_"].endswith("submitit_launcher.SlurmLauncher")
     assert (launcher["partition"], launcher["gpus_per_node"], launcher["tasks_per_node"]) == ("gpu", 1, 1)
     sweep = tmp_path / "sweep"
+    # the jobs run in processes of their own; job 1's bad width fails it alone, and the sweep says so
     p = run_cli(["-m", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5", *KOVASZNAY,
-                 "optimizer.phases.0.steps=30", "model.width=8", "seed=0,1", f"hydra.sweep.dir={sweep}"],
-                cwd=tmp_path)
-    assert p.returncode == 0, explain(p)
-    seeds = []
-    for job in ("0", "1"):
-        s = json.loads((sweep / job / "summary.json").read_text())
-        assert s["status"] == "completed" and s["steps"] == 30
-        seeds.append(yaml.safe_load((sweep / job / "config.yaml").read_text())["seed"])
-    assert seeds == [0, 1]
-    assert datetime.fromisoformat(s["finished"])
+                 "optimizer.phases.0.steps=30", "model.width=8,-3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert p.returncode == 1, explain(p)
+    s = json.loads((sweep / "0" / "summary.json").read_text())
+    assert s["status"] == "completed" and s["steps"] == 30 and datetime.fromisoformat(s["finished"])
+    assert yaml.safe_load((sweep / "0" / "config.yaml").read_text())["model"]["width"] == 8
+    assert json.loads((sweep / "1" / "summary.json").read_text())["status"] == "failed"
+    assert "1 job(s) failed: 1 (model.width" in p.stderr
 
 
 def test_optuna_search_finds_a_better_learning_rate_than_the_default(tmp_path):
