@@ -161,8 +161,7 @@ class InversionTrainer:
                 self.state[k] = self.resume_ckpt[k]
         self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
                                  resume_step=self.state["step"] if resumed else None,
-                                 tensorboard=(self.run_dir / "tensorboard"
-                                              if self.cfg.logger is Logger.tensorboard else None))
+                                 tensorboard=self.cfg.logger is Logger.tensorboard)
         n = count_parameters(self.model)
         phases = " -> ".join(f"{p.name} {p.steps}" for p in self.phases if p.steps)
         verb = f"resuming at step {self.state['step']}" if resumed else "run"

@@ -80,6 +80,9 @@ def load_checkpoint(path: Path) -> Dict[str, Any]:
 
 
 # -- metrics.csv -----------------------------------------------------------------
+TENSORBOARD = "tensorboard"   # the events' folder in a run directory
+
+
 class MetricsLog:
     """metrics.csv, one row per logged step, flushed as it is written.
 
@@ -88,12 +91,12 @@ class MetricsLog:
     """
 
     def __init__(self, path: Path, columns: Sequence[str], resume_step: int | None = None,
-                 tensorboard: Path | None = None) -> None:
+                 tensorboard: bool = False) -> None:
         self.path, self.columns = path, list(columns)
-        # the same scalars as TensorBoard events (logger=tensorboard); a resumed run drops the
-        # events after its checkpoint's step, as it does the rows
-        self._tb = None if tensorboard is None else tensorboard_writer(
-            tensorboard, purge_step=None if resume_step is None else resume_step + 1)
+        # the same scalars as TensorBoard events in <run dir>/tensorboard (logger=tensorboard); a
+        # resumed run drops the events after its checkpoint's step, as it does the rows
+        self._tb = None if not tensorboard else tensorboard_writer(
+            path.parent / TENSORBOARD, purge_step=None if resume_step is None else resume_step + 1)
         if resume_step is not None and path.exists():
             with open(path, newline="") as f:
                 reader = csv.DictReader(f)
@@ -138,7 +141,7 @@ def tensorboard_plots(run_dir: Path, step: int) -> None:
     """The run's plots (plots/*.png) as TensorBoard images at its last step."""
     import matplotlib.image
 
-    with tensorboard_writer(run_dir / "tensorboard") as tb:
+    with tensorboard_writer(run_dir / TENSORBOARD) as tb:
         for png in sorted((run_dir / "plots").glob("*.png")):
             tb.add_image(f"plots/{png.stem}", matplotlib.image.imread(png)[..., :3], step, dataformats="HWC")
 

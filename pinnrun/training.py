@@ -28,7 +28,7 @@ from rich.table import Table
 
 import pinnrun
 from pinnrun import io, problems
-from pinnrun.config import ConfigError, Logger, Device, PhaseConfig, PhaseKind, RunConfig
+from pinnrun.config import ConfigError, Device, Logger, PhaseConfig, PhaseKind, RunConfig
 from pinnrun.derivatives import Derivatives
 from pinnrun.models import AdaptiveActivation, build_model, count_parameters, slope_recovery
 from pinnrun.sampling import PointSets
@@ -334,8 +334,7 @@ class Trainer:
         self.weighting.attach(self.run_dir, self.state["step"] if resumed else None)
         self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.columns,
                                  resume_step=self.state["step"] if resumed else None,
-                                 tensorboard=(self.run_dir / "tensorboard"
-                                              if self.cfg.logger is Logger.tensorboard else None))
+                                 tensorboard=self.cfg.logger is Logger.tensorboard)
         self.console.print(self.header(resumed), soft_wrap=True)
         self.t0 = time.perf_counter() - self.state["elapsed"]
         self.last: Dict[str, Any] = {"loss": math.nan, "l2": {}}
