@@ -11,14 +11,16 @@ failed jobs (:class:`SweepEnd`, a Hydra callback, so it works for any launcher).
 """
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
+import contextlib
+import fcntl
 import json
 import math
+import os
+import sys
+import time
 import traceback
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, Iterator
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -85,27 +87,58 @@ class SweepEnd(Callback):
             raise _SweepFailed(f"{len(failed)} job(s) failed: " + "; ".join(failed))
 
 
-def place_job(hc: Any) -> None:
-    """A job's share of the machine under a parallel launcher: with several GPUs, GPU
-    ``job.num % count`` (joblib, one job per GPU at a time) or the one SLURM gave it; on the CPU
-    under joblib, cores // n_jobs torch threads (jobs would otherwise each take every core)."""
+@contextlib.contextmanager
+def placement(hc: Any) -> Iterator[None]:
+    """A job's share of the machine under a parallel launcher (joblib, submitit). With several
+    GPUs: the first GPU no other job of the sweep holds, for as long as the job runs (so joblib's
+    one-job-per-GPU stays one per GPU whatever order the jobs start in); a SLURM job that was given
+    one GPU just uses it. On the CPU under joblib: cores // n_jobs torch threads per job (the
+    jobs would otherwise each take every core)."""
     target = str(hc.launcher.get("_target_", ""))
     if "JoblibLauncher" not in target and "submitit" not in target:
+        yield
         return
     import torch
 
+    held = None
     gpus = torch.cuda.device_count()
     if gpus > 1:
-        torch.cuda.set_device(hc.job.num % gpus)
+        gpu, held = claim_slot(Path(hc.sweep.dir) / ".gpus", gpus)
+        torch.cuda.set_device(gpu)
     if "JoblibLauncher" in target:
         cores = os.cpu_count() or 1
         n_jobs = int(hc.launcher.n_jobs)
         torch.set_num_threads(max(1, cores // (cores if n_jobs < 1 else min(n_jobs, cores))))
+    try:
+        yield
+    finally:
+        if held is not None:
+            held.close()
+
+
+def claim_slot(folder: Path, count: int, poll_s: float = 0.5) -> tuple[int, IO[str]]:
+    """The first of ``count`` slots that no other process (or open file) holds: an exclusive lock
+    on ``folder/<i>.lock``, held until the returned file is closed or the process ends. Waits
+    while all are held."""
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        for i in range(count):
+            f = open(folder / f"{i}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return i, f
+            except BlockingIOError:
+                f.close()
+        time.sleep(poll_s)
 
 
 def _job(cfg: DictConfig) -> float:
     hc = HydraConfig.get()
-    place_job(hc)
+    with placement(hc):
+        return _run(cfg, hc)
+
+
+def _run(cfg: DictConfig, hc: Any) -> float:
     run_dir = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
     existed = any(run_dir.iterdir()) if run_dir.exists() else False

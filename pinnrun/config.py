@@ -228,7 +228,7 @@ def register() -> None:
 
 def parallel_jobs() -> int:
     """Jobs at a time for ``hydra/launcher=joblib``: one per GPU when there are several, else a
-    bounded number of CPU jobs (at most 4), which share the cores (see cli.place_job)."""
+    bounded number of CPU jobs (at most 4), which share the cores (see cli.placement)."""
     import torch
 
     gpus = torch.cuda.device_count()

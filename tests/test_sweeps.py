@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
 import yaml
 
 from conftest import assert_one_line_error, explain, run_cli, run_report
+from pinnrun.cli import claim_slot
 
 #: a small Kovasznay flow problem: ~2 s a run; the error depends clearly on Adam's learning rate
 KOVASZNAY = ["equation=kovasznay", "optimizer=adam", "optimizer.phases.0.steps=150", "model.depth=2",
@@ -47,6 +50,21 @@ def test_joblib_sweep_runs_jobs_in_parallel_and_the_report_tabulates_it(tmp_path
     assert [(r["model.width"], r["seed"]) for r in table] == [("8", "0"), ("8", "1"), ("16", "0"), ("16", "1")]
     for name in ("report.md", "report_model.width.png", "report_l2.png"):
         assert (sweep / name).stat().st_size > 500, name
+
+
+def test_gpu_slots_go_to_one_job_each_and_free_when_it_ends(tmp_path):
+    """How joblib jobs share several GPUs (the GPUs themselves are not needed to check it): each
+    job holds the first free slot's lock while it runs; a job finding all held waits for one."""
+    a, fa = claim_slot(tmp_path, 2)
+    b, fb = claim_slot(tmp_path, 2)
+    assert (a, b) == (0, 1)
+    threading.Timer(0.3, fa.close).start()       # job a ends in 0.3 s
+    t0 = time.monotonic()
+    c, fc = claim_slot(tmp_path, 2, poll_s=0.05)  # a third job waits for it
+    assert c == 0 and time.monotonic() - t0 >= 0.25
+    fb.close()
+    assert claim_slot(tmp_path, 2)[0] == 1
+    fc.close()
 
 
 def test_slurm_example_composes_and_submitit_runs_a_two_job_sweep(tmp_path):
