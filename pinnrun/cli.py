@@ -12,7 +12,6 @@ failed jobs (:class:`SweepEnd`, a Hydra callback, so it works for any launcher).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
 import os
@@ -120,6 +119,8 @@ def claim_slot(folder: Path, count: int, poll_s: float = 0.5) -> tuple[int, IO[s
     """The first of ``count`` slots that no other process (or open file) holds: an exclusive lock
     on ``folder/<i>.lock``, held until the returned file is closed or the process ends. Waits
     while all are held."""
+    import fcntl  # POSIX; only sweeps over several GPUs get here
+
     folder.mkdir(parents=True, exist_ok=True)
     while True:
         for i in range(count):
