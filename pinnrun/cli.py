@@ -105,9 +105,9 @@ def placement(hc: Any) -> Iterator[None]:
         gpu, held = claim_slot(Path(hc.sweep.dir) / ".gpus", gpus)
         torch.cuda.set_device(gpu)
     if "JoblibLauncher" in target:
-        cores = os.cpu_count() or 1
-        n_jobs = int(hc.launcher.n_jobs)
-        torch.set_num_threads(max(1, cores // (cores if n_jobs < 1 else min(n_jobs, cores))))
+        cores, n_jobs = os.cpu_count() or 1, int(hc.launcher.n_jobs)
+        jobs = cores if n_jobs < 1 else min(n_jobs, cores)   # joblib: -1 means one per core
+        torch.set_num_threads(max(1, cores // jobs))
     try:
         yield
     finally:
