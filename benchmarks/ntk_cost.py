@@ -15,16 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from pinnrun.config import TraceMethod, register
-from pinnrun.training import Trainer
+from pinnrun.objective import weighted
+from pinnrun.optim import make_optimizer
+from pinnrun.tasks import build_task
 
 
 def main() -> None:
@@ -38,21 +38,21 @@ def main() -> None:
     with initialize_config_module("pinnrun.conf", version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={args.experiment}", "trainer.progress=false",
                                            *args.overrides])
-    t = Trainer(OmegaConf.to_object(cfg), Path(tempfile.mkdtemp()) / "run")
-    opt, sched = t.make_optimizer(t.phases[0])
+    t = build_task(OmegaConf.to_object(cfg))
+    opt, sched = make_optimizer(t.phases[0], t.objective.parameters())
     w = t.weighting
     sync = torch.cuda.synchronize if t.device.type == "cuda" else (lambda: None)
 
     def steps():
         for _ in range(args.steps):
-            loss = t.total(t.term_losses(0))
+            loss = weighted(t.objective.losses(0), w.weights)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
 
     def update(method):
         w.cfg.trace = method
-        w.update(0, t.term_source)
+        w.update(0)
 
     times = {"step": [], "ntk_exact": [], "ntk_hutchinson": []}
     steps(), update(TraceMethod.exact)  # warm-up

@@ -20,6 +20,7 @@ matching baseline (NTK or annealed weights against fixed weights, MscaleDNN
 against the plain network, SIP against Adam) by a factor. Its runs and table
 go to outputs/reproduce-smoke/<time>/; docs are left alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,12 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
     if experiment is None:
         experiment = next((o.split("=", 1)[1] for o in overrides if o.startswith("experiment=")), "?")
     preset = ROOT / "conf" / "experiment" / f"{experiment}.yaml"
-    pub = (summary.get("published") or cfg.get("published")
-           or (yaml.safe_load(preset.read_text()).get("published") if preset.is_file() else None) or {})
+    pub = (
+        summary.get("published")
+        or cfg.get("published")
+        or (yaml.safe_load(preset.read_text()).get("published") if preset.is_file() else None)
+        or {}
+    )
     field = pub.get("field") or summary["primary_field"]
     planned = sum(p["steps"] for p in cfg["optimizer"]["phases"])
     return {
@@ -67,36 +72,41 @@ def record(run_dir: Path, experiment: str | None = None) -> dict:
         "field": field,
         "published_l2": pub.get("l2"),
         "measured_l2": summary["final"].get(f"l2/{field}"),
-        "unknowns": {k: {"found": u["found"], "true": u["true"], "rel_error": u["rel_error"]}
-                     for k, u in summary.get("unknowns", {}).items()},
+        "unknowns": {
+            k: {"found": u["found"], "true": u["true"], "rel_error": u["rel_error"]}
+            for k, u in summary.get("unknowns", {}).items()
+        },
         "steps": summary["steps"],
         "planned_steps": planned,
         # full = the experiment's own budget; reduced = steps cut by an override
-        "budget": "reduced" if any(o.startswith(("trainer.max_steps", "optimizer.")) for o in overrides)
-                  else "full",
-        "overrides": [o for o in overrides
-                      if not o.startswith(("experiment=", "trainer.progress=")) and o != experiment],
+        "budget": "reduced" if any(o.startswith(("trainer.max_steps", "optimizer.")) for o in overrides) else "full",
+        "overrides": [
+            o for o in overrides if not o.startswith(("experiment=", "trainer.progress=")) and o != experiment
+        ],
         "status": summary["status"],
         "wall_time_s": summary["wall_time_s"],
         "device": summary["device"],
         "date": dt.date.today().isoformat(),
-        "run_dir": str(run_dir.resolve().relative_to(ROOT) if run_dir.resolve().is_relative_to(ROOT)
-                       else run_dir),
+        "run_dir": str(run_dir.resolve().relative_to(ROOT) if run_dir.resolve().is_relative_to(ROOT) else run_dir),
     }
 
 
 def write_docs(entries: list[dict]) -> None:
-    rows = ["| experiment | source | field | published L2 | measured L2 | identified (error) | steps (planned) "
-            "| budget | wall time | device | date |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| experiment | source | field | published L2 | measured L2 | identified (error) | steps (planned) "
+        "| budget | wall time | device | date |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for e in sorted(entries, key=lambda e: (e["experiment"], e["budget"], e["date"])):
         pub = f"{e['published_l2']:.3g}" if e["published_l2"] is not None else "-"
         got = f"{e['measured_l2']:.3g}" if e["measured_l2"] is not None else "-"
         budget = e["budget"] + (f" ({' '.join(e['overrides'])})" if e["overrides"] else "")
         found = ", ".join(f"{k} {u['found']:.5g} ({u['rel_error']:.2%})" for k, u in e.get("unknowns", {}).items())
-        rows.append(f"| {e['experiment']} | {e['source']} | {e['field']} | {pub} | {got} | {found or '-'} | "
-                    f"{e['steps']} ({e['planned_steps']}) | {budget} | {e['wall_time_s'] / 60:.1f} min | "
-                    f"{e['device']} | {e['date']} |")
+        rows.append(
+            f"| {e['experiment']} | {e['source']} | {e['field']} | {pub} | {got} | {found or '-'} | "
+            f"{e['steps']} ({e['planned_steps']}) | {budget} | {e['wall_time_s'] / 60:.1f} min | "
+            f"{e['device']} | {e['date']} |"
+        )
     doc = DOCS / "REPRODUCTION.md"
     text = doc.read_text() if doc.exists() else f"# Reproductions\n\n{BEGIN}\n{END}\n"
     head, _, rest = text.partition(BEGIN)
@@ -105,8 +115,10 @@ def write_docs(entries: list[dict]) -> None:
 
 
 def store(entry: dict) -> None:
+    def key(e: dict) -> tuple:
+        return e["experiment"], e["budget"], tuple(e["overrides"]), e["device"]
+
     entries = json.loads(STORE.read_text()) if STORE.exists() else []
-    key = lambda e: (e["experiment"], e["budget"], tuple(e["overrides"]), e["device"])
     entries = [e for e in entries if key(e) != key(entry)] + [entry]
     STORE.write_text(json.dumps(entries, indent=2) + "\n")
     write_docs(entries)
@@ -121,28 +133,36 @@ SMOKE_COMMON = ["trainer.progress=false", "trainer.checkpoint_every=100000", "tr
 @dataclass
 class Smoke:
     """A reduced-budget run of an experiment and what it must show."""
+
     overrides: list[str]
-    max_l2: float | None = None              # its final error of the published field below this
-    max_unknown_error: float | None = None   # every identified constant within this relative error
-    baseline: str | None = None              # ... and its error below the baseline's (another case) / by
+    max_l2: float | None = None  # its final error of the published field below this
+    max_unknown_error: float | None = None  # every identified constant within this relative error
+    baseline: str | None = None  # ... and its error below the baseline's (another case) / by
     by: float = 1.0
-    experiment: str = ""                     # default: the case's name
-    metric: str = ""                         # default: l2/<published field>
+    experiment: str = ""  # default: the case's name
+    metric: str = ""  # default: l2/<published field>
 
 
 NLS_SMOKE = ["equation.points.residual=1000", "optimizer.phases.0.steps=300", "optimizer.phases.1.steps=700"]
 WAVE_SMOKE = ["model.width=100", "optimizer.phases.0.steps=2000", "weighting.update_every=200"]
 HELMHOLTZ_SMOKE = ["optimizer.phases.0.steps=1500"]
-FIT_SMOKE = ["model.widths=[500,100,100]", "equation.points.fit=2000", "equation.test_points=500",
-             "optimizer.phases.0.steps=500", "optimizer.phases.0.lr=1e-3"]
+FIT_SMOKE = [
+    "model.widths=[500,100,100]",
+    "equation.points.fit=2000",
+    "equation.test_points=500",
+    "optimizer.phases.0.steps=500",
+    "optimizer.phases.0.lr=1e-3",
+]
 SIP_SMOKE = ["equation.params.xi=16", "optimizer.phases.0.steps=1000"]
 HEAT_SMOKE = ["equation.params.T=0.1", "equation.points.data=500", "optimizer.phases.0.steps=1000"]
 SMOKE: dict[str, Smoke] = {
     "raissi_nls": Smoke(NLS_SMOKE, max_l2=0.3),
     "raissi_burgers": Smoke(["equation.points.residual=2000", "optimizer.phases.0.steps=1000"], max_l2=0.3),
     "raissi_burgers_inverse": Smoke(["optimizer.phases.0.steps=1000"], max_unknown_error=0.5),
-    "raissi_kdv_inverse": Smoke(["equation.points.residual=2000", "optimizer.phases.0.steps=500",
-                                 "optimizer.phases.1.steps=1000"], max_unknown_error=0.2),
+    "raissi_kdv_inverse": Smoke(
+        ["equation.points.residual=2000", "optimizer.phases.0.steps=500", "optimizer.phases.1.steps=1000"],
+        max_unknown_error=0.2,
+    ),
     "wang_wave": Smoke(WAVE_SMOKE),
     "wang_wave_ntk": Smoke(WAVE_SMOKE, baseline="wang_wave", by=1.2),
     "wang_helmholtz": Smoke(HELMHOLTZ_SMOKE),
@@ -161,8 +181,15 @@ SMOKE: dict[str, Smoke] = {
 def smoke_run(name: str, out: Path) -> dict:
     spec = SMOKE[name]
     run_dir = out / name.replace(" ", "_").replace("(", "").replace(")", "")
-    cmd = [sys.executable, "-m", "pinnrun", f"experiment={spec.experiment or name}", *spec.overrides, *SMOKE_COMMON,
-           f"hydra.run.dir={run_dir}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pinnrun",
+        f"experiment={spec.experiment or name}",
+        *spec.overrides,
+        *SMOKE_COMMON,
+        f"hydra.run.dir={run_dir}",
+    ]
     t0 = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True)
     if proc.returncode != 0:
@@ -170,9 +197,14 @@ def smoke_run(name: str, out: Path) -> dict:
     summary = json.loads((run_dir / "summary.json").read_text())
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     metric = spec.metric or f"l2/{cfg['published']['field'] or summary['primary_field']}"
-    return {"name": name, "metric": metric, "value": summary["final"].get(metric, math.nan),
-            "unknowns": {k: u["rel_error"] for k, u in summary.get("unknowns", {}).items()},
-            "steps": summary["steps"], "time": time.time() - t0}
+    return {
+        "name": name,
+        "metric": metric,
+        "value": summary["final"].get(metric, math.nan),
+        "unknowns": {k: u["rel_error"] for k, u in summary.get("unknowns", {}).items()},
+        "steps": summary["steps"],
+        "time": time.time() - t0,
+    }
 
 
 def smoke_checks(name: str, results: dict[str, dict]) -> list[tuple[str, bool]]:
@@ -207,8 +239,10 @@ def smoke(names: list[str], jobs: int) -> int:
     for n in names:
         for what, ok in smoke_checks(n, results):
             failed += not ok
-            lines.append(f"| {n} | {results[n].get('steps', '-')} | {results[n]['time']:.0f} s | {what} | "
-                         f"{'pass' if ok else 'FAIL'} |")
+            lines.append(
+                f"| {n} | {results[n].get('steps', '-')} | {results[n]['time']:.0f} s | {what} | "
+                f"{'pass' if ok else 'FAIL'} |"
+            )
     table = "\n".join(lines)
     out.mkdir(parents=True, exist_ok=True)
     (out / "smoke.md").write_text(table + "\n")
@@ -225,11 +259,14 @@ def main() -> None:
     ap.add_argument("--list", action="store_true", help="list the experiments and their published numbers")
     ap.add_argument("--smoke", action="store_true", help="the smoke suite (named cases, default: all)")
     ap.add_argument("--jobs", type=int, default=2, help="with --smoke: runs at a time (one thread each)")
-    ap.add_argument("--equations", action="store_true",
-                    help="run the named equations (default: all) with the default recipe instead")
+    ap.add_argument(
+        "--equations",
+        action="store_true",
+        help="run the named equations (default: all) with the default recipe instead",
+    )
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
-    args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: pinnrun overrides
+    args, extra = ap.parse_args(argv[:cut]), argv[cut + 1 :]  # after --: pinnrun overrides
     if args.from_run:
         store(record(args.from_run, args.experiment))
         return
@@ -266,9 +303,11 @@ def main() -> None:
             continue
         entry = record(run_dir, choice.split("=", 1)[1] if choice.startswith("experiment=") else choice)
         store(entry)
-        print(f"{choice}: measured {entry['measured_l2']:.3g} vs published {entry['published_l2']}"
-              + "".join(f"; {k} = {u['found']:.6g} (true {u['true']:.6g})" for k, u in entry["unknowns"].items()),
-              flush=True)
+        print(
+            f"{choice}: measured {entry['measured_l2']:.3g} vs published {entry['published_l2']}"
+            + "".join(f"; {k} = {u['found']:.6g} (true {u['true']:.6g})" for k, u in entry["unknowns"].items()),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

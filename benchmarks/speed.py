@@ -26,17 +26,18 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from pinnrun.config import register
-from pinnrun.training import Trainer
+from pinnrun.tasks import build_task
+from pinnrun.training import PinnTask
 
 
-def build_trainer(overrides: list[str]) -> Trainer:
+def build_trainer(overrides: list[str]) -> PinnTask:
     register()
     with initialize_config_module("pinnrun.conf", version_base="1.3"):
         cfg = compose("config", overrides=overrides)
-    return Trainer(OmegaConf.to_object(cfg), Path(tempfile.mkdtemp()) / "run")
+    return build_task(OmegaConf.to_object(cfg))
 
 
-def hand_written_step(trainer: Trainer):
+def hand_written_step(trainer: PinnTask):
     """The same NLS training step in plain PyTorch, sharing model and points."""
     model = trainer.model
     pts = trainer.points.at(0)
@@ -76,11 +77,14 @@ def hand_written_step(trainer: Trainer):
     return step
 
 
-def pinnrun_steps(trainer: Trainer):
-    opt, sched = trainer.make_optimizer(trainer.phases[0])
+def pinnrun_steps(task: PinnTask):
+    """The task's own Adam steps (the runner's chunks, without logging)."""
+    phase = task.phases[0]
+    task.start_phase(phase, None)
+    state = {"step": 0}
 
     def run(n: int):
-        trainer.adam_steps(opt, sched, trainer.state["step"] + n)
+        state["step"] = task.advance(phase, state["step"], state["step"] + n).step
     return run
 
 

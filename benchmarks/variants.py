@@ -18,6 +18,7 @@ run again). The table of relative L2 errors (mean, min and max over the seeds,
 and the mean at a few steps along the way) is printed in Markdown; results
 are kept in docs/variants.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,15 +44,20 @@ SUITES = {
         # poisson_multiscale's two boundary points are swamped by its residual (f ~ 2.5e3) with unit
         # weights; a fixed boundary weight holds u there for every network (the comparison is about
         # the interior's high frequency)
-        "equations": {"poisson_multiscale": ["equation=poisson_multiscale", "+weighting.weights.boundary_u=10000"],
-                      "heat_multiscale": ["equation=heat_multiscale"]},
+        "equations": {
+            "poisson_multiscale": ["equation=poisson_multiscale", "+weighting.weights.boundary_u=10000"],
+            "heat_multiscale": ["equation=heat_multiscale"],
+        },
         "variants": {
             "mlp (tanh)": ["model=mlp"],
             "mscale scaled, 1..8, sin": [*MSCALE, "model.activation=sin"],
-            "mscale subnets, 1..8, sin": [*MSCALE, "model.activation=sin", "model.structure=subnets",
-                                          "model.width=176"],
-            "mscale scaled, 1..128 (powers of 2), sin": [*MSCALE, "model.activation=sin",
-                                                         "model.scale_kind=powers2"],
+            "mscale subnets, 1..8, sin": [
+                *MSCALE,
+                "model.activation=sin",
+                "model.structure=subnets",
+                "model.width=176",
+            ],
+            "mscale scaled, 1..128 (powers of 2), sin": [*MSCALE, "model.activation=sin", "model.scale_kind=powers2"],
             "mscale scaled, 1..8, s2relu": [*MSCALE, "model.activation=s2relu"],
             "mscale scaled, 1..8, srelu": [*MSCALE, "model.activation=srelu"],
         },
@@ -73,14 +79,24 @@ SUITES = {
     # learned inverse problems (Holl, Koltun & Thuerey 2022): the same network and steps for every
     # mode; the baselines at several learning rates, so none loses by a badly chosen one
     "sip_synthetic": {
-        "equations": {f"xi = {xi}": ["experiment=holl_sip_synthetic", f"equation.params.xi={xi}"]
-                      for xi in (1, 4, 16, 32)},
+        "equations": {
+            f"xi = {xi}": ["experiment=holl_sip_synthetic", f"equation.params.xi={xi}"] for xi in (1, 4, 16, 32)
+        },
         "variants": {
             "sip (Adam, lr 1e-3)": ["optimizer=sip", "optimizer.phases.0.steps=3000"],
-            **{f"adam (lr {lr})": ["optimizer=adam", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}",
-                                   "optimizer.phases.0.decay_rate=1"] for lr in ("1e-2", "1e-3", "1e-4")},
-            **{f"gd (lr {lr})": ["optimizer=gd", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}"]
-               for lr in ("1e-2", "1e-3", "1e-4", "1e-5")},
+            **{
+                f"adam (lr {lr})": [
+                    "optimizer=adam",
+                    "optimizer.phases.0.steps=3000",
+                    f"optimizer.phases.0.lr={lr}",
+                    "optimizer.phases.0.decay_rate=1",
+                ]
+                for lr in ("1e-2", "1e-3", "1e-4")
+            },
+            **{
+                f"gd (lr {lr})": ["optimizer=gd", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}"]
+                for lr in ("1e-2", "1e-3", "1e-4", "1e-5")
+            },
         },
         "seeds": [0],
         "at_steps": [250, 1000],
@@ -90,10 +106,19 @@ SUITES = {
         "equations": {f"T = {T}": ["experiment=holl_sip_heat", f"equation.params.T={T}"] for T in ("0.02", "0.1")},
         "variants": {
             "sip (Adam, lr 1e-3)": ["optimizer=sip", "optimizer.phases.0.steps=3000"],
-            **{f"adam (lr {lr})": ["optimizer=adam", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}",
-                                   "optimizer.phases.0.decay_rate=1"] for lr in ("1e-3", "1e-4")},
-            **{f"gd (lr {lr})": ["optimizer=gd", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}"]
-               for lr in ("1e-1", "1e-2", "1e-3")},
+            **{
+                f"adam (lr {lr})": [
+                    "optimizer=adam",
+                    "optimizer.phases.0.steps=3000",
+                    f"optimizer.phases.0.lr={lr}",
+                    "optimizer.phases.0.decay_rate=1",
+                ]
+                for lr in ("1e-3", "1e-4")
+            },
+            **{
+                f"gd (lr {lr})": ["optimizer=gd", "optimizer.phases.0.steps=3000", f"optimizer.phases.0.lr={lr}"]
+                for lr in ("1e-1", "1e-2", "1e-3")
+            },
         },
         "seeds": [0],
         "at_steps": [250, 1000],
@@ -111,8 +136,17 @@ def run_job(out: Path, suite: str, equation: str, variant: str, seed: int, extra
     run = out / suite / slug(equation) / slug(variant) / f"seed{seed}"
     summary = run / "summary.json"
     if not summary.is_file():
-        cmd = [sys.executable, "-m", "pinnrun", *spec["equations"][equation], *spec["variants"][variant],
-               f"seed={seed}", "trainer.progress=false", *extra, f"hydra.run.dir={run}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pinnrun",
+            *spec["equations"][equation],
+            *spec["variants"][variant],
+            f"seed={seed}",
+            "trainer.progress=false",
+            *extra,
+            f"hydra.run.dir={run}",
+        ]
         env = dict(os.environ, OMP_NUM_THREADS="1")
         t0 = time.time()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -124,12 +158,21 @@ def run_job(out: Path, suite: str, equation: str, variant: str, seed: int, extra
     field = f"l2/{s['primary_field']}"
     cols = read_metrics(run / "metrics.csv")
     curve = {int(k): float(v) for k, v in zip(cols["step"], cols[field]) if v == v}  # NaN: not evaluated
-    return {"suite": suite, "equation": equation, "variant": variant, "seed": seed, "field": s["primary_field"],
-            "status": s["status"], "l2": s["final"].get(field, math.nan),
-            "final": {k: v for k, v in s["final"].items() if k.startswith("l2/")},
-            "l2_at": {str(k): curve[k] for k in spec["at_steps"] if k in curve},
-            "parameters": s["parameters"], "steps": s["steps"], "wall_time_s": s["wall_time_s"],
-            "run_dir": str(run.relative_to(ROOT)) if run.is_relative_to(ROOT) else str(run)}
+    return {
+        "suite": suite,
+        "equation": equation,
+        "variant": variant,
+        "seed": seed,
+        "field": s["primary_field"],
+        "status": s["status"],
+        "l2": s["final"].get(field, math.nan),
+        "final": {k: v for k, v in s["final"].items() if k.startswith("l2/")},
+        "l2_at": {str(k): curve[k] for k in spec["at_steps"] if k in curve},
+        "parameters": s["parameters"],
+        "steps": s["steps"],
+        "wall_time_s": s["wall_time_s"],
+        "run_dir": str(run.relative_to(ROOT)) if run.is_relative_to(ROOT) else str(run),
+    }
 
 
 def table(results: list[dict], suite: str) -> str:
@@ -143,10 +186,15 @@ def table(results: list[dict], suite: str) -> str:
             continue
         field = rows[0]["field"]
         also = [f for f in spec.get("fields", [field]) if f != field]
-        lines += [f"**{equation}** (`{' '.join(spec['equations'][equation])}`), relative L2 of {field}", "",
-                  "| variant | parameters | final: mean | min | max | " + " | ".join(f"mean at {k}" for k in at)
-                  + "".join(f" | final l2/{f}" for f in also) + " | seeds | steps | time per step |",
-                  "|---" * (8 + len(at) + len(also)) + "|"]
+        lines += [
+            f"**{equation}** (`{' '.join(spec['equations'][equation])}`), relative L2 of {field}",
+            "",
+            "| variant | parameters | final: mean | min | max | "
+            + " | ".join(f"mean at {k}" for k in at)
+            + "".join(f" | final l2/{f}" for f in also)
+            + " | seeds | steps | time per step |",
+            "|---" * (8 + len(at) + len(also)) + "|",
+        ]
         for variant in spec["variants"]:
             v = [r for r in rows if r["variant"] == variant]
             if not v:
@@ -156,11 +204,14 @@ def table(results: list[dict], suite: str) -> str:
             along = [[r["l2_at"][str(k)] for r in v if str(k) in r["l2_at"]] or [math.nan] for k in at]
             other = [statistics.mean(r.get("final", {}).get(f"l2/{f}", math.nan) for r in v) for f in also]
             diverged = sum(r.get("status") == "diverged" for r in v)
-            lines.append(f"| {variant} | {v[0]['parameters']} | {statistics.mean(l2):.3g} | {min(l2):.3g} | "
-                         f"{max(l2):.3g} | " + " | ".join(f"{statistics.mean(a):.3g}" for a in along)
-                         + "".join(f" | {o:.3g}" for o in other)
-                         + f" | {len(v)}{f' ({diverged} diverged)' if diverged else ''} | {steps(v)} | "
-                         f"{1e3 * statistics.mean(r['wall_time_s'] / max(r['steps'], 1) for r in v):.2f} ms |")
+            lines.append(
+                f"| {variant} | {v[0]['parameters']} | {statistics.mean(l2):.3g} | {min(l2):.3g} | "
+                f"{max(l2):.3g} | "
+                + " | ".join(f"{statistics.mean(a):.3g}" for a in along)
+                + "".join(f" | {o:.3g}" for o in other)
+                + f" | {len(v)}{f' ({diverged} diverged)' if diverged else ''} | {steps(v)} | "
+                f"{1e3 * statistics.mean(r['wall_time_s'] / max(r['steps'], 1) for r in v):.2f} ms |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -194,8 +245,17 @@ def figure(results: list[dict], suite: str, png: Path) -> Path:
     fig, axes = plt.subplots(1, len(fields), figsize=(6.5 * len(fields), 4.5), squeeze=False)
     for ax, f in zip(axes[0], fields):
         for variant in spec["variants"]:
-            y = [statistics.mean([r.get("final", {}).get(f"l2/{f}", math.nan) for r in rows
-                                  if r["equation"] == e and r["variant"] == variant] or [math.nan]) for e in eqs]
+            y = [
+                statistics.mean(
+                    [
+                        r.get("final", {}).get(f"l2/{f}", math.nan)
+                        for r in rows
+                        if r["equation"] == e and r["variant"] == variant
+                    ]
+                    or [math.nan]
+                )
+                for e in eqs
+            ]
             if any(math.isfinite(v) for v in y):
                 ax.semilogy(range(len(eqs)), y, "o-", label=variant)
         ax.set_xticks(range(len(eqs)), eqs)
@@ -219,17 +279,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "outputs" / "variants")
     ap.add_argument("--store", type=Path, default=STORE, help="results kept here (JSON)")
     ap.add_argument("--figure", type=Path, help="a figure per suite: <FIGURE>_<suite>.png")
-    ap.add_argument("--no-run", action="store_true",
-                    help="run nothing: tables (and figures) from the results kept in --store")
-    ap.add_argument("--docs", action="store_true",
-                    help="also write each suite's table into docs/REPRODUCTION.md between its markers "
-                         "<!-- <suite>:begin --> and <!-- <suite>:end -->")
+    ap.add_argument(
+        "--no-run", action="store_true", help="run nothing: tables (and figures) from the results kept in --store"
+    )
+    ap.add_argument(
+        "--docs",
+        action="store_true",
+        help="also write each suite's table into docs/REPRODUCTION.md between its markers "
+        "<!-- <suite>:begin --> and <!-- <suite>:end -->",
+    )
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
-    args, extra = ap.parse_args(argv[:cut]), argv[cut + 1:]   # after --: overrides for every job
-    jobs = [(suite, e, v, s) for suite in args.suites for e in SUITES[suite]["equations"]
-            for v in SUITES[suite]["variants"] for s in (args.seeds or SUITES[suite]["seeds"])
-            if (not args.equations or e in args.equations) and (not args.variants or v in args.variants)]
+    args, extra = ap.parse_args(argv[:cut]), argv[cut + 1 :]  # after --: overrides for every job
+    jobs = [
+        (suite, e, v, s)
+        for suite in args.suites
+        for e in SUITES[suite]["equations"]
+        for v in SUITES[suite]["variants"]
+        for s in (args.seeds or SUITES[suite]["seeds"])
+        if (not args.equations or e in args.equations) and (not args.variants or v in args.variants)
+    ]
     if args.no_run:
         jobs = []
     with ThreadPoolExecutor(args.jobs) as pool:

@@ -2,12 +2,19 @@
 
 Errors in the user's input (an unknown group option, a wrong key or type, a
 bad value, a missing or corrupt file) print one line on stderr and exit with
-status 2, before anything is written. Set PINNRUN_DEBUG=1 for the traceback.
+status 2, before anything is written. Set PINNRUN_DEBUG=1 for the traceback. That includes
+every path the user gives: the run or sweep directory (hydra.run.dir, hydra.sweep.dir: checked
+before Hydra makes it), the config directory (--config-dir), the data directory
+($PINNRUN_DATA_DIR) and the checkpoint a resumed run starts from.
+
+A run whose loss becomes NaN or infinite ends with summary.json's ``"status": "diverged"`` and
+exit status 3, naming the step and its last good checkpoint.
 
 In a sweep (``-m``) a failing job does not stop the others: its directory gets
 a summary.json with ``"status": "failed"`` and the one-line ``error``, the line
 is printed, and once every job has run pinnrun exits with status 1 naming the
-failed jobs (:class:`SweepEnd`, a Hydra callback, so it works for any launcher).
+failed jobs (:class:`SweepEnd`, a Hydra callback, so it works for any launcher). A diverged job
+counts as failed there, and the sweep goes on as well.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from typing import IO, Any, Iterator
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException, MissingConfigException
+from hydra.errors import HydraException, MissingConfigException, SearchPathException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
@@ -33,6 +40,8 @@ from pinnrun.config import ConfigError, register, validate
 
 EXIT_BAD_INPUT = 2
 EXIT_JOBS_FAILED = 1
+EXIT_DIVERGED = 3
+DATA_DIR_ENV = "PINNRUN_DATA_DIR"   # pinnrun.reference.data_dir()
 BAD_INPUT = (ConfigError, HydraException, OmegaConfBaseException)
 
 
@@ -62,16 +71,28 @@ def _hydra_main(cfg: DictConfig) -> float:
         print(f"pinnrun: job {hc.job.num} failed: {line}", file=sys.stderr)
         summary = run_dir / "summary.json"
         if not summary.exists():  # never over an earlier job's result
-            run_dir.mkdir(parents=True, exist_ok=True)
-            summary.write_text(json.dumps({"status": "failed", "error": line, "job": hc.job.num}, indent=1) + "\n")
+            from pinnrun import io
+
+            io.write_json(summary, {"status": "failed", "error": line, "job": hc.job.num})
             if not (run_dir / "overrides.yaml").exists():
-                OmegaConf.save(OmegaConf.create(list(hc.overrides.task)), run_dir / "overrides.yaml")
+                io.write_text(run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(list(hc.overrides.task))))
         return math.nan
 
 
 class SweepEnd(Callback):
-    """After a sweep: the failed jobs, read from the jobs' summary.json (the jobs may have run in
-    other processes), then a non-zero exit if there were any."""
+    """The command line's Hydra callback (conf/config.yaml names it). Before a run or a sweep: its
+    directory must be one pinnrun can write into, checked before Hydra makes it. After a sweep:
+    the failed and the diverged jobs, read from the jobs' summary.json (the jobs may have run in
+    other processes), then a non-zero exit if there were any.
+
+    Hydra turns an ``Exception`` raised by a callback into a warning, so these raise
+    ``BaseException`` subclasses that :func:`main` reports."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_output_dir(config.hydra.run.dir, "run directory", "hydra.run.dir")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_output_dir(config.hydra.sweep.dir, "sweep directory", "hydra.sweep.dir")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         failed = []
@@ -82,8 +103,43 @@ class SweepEnd(Callback):
                 continue
             if s.get("status") == "failed":
                 failed.append(f"{summary.parent.name} ({s.get('error', '?')})")
+            elif s.get("status") == "diverged":
+                failed.append(f"{summary.parent.name} (diverged at step {s.get('steps', '?')}, "
+                              f"loss {(s.get('final') or {}).get('loss', '?')})")
         if failed:
             raise _SweepFailed(f"{len(failed)} job(s) failed: " + "; ".join(failed))
+
+
+def _check_output_dir(path: Any, name: str, key: str) -> None:
+    from pinnrun import io  # no torch: pinnrun.io imports it where it is used
+
+    try:
+        io.check_dir(Path(str(path)), name, key)
+    except ConfigError as e:
+        raise _BadInput(e) from None
+
+
+def check_data_dir() -> None:
+    """$PINNRUN_DATA_DIR, if set, is a directory or can be made one (whether it must be writable
+    shows only when a dataset has to be built: :func:`_data_dir_error`)."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        from pinnrun import io
+
+        io.check_dir(Path(env), "data directory", DATA_DIR_ENV, writable=False)
+
+
+def _data_dir_error(e: BaseException) -> ConfigError | None:
+    """An OSError from writing a reference dataset into $PINNRUN_DATA_DIR, as one line."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if not env or not isinstance(e, OSError) or not e.filename:
+        return None
+    data = Path(env).expanduser().absolute()
+    where = Path(os.fsdecode(e.filename)).absolute()
+    if where != data and data not in where.parents:
+        return None
+    return ConfigError(f"data directory {data} ({DATA_DIR_ENV}) cannot hold the reference dataset this "
+                       f"run needs: {e.strerror or type(e).__name__} ({where})")
 
 
 @contextlib.contextmanager
@@ -145,29 +201,65 @@ def _run(cfg: DictConfig, hc: Any) -> float:
     existed = any(run_dir.iterdir()) if run_dir.exists() else False
     try:
         validate(cfg)
+        check_data_dir()
         run_cfg = OmegaConf.to_object(cfg)
-        from pinnrun.training import make_trainer  # torch import kept off `--help` and `--cfg`
+        from pinnrun.tasks import build_runner  # torch import kept off `--help` and `--cfg`
 
-        trainer = make_trainer(run_cfg, run_dir, overrides=overrides)
+        runner = build_runner(run_cfg, run_dir, overrides=overrides)
     except Exception as e:
         # Hydra made the directory; a run rejected before it started leaves nothing behind
         if not existed and run_dir.exists() and not any(run_dir.iterdir()):
             run_dir.rmdir()
-        if isinstance(e, BAD_INPUT):
+        bad = _data_dir_error(e) or e
+        if isinstance(bad, BAD_INPUT):
             # past Hydra's `except Exception`, which would print a second line first
-            raise _BadInput(e) from e
+            raise _BadInput(bad) from e
         raise
     try:
-        summary = trainer.run()
+        summary = runner.run()
     except BAD_INPUT as e:
         raise _BadInput(e) from e
+    except OSError as e:
+        bad = _data_dir_error(e)
+        if bad is None:
+            raise
+        raise _BadInput(bad) from e
     if summary["status"] == "interrupted":
         sys.exit(130)
+    if summary["status"] == "diverged":
+        line = diverged_line(summary, run_dir)
+        if hc.mode == RunMode.MULTIRUN:   # recorded in its summary.json; SweepEnd counts it
+            print(f"pinnrun: job {hc.job.num} {line}", file=sys.stderr)
+            return math.nan
+        print(f"pinnrun: run {line}", file=sys.stderr)
+        sys.exit(EXIT_DIVERGED)
     return float(summary["final"].get(f"l2/{summary['primary_field']}", math.nan))
+
+
+def diverged_line(summary: dict, run_dir: Path) -> str:
+    """'diverged at step N (loss nan); last good checkpoint: <path> (step M)'."""
+    loss = (summary.get("final") or {}).get("loss")
+    last = run_dir / "checkpoints" / "last.pt"
+    good = "none (it diverged before the first one)"
+    if last.is_file():
+        from pinnrun import io
+
+        try:
+            good = f"{last} (step {io.load_checkpoint(last)['step']})"
+        except (ConfigError, KeyError, TypeError):
+            good = str(last)
+    return (f"diverged at step {summary.get('steps', '?')} "
+            f"(loss {'non-finite' if loss is None else loss}); last good checkpoint: {good}")
 
 
 def describe(e: BaseException) -> str:
     """One line for an error in the user's input."""
+    if isinstance(e, SearchPathException) and "Additional config directory" in str(e):
+        where = str(e).split("'")[1] if str(e).count("'") >= 2 else ""
+        if where:   # Hydra says 'not found' for a file as well
+            problem = ("is a file, not a directory" if os.path.isfile(where) else
+                       "is not a directory" if os.path.lexists(where) else "does not exist")
+            return f"config directory {where} (--config-dir) {problem}"
     if isinstance(e, MissingConfigException) and e.options is not None and e.missing_cfg_file:
         group, _, option = e.missing_cfg_file.rpartition("/")
         return f"unknown {group} '{option}' (choose from: {', '.join(sorted(e.options))})"

@@ -7,6 +7,7 @@ checks the rules a type cannot express (bounds, counts, names). Both raise
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from enum import Enum
@@ -215,6 +216,16 @@ class RunConfig:
     logger: Logger = Logger.csv
     # set by experiment presets: the paper's number this run reproduces
     published: Optional[Published] = None
+
+
+def config_hash(cfg: RunConfig, groups: tuple[str, ...]) -> str:
+    """Hash of the settings that decide a task's numbers: its config ``groups``, the seed and the
+    dtype (not logging, max_steps or resume), so a checkpoint resumes only the run it belongs to."""
+    c = OmegaConf.structured(cfg)
+    keep = {k: c[k] for k in groups}
+    keep["seed"] = c.seed
+    keep["dtype"] = c.trainer.dtype
+    return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(keep)).encode()).hexdigest()[:16]
 
 
 def register() -> None:

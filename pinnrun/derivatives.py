@@ -11,6 +11,9 @@ u_t come from the same pass and u_xx reuses u_x. ``create_graph=True`` keeps
 the graph so the loss can be differentiated w.r.t. the network parameters.
 (Measured on the NLS setup, 4x100 tanh, 20000 points, CPU: this is faster than
 nested ``torch.func.jvp``, 0.39 s against 0.53 s per training step.)
+
+``d.at(x=1.0)`` is the same network's derivatives at a copy of the points with
+x set to 1.0 (a periodic boundary compares d["u"] with d.at(x=upper)["u"]).
 """
 from __future__ import annotations
 
@@ -30,6 +33,18 @@ class _ByName:
         field, _, wrt = name.partition("_")
         return self.diff(field, *wrt)
 
+    def _moved(self, values: dict) -> torch.Tensor:
+        """A copy of ``self.points`` (n, d) with the named variables set to fixed values, built
+        out of place (torch.where), so it also works on a point under torch.func transforms."""
+        column = torch.arange(len(self.variables), device=self.points.device)
+        moved = self.points
+        for var, value in values.items():
+            if var not in self.variables:
+                raise KeyError(f"unknown variable '{var}' (variables: {', '.join(self.variables)})")
+            moved = torch.where(column == self.variables.index(var),
+                                torch.as_tensor(value, dtype=moved.dtype, device=moved.device), moved)
+        return moved
+
     def _indices(self, field: str, wrt: Sequence[str]) -> tuple[int, ...]:
         if field not in self.outputs:
             raise KeyError(f"unknown output '{field}' (outputs: {', '.join(self.outputs)})")
@@ -45,7 +60,8 @@ class Derivatives(_ByName):
     ``d["u"]`` is output u; ``d["u_x"]``, ``d["u_xx"]``, ``d["u_tx"]`` are
     partial derivatives (variables listed after the underscore, one letter
     each; for longer variable names use ``d.diff("u", "x1", "x1")``).
-    ``d.input("x")`` is the column of input coordinates for variable x.
+    ``d.input("x")`` is the column of input coordinates for variable x;
+    ``d.at(x=1.0)`` the same network's derivatives with x set to 1.0.
     """
 
     def __init__(
@@ -55,6 +71,7 @@ class Derivatives(_ByName):
         variables: Sequence[str],
         outputs: Sequence[str],
     ) -> None:
+        self.model = model
         self.variables = tuple(variables)
         self.outputs = tuple(outputs)
         self.points = points.detach().requires_grad_(True)
@@ -68,6 +85,11 @@ class Derivatives(_ByName):
 
     def input(self, var: str) -> torch.Tensor:
         return self.points[:, self.variables.index(var)].detach()
+
+    def at(self, **values: float) -> Derivatives:
+        """The same network's derivatives at a copy of the points with the named variables set
+        to fixed values (``d.at(x=1.0)``)."""
+        return Derivatives(self.model, self._moved(values).detach(), self.variables, self.outputs)
 
     def diff(self, field: str, *wrt: str) -> torch.Tensor:
         return self._partial(field, tuple(sorted(self._indices(field, wrt))))  # partials commute
@@ -101,12 +123,18 @@ class PointDerivatives(_ByName):
 
     def __init__(self, model: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor,
                  variables: Sequence[str], outputs: Sequence[str]) -> None:
+        self.model = model
         self.variables, self.outputs, self.points = tuple(variables), tuple(outputs), points
         self._fns = [lambda x: model(x[None])[0]]          # order k: (d,) -> (m, d, ..., d)
         self._values: dict[int, torch.Tensor] = {}
 
     def input(self, var: str) -> torch.Tensor:
         return self.points[:, self.variables.index(var)]
+
+    def at(self, **values: float) -> PointDerivatives:
+        """The same function's derivatives at the point with the named variables set to fixed
+        values; the moved point is built out of place, so this works under vmap/jacrev."""
+        return PointDerivatives(self.model, self._moved(values), self.variables, self.outputs)
 
     def diff(self, field: str, *wrt: str) -> torch.Tensor:
         idx = self._indices(field, wrt)

@@ -17,16 +17,19 @@ import csv
 import json
 import math
 import os
+import pickle
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, Mapping, Sequence
 
-import h5py
 import numpy as np
-import torch
 
 from pinnrun.config import ConfigError
+
+# h5py and torch are imported where they are used: the command line checks its paths (and
+# reports a bad one) before a run, without paying for them
 
 RESULT_FILES = ("metrics.csv", "summary.json", "predictions.h5", "checkpoints/last.pt")
 
@@ -50,11 +53,43 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text)
 
 
+def check_dir(path: Path | str, name: str, key: str, writable: bool = True) -> None:
+    """``path`` (the ``name`` directory, set by ``key``) is a directory, or one that can be made:
+    a :class:`ConfigError` naming it if it is a file, lies under a file, or (``writable``) cannot
+    be written into or created. Writes nothing."""
+    path = Path(path).expanduser()
+    where = f"{name} {path} ({key})"
+    try:
+        if path.is_symlink() and not path.exists():
+            raise ConfigError(f"{where} is a broken symbolic link (to {os.readlink(path)})")
+        if path.exists():
+            if not path.is_dir():
+                raise ConfigError(f"{where} is a file, not a directory")
+            if writable and not os.access(path, os.W_OK | os.X_OK):
+                raise ConfigError(f"{where} is not writable (permission denied)")
+            return
+        # to be made: its nearest existing ancestor must be a directory we may write into
+        parent = path.absolute().parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise ConfigError(f"{where} cannot be created: {parent} is a file, not a directory")
+        if writable and not os.access(parent, os.W_OK | os.X_OK):
+            raise ConfigError(f"{where} cannot be created: {parent} is not writable (permission denied)")
+    except OSError as e:  # a parent we may not even look into
+        raise ConfigError(f"{where} cannot be checked ({e.strerror or type(e).__name__})") from None
+
+
 def check_run_dir(run_dir: Path, resume: bool) -> None:
-    """Refuse to overwrite an earlier run; refuse to resume where there is nothing to resume."""
+    """A run directory we may write into; refuse to overwrite an earlier run; refuse to resume
+    where there is nothing to resume."""
+    check_dir(run_dir, "run directory", "hydra.run.dir")
     if resume:
-        if not (run_dir / "checkpoints" / "last.pt").exists():
-            raise ConfigError(f"trainer.resume=true but {run_dir}/checkpoints/last.pt does not exist "
+        last = run_dir / "checkpoints" / "last.pt"
+        if last.is_dir():
+            raise ConfigError(f"checkpoint {last} is a directory, not a checkpoint file (trainer.resume=true)")
+        if not last.exists():
+            raise ConfigError(f"trainer.resume=true but {last} does not exist "
                               "(give the run's directory with hydra.run.dir=<dir>)")
         return
     found = [f for f in RESULT_FILES if (run_dir / f).exists()]
@@ -65,18 +100,41 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
 
 # -- checkpoints ---------------------------------------------------------------
 def save_checkpoint(path: Path, state: Mapping[str, Any]) -> None:
+    import torch
+
     with atomic_path(path) as tmp:
         torch.save(dict(state), tmp)
 
 
 def load_checkpoint(path: Path) -> Dict[str, Any]:
+    """A checkpoint written by :func:`save_checkpoint`; a :class:`ConfigError` naming the file and
+    what is wrong with it (missing, a directory, unreadable, empty, truncated, corrupt)."""
+    import torch
+
+    path = Path(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        if path.is_dir():
+            raise ConfigError(f"checkpoint {path} is a directory, not a checkpoint file")
+        with open(path, "rb") as f:  # unreadable files fail here, whatever torch would say
+            size = os.fstat(f.fileno()).st_size
+            whole = zipfile.is_zipfile(f) if size else False
     except FileNotFoundError:
         raise ConfigError(f"checkpoint {path} does not exist") from None
-    except Exception as e:  # corrupt, truncated, not a checkpoint
-        raise ConfigError(f"checkpoint {path} cannot be read ({type(e).__name__}: "
-                          f"{str(e).splitlines()[0] if str(e) else 'no detail'})") from None
+    except OSError as e:
+        raise ConfigError(f"checkpoint {path} cannot be read ({e.strerror or type(e).__name__})") from None
+    if size == 0:
+        raise ConfigError(f"checkpoint {path} is empty (0 bytes): it is not a checkpoint")
+    if not whole:  # torch.save writes a zip archive; a torn or foreign file is not one
+        raise ConfigError(f"checkpoint {path} is truncated or corrupt ({size} bytes, not a complete "
+                          "torch checkpoint)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a zip, but not a (safe) checkpoint
+        detail = str(e).splitlines()[0] if str(e) else "no detail"
+        if isinstance(e, pickle.UnpicklingError):
+            detail = "it holds objects other than tensors and plain values"
+        raise ConfigError(f"checkpoint {path} is corrupt or not a pinnrun checkpoint "
+                          f"({type(e).__name__}: {detail[:160]})") from None
 
 
 # -- metrics.csv -----------------------------------------------------------------
@@ -173,6 +231,8 @@ def read_metrics(path: Path) -> Dict[str, np.ndarray]:
 def write_predictions(path: Path, variables: Sequence[str], grid: Mapping[str, np.ndarray],
                       pred: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray],
                       attrs: Mapping[str, Any]) -> None:
+    import h5py
+
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["variables"] = ",".join(variables)
         f.attrs["fields"] = ",".join(pred)
@@ -194,6 +254,8 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 def append_spectra(path: Path, step: int, spectra: Mapping[str, np.ndarray]) -> None:
     """ntk.h5: per loss term, ``/<term>/steps`` (k,) and ``/<term>/eigenvalues`` (k, n), one row
     per NTK update, eigenvalues of the term's kernel in descending order."""
+    import h5py
+
     with h5py.File(path, "a") as f:
         for term, eig in spectra.items():
             g = f.require_group(term)
@@ -211,6 +273,8 @@ def truncate_spectra(path: Path, step: int) -> None:
     """Drop the rows of ntk.h5 from ``step`` on (a resumed run writes them again)."""
     if not path.exists():
         return
+    import h5py
+
     with h5py.File(path, "a") as f:
         for term in f:
             g = f[term]

@@ -13,9 +13,11 @@ the P network parameters and K = J J^T its kernel; tr K = sum_p ||dr_p/dtheta||^
   vectors v; J^T v is one ordinary backward pass through the batched residual,
   so its cost does not grow with the number of parameters the way J does.
 
-A *group* is one condition's residual function over its points: ``loss(points,
-net)`` returns one residual tensor per component (``comps``), and the loss
-term ``<name>_<comp>`` is the mean of that residual's square.
+A *group* is one condition's residual function over its points: ``residual(d)``,
+``d`` the derivatives at the points (a :class:`~pinnrun.derivatives.Derivatives`,
+or per point under the transforms a :class:`~pinnrun.derivatives.PointDerivatives`),
+returns one residual tensor per component (``components``), and the loss term
+``term_name(name, component)`` is the mean of that residual's square.
 """
 from __future__ import annotations
 
@@ -26,17 +28,18 @@ import torch
 from torch.func import functional_call, jacrev, vmap
 
 from pinnrun.derivatives import Derivatives, PointDerivatives
+from pinnrun.problems import term_name
 
 
 @dataclass
 class Group:
     name: str
-    comps: Sequence[str]
+    components: Sequence[str]
     points: torch.Tensor
-    loss: Callable   # (points (n, d), net) -> {comp: residual (n,)}
+    residual: Callable   # d (derivatives at the points) -> {component: residual (n,)}
 
-    def term(self, comp: str) -> str:
-        return f"{self.name}_{comp}"
+    def term(self, component: str) -> str:
+        return term_name(self.name, component)
 
 
 def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
@@ -47,8 +50,8 @@ def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
         def f(z):
             return functional_call(model, (params, buffers), (z,))
 
-        res = group.loss(x[None], lambda pts: PointDerivatives(f, pts, variables, outputs))
-        return torch.stack([res[c].reshape(()) for c in group.comps])
+        res = group.residual(PointDerivatives(f, x[None], variables, outputs))
+        return torch.stack([res[c].reshape(()) for c in group.components])
     return residual
 
 
@@ -69,27 +72,27 @@ def jacobian_chunks(model: torch.nn.Module, group: Group, variables, outputs, ch
 
 def traces(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, float]:
     """tr K of each component of ``group``: sum over its points of ||dr_p/dtheta||^2."""
-    total = torch.zeros(len(group.comps), dtype=torch.float64, device=group.points.device)
+    total = torch.zeros(len(group.components), dtype=torch.float64, device=group.points.device)
     for rows in jacobian_blocks(model, group, variables, outputs, chunk):
         for r in rows.values():
             total += torch.linalg.vector_norm(r.reshape(r.shape[0], r.shape[1], -1), dim=2,
                                               dtype=torch.float64).pow(2).sum(0)
-    return {group.term(c): float(t) for c, t in zip(group.comps, total)}
+    return {group.term(c): float(t) for c, t in zip(group.components, total)}
 
 
 def kernel(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, torch.Tensor]:
     """K = J J^T (n x n, float64) of each component of ``group``."""
     J = torch.cat(list(jacobian_chunks(model, group, variables, outputs, chunk)), dim=0).double()
-    return {group.term(c): J[:, i] @ J[:, i].T for i, c in enumerate(group.comps)}
+    return {group.term(c): J[:, i] @ J[:, i].T for i, c in enumerate(group.components)}
 
 
 def hutchinson_traces(model, group: Group, variables, outputs, probes: int,
                       generator: torch.Generator) -> Dict[str, float]:
     """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass."""
     params = [p for p in model.parameters() if p.requires_grad]
-    res = group.loss(group.points, lambda pts: Derivatives(model, pts, variables, outputs))
+    res = group.residual(Derivatives(model, group.points, variables, outputs))
     out = {}
-    for c in group.comps:
+    for c in group.components:
         r, acc = res[c], 0.0
         for _ in range(probes):
             v = torch.randint(0, 2, r.shape, generator=generator, device="cpu").to(r) * 2 - 1

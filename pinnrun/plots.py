@@ -9,6 +9,7 @@
 
 ``python -m pinnrun.plots <run dir>`` redraws them.
 """
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,7 @@ def plot_fields(h5: Path, png: Path) -> Path:
     fig, axes = plt.subplots(len(fields), 3, figsize=(13, 3.2 * len(fields)), squeeze=False)
     for row, name in zip(axes, fields):
         pred, ref = data[name]
-        panels = [("prediction", pred), ("reference", ref),
-                  ("error", None if ref is None else pred - ref)]
+        panels = [("prediction", pred), ("reference", ref), ("error", None if ref is None else pred - ref)]
         for ax, (title, values) in zip(row, panels):
             ax.set_title(f"{name}: {title}")
             if values is None:
@@ -103,8 +103,13 @@ def plot_fields(h5: Path, png: Path) -> Path:
                 if title == "error":  # white at zero
                     lim = float(np.abs(v2).max()) or 1.0
                     style = {"cmap": "RdBu_r", "vmin": -lim, "vmax": lim}
-                im = ax.imshow(v2.T, origin="lower", aspect="auto",
-                               extent=[grid[0][0], grid[0][-1], grid[1][0], grid[1][-1]], **style)
+                im = ax.imshow(
+                    v2.T,
+                    origin="lower",
+                    aspect="auto",
+                    extent=[grid[0][0], grid[0][-1], grid[1][0], grid[1][-1]],
+                    **style,
+                )
                 ax.set_xlabel(variables[0])
                 ax.set_ylabel(variables[1])
                 fig.colorbar(im, ax=ax)

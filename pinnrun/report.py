@@ -25,6 +25,7 @@ status and left out of the figures. Bad input (a path that does not exist, no
 run, an unreadable file) prints one line on stderr and exits with status 2
 before anything is written.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,11 @@ import math
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import h5py
 import matplotlib
@@ -105,8 +108,11 @@ def _summary(path: Path) -> dict[str, Any]:
 
 def load_run(path: Path, name: str) -> Run:
     overrides = _read(path / "overrides.yaml", _overrides) if (path / "overrides.yaml").exists() else {}
-    summary = (_read(path / "summary.json", _summary) if (path / "summary.json").exists()
-               else {"status": "missing", "error": "no summary.json"})
+    summary = (
+        _read(path / "summary.json", _summary)
+        if (path / "summary.json").exists()
+        else {"status": "missing", "error": "no summary.json"}
+    )
     metrics = _read(path / "metrics.csv", read_metrics) if (path / "metrics.csv").exists() else {}
     return Run(name, path, overrides, summary, metrics)
 
@@ -146,8 +152,10 @@ def l2_keys(runs: Sequence[Run]) -> list[str]:
 
 def metric_rows(runs: Sequence[Run]) -> list[tuple[str, list[Any]]]:
     """(name, one value per run) for status, steps and the final metrics."""
-    rows: list[tuple[str, list[Any]]] = [("status", [r.status for r in runs]),
-                                         ("steps", [r.summary.get("steps") for r in runs])]
+    rows: list[tuple[str, list[Any]]] = [
+        ("status", [r.status for r in runs]),
+        ("steps", [r.summary.get("steps") for r in runs]),
+    ]
     keys = l2_keys(runs) + ["test_loss"] * any("test_loss" in r.final for r in runs) + ["loss"]
     rows += [(k, [r.final.get(k) for r in runs]) for k in keys]
     return rows
@@ -196,8 +204,9 @@ def report_sweep(runs: list[Run], sweep: Path, out: Path) -> tuple[Table, list[P
         w = csv.writer(f)
         w.writerow(header)
         for i in range(len(runs)):
-            w.writerow(["" if vs[i] is None else repr(vs[i]) if isinstance(vs[i], float) else vs[i]
-                        for _, vs in columns])
+            w.writerow(
+                ["" if vs[i] is None else repr(vs[i]) if isinstance(vs[i], float) else vs[i] for _, vs in columns]
+            )
     md = [f"# pinnrun-report: {sweep}", ""] + ([f"Common overrides: `{' '.join(common)}`", ""] if common else [])
     md += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     md += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
@@ -279,9 +288,11 @@ def report_comparison(runs: list[Run], out: Path, zoom: Sequence[float] | None) 
 
     names = [label(r, keys) for r in runs]
     names = names if len(set(names)) == len(names) else [r.name for r in runs]
-    curves = [(n, _read(r.path / "predictions.h5", lambda p: _curve(p, r.summary.get("primary_field"))))
-              for r, n in zip(runs, names)
-              if r.status not in NOT_PLOTTED and (r.path / "predictions.h5").exists()]
+    curves = [
+        (n, _read(r.path / "predictions.h5", partial(_curve, primary=r.summary.get("primary_field"))))
+        for r, n in zip(runs, names)
+        if r.status not in NOT_PLOTTED and (r.path / "predictions.h5").exists()
+    ]
     curves = [(n, c) for n, c in curves if c is not None]
     panels = 2 + bool(curves) * (1 + (zoom is not None))
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2))
@@ -311,8 +322,7 @@ def report_comparison(runs: list[Run], out: Path, zoom: Sequence[float] | None) 
         if l2 in m:
             ok = np.isfinite(m[l2])
             l2_ax.semilogy(m["step"][ok], m[l2][ok], color=color, label=n)
-    loss_ax.set_title("loss (dashed: test loss)" if any(ln.get_linestyle() == "--" for ln in loss_ax.lines)
-                      else "loss")
+    loss_ax.set_title("loss (dashed: test loss)" if any(ln.get_linestyle() == "--" for ln in loss_ax.lines) else "loss")
     l2_ax.set_title(f"{l2 or 'l2'}: relative L2 error")
     for a in (loss_ax, l2_ax):
         a.set_xlabel("step")
@@ -360,23 +370,39 @@ def _save(fig: Any, png: Path) -> bool:
 
 # -- command line --------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="pinnrun-report", description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(__doc__.splitlines()[2:5]))
-    ap.add_argument("paths", nargs="+", type=Path, metavar="DIR",
-                    help="a sweep (multirun) directory, or run directories to compare")
-    ap.add_argument("--out", type=Path, metavar="DIR",
-                    help="where the files go (default: the sweep directory; for a comparison the current directory)")
-    ap.add_argument("--zoom", type=float, nargs=2, metavar=("LO", "HI"),
-                    help="comparison of 1-D runs: also the learned curves for x in [LO, HI]")
+    ap = argparse.ArgumentParser(
+        prog="pinnrun-report",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:5]),
+    )
+    ap.add_argument(
+        "paths", nargs="+", type=Path, metavar="DIR", help="a sweep (multirun) directory, or run directories to compare"
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the files go (default: the sweep directory; for a comparison the current directory)",
+    )
+    ap.add_argument(
+        "--zoom",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="comparison of 1-D runs: also the learned curves for x in [LO, HI]",
+    )
     args = ap.parse_args(argv)
     try:
         runs, sweep = find_runs(args.paths)
         if sweep and args.zoom:
             raise ReportError("--zoom applies to a comparison of run directories, not to a sweep")
         try:
-            table, written = (report_sweep(runs, args.paths[0], args.out or args.paths[0]) if sweep
-                              else report_comparison(runs, args.out or Path.cwd(), args.zoom))
+            table, written = (
+                report_sweep(runs, args.paths[0], args.out or args.paths[0])
+                if sweep
+                else report_comparison(runs, args.out or Path.cwd(), args.zoom)
+            )
         except OSError as e:
             raise ReportError(f"cannot write the report ({type(e).__name__}: {e})") from None
     except ReportError as e:

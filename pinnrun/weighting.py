@@ -1,19 +1,20 @@
-"""Loss-weighting schemes: one weight per loss term.
+"""Loss-weighting schemes: one weight per loss term, as self-contained stateful objects.
 
-The trainer forms ``loss = sum_i w_i * L_i`` with the scheme's current
-weights and calls :meth:`Weighting.update` once per first-order step, before
-the loss is formed; an adaptive scheme recomputes its weights there, every
-``weighting.update_every`` steps (step 0 included), from the model and the
-loss terms (:class:`TermSource`). New weights are blended in as
-``w <- (1 - alpha) w + alpha w_new`` (``alpha = 1``: no smoothing).
+The task forms ``loss = sum_i w_i * L_i`` with :meth:`Weighting.weights_for` the phase, and
+calls :meth:`Weighting.update` before the loss of a step is formed; an adaptive scheme
+recomputes its weights there, every ``weighting.update_every`` steps (step 0 included), from
+the :class:`~pinnrun.objective.Objective` it is handed (the model, the loss terms and the
+residual groups). New weights are blended in as ``w <- (1 - alpha) w + alpha w_new``
+(``alpha = 1``: no smoothing). A scheme never reaches back into the loop and writes no file:
+what it has to report (NTK spectra) it keeps until :meth:`Weighting.take_diagnostics`.
 
-During L-BFGS phases the weights are frozen (the line search and the curvature
-history need one fixed objective) unless ``weighting.lbfgs_updates=true``:
-then the weights are recomputed at every multiple of ``update_every`` and the
-L-BFGS history restarts there.
+During L-BFGS phases the weights are frozen (the line search and the curvature history need
+one fixed objective) unless ``weighting.lbfgs_updates=true`` (:meth:`Weighting.updates_in`):
+then the weights are recomputed at every multiple of ``update_every`` and the L-BFGS history
+restarts there.
 
-A scheme's state (its weights) goes into the checkpoint, so a resumed run
-continues with the same weights.
+A scheme's state (its weights) goes into the checkpoint, so a resumed run continues with the
+same weights.
 
 Schemes:
 
@@ -29,66 +30,73 @@ Schemes:
   every term i outside the ``residual`` condition, whose terms (together L_r,
   with their configured weights) are the reference and stay fixed.
 
-The slope-recovery term of adaptive activations (``model.adaptive``) is a
-regularizer, not a fit: it keeps its configured weight (1) under every scheme.
+Regularizers (the slope-recovery term of adaptive activations, ``model.adaptive``) are not
+fits: they keep their configured weight (1) under every scheme, and L-BFGS phases leave them
+out (weight 0). S(a) has no minimum and is nearly linear in the slopes: Adam's bounded steps
+raise them slowly (its purpose, Jagtap et al. 2020), but an L-BFGS line search follows it to
+runaway slopes while the PDE loss stalls (measured on nls_rogue: the slopes went from 1.6 to
+5.4 in 300 iterations, the L2 error stayed at 0.27).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
-from pinnrun import io, ntk
+from pinnrun import ntk
 from pinnrun.config import ConfigError, TraceMethod, WeightingConfig
+from pinnrun.objective import Objective
+from pinnrun.optim import Phase
 
-
-@dataclass
-class TermSource:
-    """What an adaptive scheme may look at, at a given step."""
-    model: torch.nn.Module
-    variables: Sequence[str]
-    outputs: Sequence[str]
-    groups: Callable[[int], List[ntk.Group]]              # residual functions and their points
-    losses: Callable[[int], Dict[str, torch.Tensor]]      # the loss terms, with their graphs
+Spectra = Tuple[int, Dict[str, np.ndarray]]  # (step, eigenvalues of each term's kernel, descending)
 
 
 class Weighting:
     adaptive = False
 
-    def __init__(self, terms: Sequence[str], cfg: WeightingConfig, seed: int = 0) -> None:
-        self.terms = list(terms)
-        self.cfg, self.seed = cfg, seed
+    def __init__(self, objective: Objective, cfg: WeightingConfig, seed: int = 0) -> None:
+        self.objective, self.cfg, self.seed = objective, cfg, seed
+        self.terms = list(objective.terms)
+        self.regularizers = [t for t in self.terms if t in objective.regularizers]
         unknown = set(cfg.weights) - set(self.terms)
         if unknown:
-            raise ConfigError(f"weighting.weights: unknown loss term {sorted(unknown)} "
-                              f"(this equation has: {', '.join(self.terms)})")
+            raise ConfigError(
+                f"weighting.weights: unknown loss term {sorted(unknown)} (this equation has: {', '.join(self.terms)})"
+            )
         self.weights: Dict[str, float] = {t: 1.0 for t in self.terms}
         for term, w in cfg.weights.items():
             if w < 0:
                 raise ConfigError(f"weighting.weights.{term} must be >= 0, got {w}")
             self.weights[term] = float(w)
 
-    def due(self, step: int) -> bool:
-        return self.adaptive and step % self.cfg.update_every == 0
+    def updates_in(self, phase: Phase) -> bool:
+        """Whether the weights change during ``phase`` (L-BFGS: only with lbfgs_updates)."""
+        return self.adaptive and (phase.first_order or self.cfg.lbfgs_updates)
 
-    def update(self, step: int, src: TermSource) -> bool:
+    def weights_for(self, phase: Phase) -> Dict[str, float]:
+        """The weights ``phase`` trains with: the scheme's, except that L-BFGS phases leave out the
+        regularizers (see the module's docstring)."""
+        if phase.first_order:
+            return self.weights
+        return {k: (0.0 if k in self.regularizers else v) for k, v in self.weights.items()}
+
+    def update(self, step: int) -> bool:
         """Recompute the weights if this scheme adapts them at ``step``; True if it did."""
-        if not self.due(step):
+        if not (self.adaptive and step % self.cfg.update_every == 0):
             return False
-        new = self.compute(step, src)
+        new = self.compute(step)
         a = self.cfg.alpha
         for t, w in new.items():
             self.weights[t] = (1 - a) * self.weights[t] + a * w
         return True
 
-    def compute(self, step: int, src: TermSource) -> Dict[str, float]:
+    def compute(self, step: int) -> Dict[str, float]:
         raise NotImplementedError
 
-    def attach(self, run_dir: Path, resume_step: Optional[int]) -> None:
-        """Called by the trainer before training: where a scheme may write its own files."""
+    def take_diagnostics(self) -> List[Spectra]:
+        """What the scheme measured since the last call, for the run directory (ntk.h5)."""
+        return []
 
     def state_dict(self) -> dict:
         return {"weights": dict(self.weights)}
@@ -104,61 +112,63 @@ class Fixed(Weighting):
 class NTK(Weighting):
     adaptive = True
 
-    def __init__(self, terms, cfg, seed=0):
-        super().__init__(terms, cfg, seed)
-        self.spectrum_file: Optional[Path] = None
-
-    def attach(self, run_dir: Path, resume_step: Optional[int]) -> None:
-        if self.cfg.spectrum:
-            self.spectrum_file = Path(run_dir) / "ntk.h5"
-            io.truncate_spectra(self.spectrum_file, resume_step or 0)
+    def __init__(self, objective: Objective, cfg: WeightingConfig, seed: int = 0) -> None:
+        super().__init__(objective, cfg, seed)
+        self.spectra: List[Spectra] = []
 
     def subsample(self, group: ntk.Group, step: int) -> ntk.Group:
         n = len(group.points)
         k = min(self.cfg.points, n)
         if k == n:
             return group
-        rng = np.random.default_rng([self.seed, step, 524287])   # a pure function of (seed, step)
+        rng = np.random.default_rng([self.seed, step, 524287])  # a pure function of (seed, step)
         idx = torch.as_tensor(np.sort(rng.choice(n, size=k, replace=False)), device=group.points.device)
-        return ntk.Group(group.name, group.comps, group.points[idx], group.loss)
+        return ntk.Group(group.name, group.components, group.points[idx], group.residual)
 
-    def compute(self, step: int, src: TermSource) -> Dict[str, float]:
-        c = self.cfg
-        traces: Dict[str, float] = {}     # mean kernel diagonal t_i per term
+    def compute(self, step: int) -> Dict[str, float]:
+        c, obj = self.cfg, self.objective
+        model, variables, outputs = obj.model, obj.variables, obj.outputs
+        traces: Dict[str, float] = {}  # mean kernel diagonal t_i per term
         spectra: Dict[str, np.ndarray] = {}
         gen = torch.Generator().manual_seed(self.seed * 1000003 + step)
-        for group in src.groups(step):
+        for group in obj.groups(step):
             g = self.subsample(group, step)
-            if c.spectrum:   # the whole kernel: its eigenvalues, and its trace
-                kernels = ntk.kernel(src.model, g, src.variables, src.outputs, c.chunk)
+            if c.spectrum:  # the whole kernel: its eigenvalues, and its trace
+                kernels = ntk.kernel(model, g, variables, outputs, c.chunk)
                 spectra.update({t: torch.linalg.eigvalsh(K).flip(0).cpu().numpy() for t, K in kernels.items()})
                 tr = {t: float(K.diagonal().sum()) for t, K in kernels.items()}
             elif c.trace is TraceMethod.exact:
-                tr = ntk.traces(src.model, g, src.variables, src.outputs, c.chunk)
+                tr = ntk.traces(model, g, variables, outputs, c.chunk)
             else:
-                tr = ntk.hutchinson_traces(src.model, g, src.variables, src.outputs, c.probes, gen)
+                tr = ntk.hutchinson_traces(model, g, variables, outputs, c.probes, gen)
             traces.update({t: v / len(g.points) for t, v in tr.items()})
-        if spectra and self.spectrum_file is not None:
-            io.append_spectra(self.spectrum_file, step, spectra)
+        if spectra:
+            self.spectra.append((step, spectra))
         total = sum(traces.values())
         # a term whose kernel vanishes (it does not depend on the parameters) keeps its weight
         return {t: total / tr for t, tr in traces.items() if tr > 0}
+
+    def take_diagnostics(self) -> List[Spectra]:
+        out, self.spectra = self.spectra, []
+        return out
 
 
 class GradNorm(Weighting):
     adaptive = True
     reference = "residual"
 
-    def __init__(self, terms, cfg, seed=0):
-        super().__init__(terms, cfg, seed)
-        self.ref_terms = [t for t in self.terms if t.startswith(self.reference + "_")]
+    def __init__(self, objective: Objective, cfg: WeightingConfig, seed: int = 0) -> None:
+        super().__init__(objective, cfg, seed)
+        self.ref_terms = [t for t in self.terms if t in objective.condition_terms(self.reference)]
         if not self.ref_terms:
-            raise ConfigError("weighting=gradnorm needs the loss terms of a 'residual' condition as its "
-                              f"reference (this equation has: {', '.join(self.terms)})")
+            raise ConfigError(
+                "weighting=gradnorm needs the loss terms of a 'residual' condition as its "
+                f"reference (this equation has: {', '.join(self.terms)})"
+            )
 
-    def compute(self, step: int, src: TermSource) -> Dict[str, float]:
-        params = [p for p in src.model.parameters() if p.requires_grad]
-        losses = src.losses(step)
+    def compute(self, step: int) -> Dict[str, float]:
+        params = [p for p in self.objective.model.parameters() if p.requires_grad]
+        losses = self.objective.losses(step)
 
         def grad(loss: torch.Tensor) -> torch.Tensor:
             g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
@@ -168,7 +178,7 @@ class GradNorm(Weighting):
         top = float(g_r.abs().max())
         new = {}
         for t in self.terms:
-            if t in self.ref_terms or t in REGULARIZERS:
+            if t in self.ref_terms or t in self.regularizers:
                 continue
             mean = float(grad(self.weights[t] * losses[t]).abs().mean())
             if mean > 0:
@@ -176,13 +186,13 @@ class GradNorm(Weighting):
         return new
 
 
-#: loss terms that are not fitted to anything and keep their configured weight under every scheme
-REGULARIZERS = ("slope_recovery",)
-
 SCHEMES = {"fixed": Fixed, "ntk": NTK, "gradnorm": GradNorm}
 
 
-def build_weighting(cfg: WeightingConfig, terms: Sequence[str], seed: int = 0) -> Weighting:
+def build_weighting(cfg: WeightingConfig, objective: Objective, seed: int = 0) -> Weighting:
     if cfg.name not in SCHEMES:
         raise ConfigError(f"weighting.name: unknown scheme '{cfg.name}' (choose from: {', '.join(SCHEMES)})")
-    return SCHEMES[cfg.name](terms, cfg, seed)
+    return SCHEMES[cfg.name](objective, cfg, seed)
+
+
+__all__ = ["GradNorm", "NTK", "Fixed", "SCHEMES", "Weighting", "build_weighting"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 
-from conftest import explain, run_cli
+from helpers import explain, run_cli
 
 README_L2 = 1.67e-2
 

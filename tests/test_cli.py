@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 import pinnrun
 from pinnrun.config import ModelConfig
 from pinnrun.models import build_model, count_parameters
-from conftest import NLS_TERMS, TINY, assert_one_line_error, explain, run_cli, run_many
+from helpers import NLS_TERMS, TINY, assert_one_line_error, explain, run_cli, run_task
 
 FIELDS = ["u", "v", "h_abs"]
 CONTRACT_FILES = [
@@ -194,8 +194,7 @@ def test_cfg_job_composes_experiment_raissi_nls(tmp_path):
 
 def test_mscale_run_writes_the_full_run_directory(tmp_path):
     run_dir = tmp_path / "run"
-    proc = run_cli(["equation=nls", "model=mscale", *TINY, f"hydra.run.dir={run_dir}"])
-    assert proc.returncode == 0, explain(proc)
+    run_task(["equation=nls", "model=mscale", *TINY], run_dir)
     assert_contract_files(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["steps"] == 20
@@ -211,9 +210,8 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
     common = [*TINY, "trainer.log_every=5", "trainer.dtype=float64", "trainer.device=cpu"]
     dirs = [tmp_path / "a", tmp_path / "b", tmp_path / "c"]
     seeds = [0, 0, 1]
-    procs = run_many([[*common, f"seed={s}", f"hydra.run.dir={d}"] for s, d in zip(seeds, dirs)])
-    for p in procs:
-        assert p.returncode == 0, explain(p)
+    for s, d in zip(seeds, dirs):
+        run_task([*common, f"seed={s}"], d)
 
     def loss_columns(run_dir):
         header, rows = read_csv(run_dir / "metrics.csv")

@@ -10,17 +10,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, compose_config, explain, run_cli, run_report
+from helpers import assert_one_line_error, compose_config, explain, run_cli, run_report, run_task
 
 
 def test_fit_run_logs_train_and_test_loss_and_writes_both_curves(tmp_path):
     run = tmp_path / "fit"
-    p = run_cli(["equation=fit_mscale_1d", "model=mscale", "model.widths=[60,20]", "model.activation=s2relu",
-                 "equation.points.fit=2000", "equation.test_points=500", "sampler=uniform",
-                 "optimizer=adam", "optimizer.phases.0.steps=150", "optimizer.phases.0.lr=3e-3",
-                 "trainer.eval_every=50", "trainer.log_every=50", "trainer.progress=false",
-                 "trainer.device=cpu", f"hydra.run.dir={run}"])
-    assert p.returncode == 0, explain(p)
+    run_task(["equation=fit_mscale_1d", "model=mscale", "model.widths=[60,20]", "model.activation=s2relu",
+              "equation.points.fit=2000", "equation.test_points=500", "sampler=uniform",
+              "optimizer=adam", "optimizer.phases.0.steps=150", "optimizer.phases.0.lr=3e-3",
+              "trainer.eval_every=50", "trainer.log_every=50", "trainer.progress=false",
+              "trainer.device=cpu"], run)
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["step"] for r in rows] == ["50", "100", "150"]

@@ -7,11 +7,9 @@ import json
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
-
+from helpers import build_task, explain, run_cli, run_task
 from pinnrun.config import ConfigError
-from pinnrun.training import Trainer
-from conftest import compose_config, explain, run_cli
+from pinnrun.objective import weighted
 
 TINY_INVERSE = ["experiment=raissi_burgers_inverse", "model.width=10", "model.depth=2",
                 "equation.points.residual=200", "equation.observations.count=300",
@@ -19,39 +17,61 @@ TINY_INVERSE = ["experiment=raissi_burgers_inverse", "model.width=10", "model.de
 
 
 def trainer(tmp_path, overrides):
-    return Trainer(OmegaConf.to_object(compose_config(overrides)), tmp_path / "run")
+    return build_task(overrides)
 
 
 def test_observations_are_reference_values_at_reference_grid_points(tmp_path):
     t = trainer(tmp_path, TINY_INVERSE)
-    pts, values = t.observations
+    pts, values = t.objective.observations
+    grid, ref = t.evaluation.grid, t.evaluation.ref
     assert pts.shape == (300, 2) and values.shape == (300, 1)
     # every observed point is a grid point, and its value the reference there
-    ti = np.searchsorted(t.grid["t"], pts[:, 0].numpy())
-    xi = np.searchsorted(t.grid["x"], pts[:, 1].numpy())
-    np.testing.assert_allclose(t.grid["t"][ti], pts[:, 0].numpy(), rtol=0, atol=1e-15)
-    np.testing.assert_allclose(t.grid["x"][xi], pts[:, 1].numpy(), rtol=0, atol=1e-15)
-    np.testing.assert_allclose(values[:, 0].numpy(), t.ref["u"][ti, xi], rtol=0, atol=1e-15)
+    ti = np.searchsorted(grid["t"], pts[:, 0].numpy())
+    xi = np.searchsorted(grid["x"], pts[:, 1].numpy())
+    np.testing.assert_allclose(grid["t"][ti], pts[:, 0].numpy(), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(grid["x"][xi], pts[:, 1].numpy(), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(values[:, 0].numpy(), ref["u"][ti, xi], rtol=0, atol=1e-15)
     assert len({(a, b) for a, b in zip(ti, xi)}) == 300           # drawn without replacement
     # the loss: only the residual and the data; no initial or boundary terms
-    assert t.terms == ["residual_u", "data_u"]
-    assert {k: v.item() for k, v in t.unknowns.items()} == {"lambda1": 0.0, "nu": 0.0}
-    assert t.true_params == pytest.approx({"lambda1": 1.0, "nu": 0.01 / np.pi})
+    assert t.objective.terms == ["residual_u", "data_u"]
+    assert t.objective.constants() == {"lambda1": 0.0, "nu": 0.0}
+    # the problem keeps its true constants (the residuals read the trainable ones)
+    assert {k: t.problem.p[k] for k in ("lambda1", "nu")} == pytest.approx({"lambda1": 1.0, "nu": 0.01 / np.pi})
+    assert t.evaluation.fields == ["u"] and t.problem.reference() is not None
 
 
 def test_noise_is_relative_to_the_standard_deviation(tmp_path):
-    clean = trainer(tmp_path / "a", TINY_INVERSE).observations[1][:, 0].numpy()
-    noisy = trainer(tmp_path / "b", [*TINY_INVERSE, "equation.observations.noise=0.05"]).observations[1][:, 0].numpy()
+    clean = trainer(tmp_path / "a", TINY_INVERSE).objective.observations[1][:, 0].numpy()
+    noisy = trainer(tmp_path / "b", [*TINY_INVERSE, "equation.observations.noise=0.05"]).objective.observations[1]
+    noisy = noisy[:, 0].numpy()
     ratio = (noisy - clean).std() / clean.std()
     assert 0.04 < ratio < 0.06, ratio
 
 
 def test_unknowns_get_gradients_from_the_residual(tmp_path):
     t = trainer(tmp_path, TINY_INVERSE)
-    loss = t.total(t.term_losses(0))
+    loss = weighted(t.objective.losses(0), t.weighting.weights)
     loss.backward()
-    for name, p in t.unknowns.items():
+    for name, p in t.objective.unknowns.items():
         assert p.grad is not None and p.grad.abs().item() > 0, name
+
+
+def test_the_residual_reads_the_unknowns_and_the_problem_keeps_its_constants(tmp_path):
+    """The residual of the trainable copy moves with the unknowns; the problem's own residual,
+    reference and exact values do not."""
+    t = trainer(tmp_path, TINY_INVERSE)
+    pts = t.points.at(0)["residual"]
+    view = t.objective.conditions["residual"].residual
+    own = t.problem.conditions()["residual"].residual
+    before = view(t.objective.derivatives(pts))["u"].detach().clone()
+    with torch.no_grad():
+        t.objective.unknowns["lambda1"].fill_(1.0)
+        t.objective.unknowns["nu"].fill_(0.01 / np.pi)
+    after = view(t.objective.derivatives(pts))["u"].detach()
+    truth = own(t.objective.derivatives(pts))["u"].detach()
+    assert float((after - before).abs().max()) > 1e-6
+    torch.testing.assert_close(after, truth, rtol=0, atol=1e-15)
+    assert t.problem.p["lambda1"] == 1.0 and t.problem.reference() is not None
 
 
 @pytest.mark.parametrize("override, message", [
@@ -68,8 +88,7 @@ def test_bad_inverse_settings(tmp_path, override, message):
 def test_inverse_run_logs_params_and_resumes_them(tmp_path):
     full, part = tmp_path / "full", tmp_path / "part"
     args = [*TINY_INVERSE, "optimizer.phases.0.steps=40", "trainer.checkpoint_every=20", "trainer.log_every=10"]
-    proc = run_cli([*args, f"hydra.run.dir={full}"])
-    assert proc.returncode == 0, explain(proc)
+    run_task([*args], full)
     first = run_cli([*args, "trainer.max_steps=20", f"hydra.run.dir={part}"])
     more = run_cli([*args, "trainer.resume=true", f"hydra.run.dir={part}"])
     assert first.returncode == 0 and more.returncode == 0, explain(more)

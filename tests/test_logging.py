@@ -7,14 +7,13 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import TINY, explain, run_cli
+from helpers import TINY, run_cli, run_task
 
 
 def test_tensorboard_logs_the_metrics_and_the_plots(tmp_path):
     run = tmp_path / "run"
-    p = run_cli(["equation=heat_multiscale", "optimizer=adam", *TINY, "trainer.log_every=5", "trainer.eval_every=10",
-                 "logger=tensorboard", f"hydra.run.dir={run}"], cwd=tmp_path)
-    assert p.returncode == 0, explain(p)
+    run_task(["equation=heat_multiscale", "optimizer=adam", *TINY, "trainer.log_every=5", "trainer.eval_every=10",
+              "logger=tensorboard"], run)
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     events = EventAccumulator(str(run / "tensorboard"))

@@ -91,6 +91,15 @@ def test_ensure_keeps_existing_file(nls_file, monkeypatch):
     assert reference.ensure("nls") == nls_file
 
 
+def test_path_names_the_file_and_builds_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PINNRUN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setitem(reference.BUILDERS, "nls", lambda: pytest.fail("path() built a file"))
+    assert reference.path("nls") == tmp_path / "data" / "nls.h5"
+    assert not (tmp_path / "data").exists()
+    with pytest.raises(ConfigError, match="nosuch.*nls"):
+        reference.path("nosuch")
+
+
 def test_ensure_unknown_name(tmp_path, monkeypatch):
     monkeypatch.setenv("PINNRUN_DATA_DIR", str(tmp_path))
     with pytest.raises(ConfigError, match="nosuch.*nls"):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import explain, run_cli, run_report
+from helpers import explain, run_cli, run_report
 
 ERROR = "pinnrun-report: error: "
 

@@ -6,7 +6,7 @@ import importlib.util
 import math
 import sys
 
-from conftest import REPO
+from helpers import REPO
 
 
 def _reproduce():

@@ -23,7 +23,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import cli_command, cli_env, explain, run_cli, REPO
+from helpers import cli_command, cli_env, explain, run_cli, REPO
 
 ADAM_STEPS, LBFGS_STEPS = 100, 200
 RUN = [

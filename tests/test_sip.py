@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import assert_one_line_error, compose_config, explain, run_cli, run_many
-from pinnrun.inversion import proxy_loss
-from pinnrun.problems.sip_heat import SipHeat
-from pinnrun.problems.sip_synthetic import SipSynthetic
+from helpers import assert_one_line_error, build_task, compose, compose_config, explain, run_cli, run_many, run_task
+from pinnrun.config import config_hash
+from pinnrun.sip.heat import SipHeat
+from pinnrun.sip.synthetic import SipSynthetic
+from pinnrun.sip.task import SipTask, proxy_loss
 
 BOX = {"x1": [-1.0, 1.0], "x2": [-1.0, 1.0]}
 HEAT = {"s": [0.0, 2 * math.pi]}
@@ -156,6 +157,14 @@ def test_a_resumed_sip_run_ends_where_the_uninterrupted_one_does(tmp_path):
     (["equation=sip_heat", "optimizer=sip", "equation.points.batch=0"], ["equation.points.batch"]),
     (["equation=sip_heat", "optimizer=sip", "+equation.points.residual=10"], ["residual"]),
     (["equation=sip_synthetic", "optimizer=sip", "optimizer.phases.0.eta=0"], ["eta"]),
+    # settings of PINNs that a learned inverse problem would silently ignore
+    (["experiment=holl_sip_synthetic", "weighting=ntk"], ["weighting.name=ntk", "sip_synthetic"]),
+    (["experiment=holl_sip_synthetic", "+weighting.weights.y=2"], ["weighting.weights"]),
+    (["experiment=holl_sip_synthetic", "sampler=sobol"], ["sampler.method=sobol"]),
+    (["experiment=holl_sip_heat", "sampler.resample_every=10"], ["sampler.resample_every=10"]),
+    (["experiment=holl_sip_synthetic", "model.adaptive=neuron"], ["model.adaptive=neuron"]),
+    (["experiment=holl_sip_synthetic", "+equation.unknowns.xi=1.0"], ["equation.unknowns"]),
+    (["experiment=holl_sip_synthetic", "equation.observations.count=5"], ["observations"]),
 ])
 def test_bad_settings_get_one_line(tmp_path, args, names):
     p = run_cli([*args, f"hydra.run.dir={tmp_path / 'r'}"])
@@ -163,12 +172,29 @@ def test_bad_settings_get_one_line(tmp_path, args, names):
     assert not (tmp_path / "r").exists()
 
 
+def test_sip_config_hash_covers_only_what_changes_its_numbers():
+    """The checkpoint's hash of a SIP run: equation, model, optimizer, seed, dtype; not the PINN-only
+    weighting and sampler groups (which it rejects unless left at their defaults)."""
+    base = ["experiment=holl_sip_synthetic"]
+    task = build_task(base)
+    other = compose([*base, "sampler=sobol", "weighting=ntk", "trainer.log_every=7"])
+    assert task.config_hash == config_hash(other, ("equation", "model", "optimizer"))
+    assert task.config_hash != build_task([*base, "model.width=8"]).config_hash
+    assert task.config_hash != build_task([*base, "seed=1"]).config_hash
+    assert isinstance(task, SipTask)
+
+
+def test_the_sip_task_writes_nothing_until_it_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    build_task(["experiment=holl_sip_heat", "equation.points.data=50"])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_gd_phases_train_pinns_too(tmp_path):
     """optimizer=gd is plain gradient descent for any equation: the loss falls at a fixed lr."""
-    p = run_cli(["equation=heat_multiscale", "optimizer=gd", "optimizer.phases.0.steps=60",
-                 "optimizer.phases.0.lr=1e-2", "equation.points.residual=200", "trainer.log_every=20",
-                 "trainer.progress=false", f"hydra.run.dir={tmp_path / 'gd'}"])
-    assert p.returncode == 0, explain(p)
+    run_task(["equation=heat_multiscale", "optimizer=gd", "optimizer.phases.0.steps=60",
+              "optimizer.phases.0.lr=1e-2", "equation.points.residual=200", "trainer.log_every=20",
+              "trainer.progress=false"], tmp_path / "gd")
     rows = (tmp_path / "gd" / "metrics.csv").read_text().splitlines()
     head = rows[0].split(",")
     values = [dict(zip(head, r.split(","))) for r in rows[1:]]

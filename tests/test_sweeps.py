@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import assert_one_line_error, explain, run_cli, run_report
+from helpers import assert_one_line_error, explain, run_cli, run_report
 from pinnrun.cli import claim_slot
 
 #: a small Kovasznay flow problem: ~2 s a run; the error depends clearly on Adam's learning rate

@@ -10,7 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import REPO, explain, run_many
+from helpers import REPO, explain, run_many
 
 EXAMPLE = REPO / "examples" / "user_equation"
 

@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from conftest import REPO
+from helpers import REPO
 
 
 def test_ipinn_suite_runs_both_variants_and_tabulates_them(tmp_path):

@@ -9,28 +9,27 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
 
-from conftest import assert_one_line_error, compose_config, explain, run_cli
+from helpers import assert_one_line_error, build_task, run_cli, run_task
 from pinnrun import ntk
 from pinnrun.derivatives import Derivatives
-from pinnrun.training import Trainer
+from pinnrun.training import PinnTask
 
 TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu",
         "trainer.progress=false"]
 
 
-def trainer(tmp_path, overrides) -> Trainer:
-    return Trainer(OmegaConf.to_object(compose_config([*TINY, *overrides])), tmp_path / "run")
+def task(overrides) -> PinnTask:
+    return build_task([*TINY, *overrides])
 
 
-def brute_jacobian(t: Trainer, group: ntk.Group) -> dict[str, torch.Tensor]:
+def brute_jacobian(t: PinnTask, group: ntk.Group) -> dict[str, torch.Tensor]:
     """J of each component, row by row: one autograd.grad of one point's residual per row,
     through the batched derivative engine (not torch.func)."""
     params = [p for p in t.model.parameters()]
-    res = group.loss(group.points, lambda pts: Derivatives(t.model, pts, t.problem.variables, t.problem.outputs))
+    res = group.residual(Derivatives(t.model, group.points, t.problem.variables, t.problem.outputs))
     out = {}
-    for c in group.comps:
+    for c in group.components:
         rows = []
         for p in range(len(group.points)):
             g = torch.autograd.grad(res[c][p], params, retain_graph=True, allow_unused=True)
@@ -61,9 +60,9 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 def test_ntk_traces_and_kernels_equal_brute_force_jacobian(tmp_path, case):
-    t = trainer(tmp_path, CASES[case])
-    groups = t.groups(0)
-    assert {g.term(c) for g in groups for c in g.comps} == set(t.terms) - {"slope_recovery"}
+    t = task(CASES[case])
+    groups = t.objective.groups(0)
+    assert {g.term(c) for g in groups for c in g.components} == set(t.objective.terms) - {"slope_recovery"}
     for group in groups:
         brute = brute_jacobian(t, group)
         traces = ntk.traces(t.model, group, t.problem.variables, t.problem.outputs, chunk=4)
@@ -76,18 +75,18 @@ def test_ntk_traces_and_kernels_equal_brute_force_jacobian(tmp_path, case):
 
 
 def test_hutchinson_estimate_is_close_to_the_exact_trace(tmp_path):
-    t = trainer(tmp_path, CASES["wave"])
+    t = task(CASES["wave"])
     gen = torch.Generator().manual_seed(0)
-    for group in t.groups(0):
+    for group in t.objective.groups(0):
         exact = ntk.traces(t.model, group, t.problem.variables, t.problem.outputs)
         est = ntk.hutchinson_traces(t.model, group, t.problem.variables, t.problem.outputs, 4000, gen)
         for term in exact:
             assert est[term] == pytest.approx(exact[term], rel=0.1), term
 
 
-def mean_diagonals(t: Trainer, step: int, subsample) -> dict[str, float]:
+def mean_diagonals(t: PinnTask, step: int, subsample) -> dict[str, float]:
     out = {}
-    for group in t.groups(step):
+    for group in t.objective.groups(step):
         g = subsample(group, step)
         for term, J in brute_jacobian(t, g).items():
             out[term] = float((J * J).sum()) / len(g.points)
@@ -98,17 +97,17 @@ def mean_diagonals(t: Trainer, step: int, subsample) -> dict[str, float]:
 def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
     """After a real run, the update at the next step gives sum_j t_j / t_i (t: mean kernel
     diagonal on the scheme's subsample), blended with the old weights by alpha."""
-    t = trainer(tmp_path, [*CASES["wave"], "equation.points.residual=20", "weighting=ntk",
-                           "weighting.update_every=3", "weighting.points=8", f"weighting.alpha={alpha}",
-                           "optimizer=adam", "optimizer.phases.0.steps=5", "trainer.log_every=1"])
-    t.run()
+    t = task([*CASES["wave"], "equation.points.residual=20", "weighting=ntk",
+              "weighting.update_every=3", "weighting.points=8", f"weighting.alpha={alpha}",
+              "optimizer=adam", "optimizer.phases.0.steps=5", "trainer.log_every=1"])
+    run_task(t, tmp_path / "run")
     before = dict(t.weighting.weights)
     assert len(set(before.values())) == len(before), "weights after the run are not distinct"
-    assert t.weighting.update(5, t.term_source) is False    # not an update step
+    assert t.weighting.update(5) is False    # not an update step
     assert t.weighting.weights == before
-    assert t.weighting.update(6, t.term_source) is True
+    assert t.weighting.update(6) is True
     tr = mean_diagonals(t, 6, t.weighting.subsample)
-    assert len(t.weighting.subsample(t.groups(6)[-1], 6).points) == 8   # residual: 8 of its 20 points
+    assert len(t.weighting.subsample(t.objective.groups(6)[-1], 6).points) == 8   # residual: 8 of its 20 points
     total = sum(tr.values())
     for term, w in t.weighting.weights.items():
         assert w == pytest.approx((1 - alpha) * before[term] + alpha * total / tr[term], rel=1e-10), term
@@ -120,13 +119,13 @@ def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
 
 
 def test_gradnorm_weights_follow_the_annealing_formula(tmp_path):
-    t = trainer(tmp_path, [*CASES["wave"], "weighting=gradnorm", "weighting.update_every=2",
-                           "weighting.alpha=0.3", "+weighting.weights.boundary_u=2.0",
-                           "optimizer=adam", "optimizer.phases.0.steps=3"])
-    t.run()
+    t = task([*CASES["wave"], "weighting=gradnorm", "weighting.update_every=2",
+              "weighting.alpha=0.3", "+weighting.weights.boundary_u=2.0",
+              "optimizer=adam", "optimizer.phases.0.steps=3"])
+    run_task(t, tmp_path / "run")
     before = dict(t.weighting.weights)
-    assert t.weighting.update(4, t.term_source)
-    losses = t.term_losses(4)
+    assert t.weighting.update(4)
+    losses = t.objective.losses(4)
     params = list(t.model.parameters())
 
     def grads(loss):
@@ -150,16 +149,14 @@ def read_rows(run_dir):
 
 def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
     """ntk (mscale, Adam then L-BFGS, weights frozen in L-BFGS, spectrum) and gradnorm (mlp,
-    Hutchinson-free), from the shell; weights logged, plots drawn."""
+    Hutchinson-free), whole runs; weights logged, plots drawn."""
     common = ["equation=wave", "model.width=12", "model.depth=2", "equation.points.residual=100",
               "optimizer=adam_lbfgs", "optimizer.phases.0.steps=60", "optimizer.phases.1.steps=40",
               "trainer.log_every=10", "trainer.progress=false", "trainer.device=cpu"]
     ntk_dir, gn_dir = tmp_path / "ntk", tmp_path / "gn"
-    p = run_cli([*common, "model=mscale", "weighting=ntk", "weighting.update_every=20",
-                 "weighting.spectrum=true", "weighting.points=50", f"hydra.run.dir={ntk_dir}"])
-    assert p.returncode == 0, explain(p)
-    q = run_cli([*common, "weighting=gradnorm", f"hydra.run.dir={gn_dir}"])
-    assert q.returncode == 0, explain(q)
+    run_task([*common, "model=mscale", "weighting=ntk", "weighting.update_every=20",
+              "weighting.spectrum=true", "weighting.points=50"], ntk_dir)
+    run_task([*common, "weighting=gradnorm"], gn_dir)
     for d in (ntk_dir, gn_dir):
         rows = read_rows(d)
         adam = [float(r["weight/boundary_u"]) for r in rows if r["phase"] == "adam"]
@@ -195,11 +192,10 @@ def test_adaptive_activations_train_log_their_slopes_and_keep_the_recovery_weigh
     """model.adaptive=neuron with NTK weights: slopes trained, logged, checkpointed; the
     slope-recovery term is logged as a loss term and keeps weight 1."""
     run = tmp_path / "run"
-    p = run_cli(["equation=wave", "model.width=12", "model.depth=2", "model.adaptive=neuron",
-                 "equation.points.residual=100", "optimizer=adam", "optimizer.phases.0.steps=60",
-                 "optimizer.phases.0.lr=1e-2", "weighting=ntk", "weighting.update_every=20",
-                 "trainer.log_every=20", "trainer.progress=false", "trainer.device=cpu", f"hydra.run.dir={run}"])
-    assert p.returncode == 0, explain(p)
+    run_task(["equation=wave", "model.width=12", "model.depth=2", "model.adaptive=neuron",
+              "equation.points.residual=100", "optimizer=adam", "optimizer.phases.0.steps=60",
+              "optimizer.phases.0.lr=1e-2", "weighting=ntk", "weighting.update_every=20",
+              "trainer.log_every=20", "trainer.progress=false", "trainer.device=cpu"], run)
     rows = read_rows(run)
     assert [r["step"] for r in rows] == ["20", "40", "60"]
     for r in rows:
@@ -219,10 +215,9 @@ def test_lbfgs_phases_leave_out_the_slope_recovery_term(tmp_path):
     """S(a) has no minimum: an L-BFGS line search would follow it to runaway slopes. Adam phases
     train with it (weight 1), L-BFGS phases without (weight 0, logged), and the slopes stay put."""
     run = tmp_path / "run"
-    p = run_cli(["equation=nls_rogue", "model.width=24", "model.depth=2", "model.adaptive=neuron",
-                 "equation.points.residual=400", "optimizer.phases.0.steps=100", "optimizer.phases.1.steps=150",
-                 "trainer.log_every=25", "trainer.eval_every=50", "trainer.progress=false", f"hydra.run.dir={run}"])
-    assert p.returncode == 0, explain(p)
+    run_task(["equation=nls_rogue", "model.width=24", "model.depth=2", "model.adaptive=neuron",
+              "equation.points.residual=400", "optimizer.phases.0.steps=100", "optimizer.phases.1.steps=150",
+              "trainer.log_every=25", "trainer.eval_every=50", "trainer.progress=false"], run)
     rows = read_rows(run)
     terms = [k[len("loss/"):] for k in rows[0] if k.startswith("loss/")]
     assert "slope_recovery" in terms

@@ -8,15 +8,16 @@ the MscaleDNN paper: Z. Liu, W. Cai and Z.-Q. J. Xu, "Multi-scale deep neural
 network (MscaleDNN) for solving Poisson-Boltzmann equation in complex domains",
 Commun. Comput. Phys. 28 (2020).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from pinnrun.config import ConfigError
+from pinnrun.config import Adaptive, ConfigError, ModelConfig
 
 
 class Sin(nn.Module):
@@ -52,14 +53,14 @@ class Phi(nn.Module):
 
 
 # name -> factory returning a fresh module
-ACTIVATIONS: Dict[str, Callable[[], nn.Module]] = {
-    "tanh": nn.Tanh,          # tanh(x)
-    "sin": Sin,               # sin(x)
-    "sigmoid": nn.Sigmoid,    # 1 / (1 + exp(-x))
-    "relu": nn.ReLU,          # max(0, x)
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh,  # tanh(x)
+    "sin": Sin,  # sin(x)
+    "sigmoid": nn.Sigmoid,  # 1 / (1 + exp(-x))
+    "relu": nn.ReLU,  # max(0, x)
     "softplus": nn.Softplus,  # log(1 + exp(x))
-    "gelu": nn.GELU,          # x * Phi_gauss(x) (exact erf form)
-    "silu": nn.SiLU,          # x * sigmoid(x)
+    "gelu": nn.GELU,  # x * Phi_gauss(x) (exact erf form)
+    "silu": nn.SiLU,  # x * sigmoid(x)
     "srelu": SReLU,
     "s2relu": S2ReLU,
     "phi": Phi,
@@ -88,18 +89,17 @@ def slope_recovery(model: nn.Module) -> torch.Tensor | None:
     return 1.0 / torch.stack([torch.exp(a.mean()) for a in slopes]).mean()
 
 
-def activation_factory(cfg) -> Callable[[int], nn.Module]:
+def activation_factory(cfg: ModelConfig) -> Callable[[int], nn.Module]:
     """width -> a new activation module for ``cfg.activation``, adaptive if ``cfg.adaptive`` says so."""
-    from pinnrun.config import Adaptive
-
-    get_activation(cfg.activation)  # unknown name: one clear error now
-    kind = Adaptive(cfg.adaptive)
-    if kind is Adaptive.none:
+    if cfg.adaptive is Adaptive.none:
         return lambda width: get_activation(cfg.activation)
+    per_neuron = {Adaptive.layer: False, Adaptive.neuron: True}[cfg.adaptive]
+    # not a rule of config.validate: checked here only
     if not cfg.adaptive_scale > 0:
         raise ConfigError(f"model.adaptive_scale must be positive, got {cfg.adaptive_scale}")
-    return lambda width: AdaptiveActivation(get_activation(cfg.activation),
-                                            width if kind is Adaptive.neuron else 1, cfg.adaptive_scale)
+    return lambda width: AdaptiveActivation(
+        get_activation(cfg.activation), width if per_neuron else 1, cfg.adaptive_scale
+    )
 
 
 def activation_names() -> list[str]:
@@ -108,10 +108,9 @@ def activation_names() -> list[str]:
 
 
 def get_activation(name: str) -> nn.Module:
-    """A new activation module for ``name``; :class:`ConfigError` if unknown."""
+    """A new activation module for ``name``; :class:`ConfigError` if unknown (the one place
+    model.activation is checked: the registry lives here, below config)."""
     key = str(name).strip().lower()
     if key not in ACTIVATIONS:
-        raise ConfigError(
-            f"model.activation: unknown '{name}' (choose from: {', '.join(activation_names())})"
-        )
+        raise ConfigError(f"model.activation: unknown '{name}' (choose from: {', '.join(activation_names())})")
     return ACTIVATIONS[key]()

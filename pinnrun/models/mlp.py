@@ -1,13 +1,14 @@
 """Plain fully connected network, and the pieces every model shares:
 input normalisation to [-1, 1] and weight initialisation."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
-from pinnrun.config import ConfigError, Init, ModelConfig
+from pinnrun.config import Init, ModelConfig
 from pinnrun.models.activations import activation_factory
 
 
@@ -17,20 +18,15 @@ class Normalize(nn.Module):
         x_hat = 2 (x - lower) / (upper - lower) - 1
 
     ``lower``/``upper`` are buffers: saved in the state_dict and moved by
-    ``.to(device, dtype)``.
+    ``.to(device, dtype)``. The bounds are the problem's (config.validate checks
+    equation.domain).
     """
 
     def __init__(self, lower: Sequence[float], upper: Sequence[float]):
         super().__init__()
         lo = [float(v) for v in lower]
         hi = [float(v) for v in upper]
-        if not lo or len(lo) != len(hi):
-            raise ConfigError(
-                f"model input bounds: lower {lo} and upper {hi} must be non-empty and of equal length"
-            )
-        for i, (a, b) in enumerate(zip(lo, hi)):
-            if not a < b:
-                raise ConfigError(f"model input bounds: lower {a} must be below upper {b} (input {i})")
+        assert lo and len(lo) == len(hi) and all(a < b for a, b in zip(lo, hi)), f"bad bounds {lo}, {hi}"
         self.register_buffer("lower", torch.tensor(lo, dtype=torch.get_default_dtype()))
         self.register_buffer("upper", torch.tensor(hi, dtype=torch.get_default_dtype()))
 
@@ -42,41 +38,29 @@ class Normalize(nn.Module):
         return 2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0  # x_hat in [-1, 1]
 
 
-def init_linear(layer: nn.Linear, init: Union[Init, str]) -> None:
+#: weight initialisations by name (the bias starts at zero)
+INITS: dict[Init, Callable[[torch.Tensor], object]] = {
+    Init.xavier_normal: nn.init.xavier_normal_,  # N(0, s^2), s = sqrt(2 / (fan_in + fan_out))
+    Init.xavier_uniform: nn.init.xavier_uniform_,  # U(-b, b), b = sqrt(6 / (fan_in + fan_out))
+    Init.kaiming_normal: lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),  # s = sqrt(2 / fan_in)
+    Init.kaiming_uniform: lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),  # b = sqrt(6 / fan_in)
+}
+
+
+def init_linear(layer: nn.Linear, init: Init) -> None:
     """Initialise ``layer.weight`` by ``init``; bias zero."""
-    kind = Init(init)  # accepts the member or its value
-    w = layer.weight
-    if kind is Init.xavier_normal:
-        nn.init.xavier_normal_(w)  # std = sqrt(2 / (fan_in + fan_out))
-    elif kind is Init.xavier_uniform:
-        nn.init.xavier_uniform_(w)  # U(-b, b), b = sqrt(6 / (fan_in + fan_out))
-    elif kind is Init.kaiming_normal:
-        nn.init.kaiming_normal_(w, nonlinearity="relu")  # std = sqrt(2 / fan_in)
-    elif kind is Init.kaiming_uniform:
-        nn.init.kaiming_uniform_(w, nonlinearity="relu")  # U(-b, b), b = sqrt(6 / fan_in)
+    INITS[init](layer.weight)
     if layer.bias is not None:
         nn.init.zeros_(layer.bias)
 
 
-def resolve_init(cfg: ModelConfig) -> Init:
-    try:
-        return Init(cfg.init)
-    except ValueError:
-        names = ", ".join(i.value for i in Init)
-        raise ConfigError(f"model.init: unknown '{cfg.init}' (choose from: {names})") from None
-
-
 def hidden_widths(cfg: ModelConfig) -> list[int]:
     """The hidden-layer widths: ``cfg.widths``, or ``cfg.depth`` layers of ``cfg.width``."""
-    widths = list(cfg.widths) if cfg.widths is not None else [cfg.width] * cfg.depth
-    if not widths or min(widths) < 1:
-        raise ConfigError(f"model: hidden-layer widths must be positive, got {widths}")
-    return widths
+    return list(cfg.widths) if cfg.widths is not None else [cfg.width] * cfg.depth
 
 
 def fully_connected(
-    in_dim: int, hidden: Sequence[int], out_dim: int, activation: Callable[[int], nn.Module],
-    init: Union[Init, str]
+    in_dim: int, hidden: Sequence[int], out_dim: int, activation: Callable[[int], nn.Module], init: Init
 ) -> nn.Sequential:
     """in_dim -> hidden[0] -> ... -> hidden[-1] (``activation(width)`` after each) -> out_dim (linear)."""
     layers: list[nn.Module] = []
@@ -98,12 +82,7 @@ class MLP(nn.Module):
     def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
         super().__init__()
         self.norm = Normalize(lower, upper)
-        self.net = fully_connected(
-            self.norm.in_dim, hidden_widths(cfg), out_dim, activation_factory(cfg), resolve_init(cfg)
-        )
-
-    def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x)
+        self.net = fully_connected(self.norm.in_dim, hidden_widths(cfg), out_dim, activation_factory(cfg), cfg.init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))

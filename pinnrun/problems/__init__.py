@@ -2,11 +2,14 @@
 
 A problem states its input variables, its network outputs, the fields it is
 evaluated on, its conditions (each a set of named loss terms on a region of
-the domain) and its reference solution. Residual functions get a
-:class:`~pinnrun.derivatives.Derivatives` evaluator and return tensors.
+the domain) and its reference solution. A condition's residual function gets
+the network's derivatives already bound to the condition's points (a
+:class:`~pinnrun.derivatives.Derivatives`: ``d["u_xx"]``, ``d.input("x")``,
+``d.at(x=1.0)``) and returns one tensor per component.
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import sys
@@ -20,8 +23,13 @@ from pinnrun import reference
 from pinnrun.config import ConfigError, EquationConfig
 from pinnrun.derivatives import Derivatives
 
-Net = Callable[[torch.Tensor], Derivatives]
-LossFn = Callable[[torch.Tensor, Net], Dict[str, torch.Tensor]]
+#: d -> {component: residual (n,)}, d the derivatives at the condition's points
+Residual = Callable[[Derivatives], Dict[str, torch.Tensor]]
+
+
+def term_name(condition: str, component: str) -> str:
+    """The loss term of one component of a condition: ``<condition>_<component>`` (``initial_u``)."""
+    return f"{condition}_{component}"
 
 
 @dataclass
@@ -32,12 +40,13 @@ class Condition:
     are sampled over their domain bounds. ``boundary`` names variables whose
     lower and upper faces the points lie on (``("x",)``: x = lower or upper,
     alternately; ``("x", "y")``: the four edges of a rectangle, in equal
-    shares). ``loss(points, net)`` returns one residual tensor per name in
-    ``terms``; the loss term ``<condition>_<name>`` is the mean of its square.
+    shares). ``residual(d)``, with ``d`` the derivatives at the condition's
+    points, returns one residual tensor per name in ``components``; the loss
+    term ``term_name(<condition>, <component>)`` is the mean of its square.
     """
 
-    terms: Sequence[str]
-    loss: LossFn
+    components: Sequence[str]
+    residual: Residual
     fixed: Mapping[str, float] = field(default_factory=dict)
     boundary: Sequence[str] = ()
 
@@ -46,25 +55,30 @@ class Problem:
     variables: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()       # evaluated fields: outputs and derived ones
-    metric: str = ""                   # the field a paper reports (default: first field)
+    primary_field: str = ""            # the field a paper reports ("": the first field)
     params: Dict[str, Any] = {}        # equation constants and their defaults
     grid_points: int = 201             # per axis, of the grid an exact solution is evaluated on
     dataset: str = ""                  # a reference dataset of pinnrun.reference, made for ...
     dataset_domain: Dict[str, tuple] = {}   # ... this domain only
 
     def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
+        self.check(domain, params)
+        self.domain = {v: (float(lo), float(hi)) for v, (lo, hi) in domain.items()}
+        self.p = {**self.params, **(params or {})}
+        self.primary_field = self.primary_field or (self.fields[0] if self.fields else "")
+
+    def check(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None) -> None:
+        """The domain names this equation's variables in order; ``params`` only its constants."""
         if tuple(domain) != self.variables:
             raise ConfigError(
                 f"equation.domain: {type(self).__name__} needs variables {list(self.variables)} "
                 f"in that order, got {list(domain)}"
             )
-        self.domain = {v: (float(lo), float(hi)) for v, (lo, hi) in domain.items()}
         unknown = set(params or {}) - set(self.params)
         if unknown:
             raise ConfigError(
                 f"equation.params: unknown {sorted(unknown)} (this equation takes: {sorted(self.params) or 'none'})"
             )
-        self.p = {**self.params, **(params or {})}
 
     # -- what an equation module defines --------------------------------------
     def conditions(self) -> Dict[str, Condition]:
@@ -81,18 +95,32 @@ class Problem:
     def has_exact(self) -> bool:
         return type(self).exact is not Problem.exact
 
+    def reference_dataset(self) -> str | None:
+        """The name of the reference dataset of :mod:`pinnrun.reference` this problem is compared
+        with: ``dataset`` if the domain is its ``dataset_domain`` and the constants are the
+        equation's defaults (what it was made for); else None."""
+        if not self.dataset:
+            return None
+        same = (all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables)
+                and all(np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()))
+        return self.dataset if same else None
+
     def reference(self) -> tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]] | None:
         """(grid, ref): 1-D axis per variable, and each field on that grid; None if there is none.
 
-        Default: the reference dataset ``dataset`` if the domain is its
-        ``dataset_domain``, else the exact solution on ``grid_points``
-        equispaced points per axis.
+        Default: the reference dataset (:meth:`reference_dataset`), loaded and never built
+        here (a missing file is a :class:`ConfigError` saying how to build it); else, for a
+        problem without a ``dataset``, the exact solution on ``grid_points`` equispaced
+        points per axis.
         """
-        if self.dataset:  # made for dataset_domain and the equation's default constants only
-            same = (all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables)
-                    and all(np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()))
-            return reference.load(reference.ensure(self.dataset)) if same else None
-        if not self.has_exact():
+        name = self.reference_dataset()
+        if name is not None:
+            path = reference.path(name)
+            if not path.is_file():
+                raise ConfigError(f"reference dataset {path} does not exist: build it with "
+                                  f"`python -m pinnrun.reference {name}` (or `make data`)")
+            return reference.load(path)
+        if self.dataset or not self.has_exact():   # a dataset made for another domain or constants
             return None
         grid = {v: np.linspace(lo, hi, self.grid_points) for v, (lo, hi) in self.domain.items()}
         mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
@@ -106,6 +134,17 @@ class Problem:
             return torch.stack([out[o] for o in self.outputs], 1)
         return net
 
+    def with_params(self, values: Mapping[str, Any]) -> Problem:
+        """A shallow copy whose constants ``p`` are ``{**self.p, **values}`` (e.g. trainable
+        unknowns); this problem is left as it is. Names that are not constants: ConfigError."""
+        unknown = set(values) - set(self.p)
+        if unknown:
+            raise ConfigError(f"equation.unknowns: {sorted(unknown)} are not constants of this equation "
+                              f"(it has: {', '.join(self.p) or 'none'})")
+        new = copy.copy(self)
+        new.p = {**self.p, **values}
+        return new
+
     # -- shared helpers ---------------------------------------------------------
     @property
     def lower(self) -> list[float]:
@@ -115,29 +154,33 @@ class Problem:
     def upper(self) -> list[float]:
         return [self.domain[v][1] for v in self.variables]
 
-    @property
-    def primary_field(self) -> str:
-        return self.metric or self.fields[0]
+    def misfit(self, d: Derivatives, *names: str) -> Dict[str, torch.Tensor]:
+        """Each named output (default: all) minus the exact solution at the points of ``d``:
+        ``{name: d[name] - exact(inputs of d)[name]}``."""
+        target = self.exact({v: d.input(v) for v in self.variables})
+        return {o: d[o] - target[o] for o in (names or self.outputs)}
 
-    def terms(self) -> list[str]:
-        return [f"{c}_{t}" for c, cond in self.conditions().items() for t in cond.terms]
+    def matches_exact(self, *names: str) -> Residual:
+        """Residual of a condition that matches the exact solution: ``d -> misfit(d, *names)``.
 
-    def periodic(self, var: str, names: Sequence[str]) -> LossFn:
-        """Loss for periodicity in ``var``: each named quantity equal at its lower and upper bound.
+        Use with ``Condition(names, self.matches_exact(*names), ...)`` (no names: all outputs).
+        """
+        def residual(d: Derivatives) -> Dict[str, torch.Tensor]:
+            return self.misfit(d, *names)
+        return residual
+
+    def periodic(self, var: str, names: Sequence[str]) -> Residual:
+        """Residual of periodicity in ``var``: each named quantity equal at its lower and upper bound,
+        ``d -> {k: d[k] - d.at(var=upper)[k]}``.
 
         Use with ``Condition(names, self.periodic(var, names), fixed={var: lower})``.
         """
-        def loss(pts: torch.Tensor, net: Net) -> Dict[str, torch.Tensor]:
-            lo, hi = net(pts), net(self.at(pts, **{var: self.domain[var][1]}))
-            return {k: lo[k] - hi[k] for k in names}
-        return loss
+        upper = self.domain[var][1]
 
-    def at(self, points: torch.Tensor, **values: float) -> torch.Tensor:
-        """A copy of ``points`` with the named variables set to fixed values."""
-        moved = points.clone()
-        for var, value in values.items():
-            moved[:, self.variables.index(var)] = value
-        return moved
+        def residual(d: Derivatives) -> Dict[str, torch.Tensor]:
+            hi = d.at(**{var: upper})
+            return {k: d[k] - hi[k] for k in names}
+        return residual
 
 
 class FunctionFit(Problem):
@@ -147,57 +190,12 @@ class FunctionFit(Problem):
     held-out random points (``test_loss``)."""
 
     def conditions(self) -> Dict[str, Condition]:
-        return {"fit": Condition(self.outputs, self.misfit)}
-
-    def misfit(self, pts: torch.Tensor, net: Net) -> Dict[str, torch.Tensor]:
-        d = net(pts)
-        target = self.exact({v: d.input(v) for v in self.variables})
-        return {o: d[o] - target[o] for o in self.outputs}
+        return {"fit": Condition(self.outputs, self.matches_exact())}
 
 
-class Inversion:
-    """A learned inverse problem (Holl, Koltun & Thuerey 2022): a network f maps an observed
-    state y* to x with P(x) = y*, P a differentiable simulator.
-
-    A module states the simulator ``simulate`` (P, batched: (n, x_dim) -> (n, y_dim)), a local
-    inverse ``local_inverse(x, y, y_target)`` (an x_tilde with P(x_tilde) near y_target, from x
-    with y = P(x)), and ``draw(n, generator)``: n states x* with their observations y* = P(x*).
-    ``domain`` names the axes of the predictions file (problem-specific); the evaluated fields
-    are x (against x*) and y (P(f(y*)) against y*).
-    """
-
-    variables: tuple[str, ...] = ()
-    params: Dict[str, Any] = {}
-    x_dim: int = 0
-    y_dim: int = 0
-    fields = ("x", "y")
-    primary_field = "x"
-
-    def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
-        Problem.__init__(self, domain, params)  # the same checks of domain and params
-
-    def simulate(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def local_inverse(self, x: torch.Tensor, y: torch.Tensor, y_target: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """(y*, x*), float64, each (n, dim)."""
-        raise NotImplementedError
-
-    def input_bounds(self) -> tuple[list[float], list[float]]:
-        """Bounds of y* for the network's input normalisation (default: y* as it is)."""
-        return [-1.0] * self.y_dim, [1.0] * self.y_dim
-
-    def axes(self, n: int) -> Dict[str, np.ndarray]:
-        """The predictions file's axes for n samples: sample index and component of x."""
-        return {"sample": np.arange(n), "component": np.arange(self.x_dim)}
-
-
-def build(cfg: EquationConfig) -> Problem | Inversion:
-    """The problem named by ``equation.name``: a module of pinnrun.problems, or 'pkg.module:Class'."""
-    name = cfg.name
+def load_class(name: str, also: Sequence[str] = ()) -> type:
+    """The class named by ``name``: the ``PROBLEM`` of a module of pinnrun.problems, or 'pkg.module:Class'
+    (a user's, or another built-in kind of problem; ``also`` names those for the error message)."""
     if ":" in name:
         module_name, _, cls_name = name.partition(":")
         if os.getcwd() not in sys.path:  # a user's package in the directory pinnrun runs from
@@ -209,16 +207,18 @@ def build(cfg: EquationConfig) -> Problem | Inversion:
     except ModuleNotFoundError as e:
         if e.name is not None and module_name.startswith(e.name):  # the module itself, or its package
             raise ConfigError(
-                f"equation.name: unknown equation '{name}' (built in: {', '.join(available())}; "
+                f"equation.name: unknown equation '{name}' (built in: {', '.join(sorted([*available(), *also]))}; "
                 "or give 'package.module:ClassName')"
             ) from None
         raise
-    if cls_name is None:
-        cls = getattr(module, "PROBLEM", None)
-    else:
-        cls = getattr(module, cls_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, (Problem, Inversion))):
-        raise ConfigError(f"equation.name: '{name}' does not name a pinnrun Problem class")
+    return getattr(module, "PROBLEM" if cls_name is None else cls_name, None)
+
+
+def build(cfg: EquationConfig) -> Problem:
+    """The PINN problem named by ``equation.name`` (see :func:`load_class`)."""
+    cls = load_class(cfg.name)
+    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+        raise ConfigError(f"equation.name: '{cfg.name}' does not name a pinnrun Problem class")
     return cls(dict(cfg.domain), dict(cfg.params))
 
 
@@ -230,4 +230,4 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
 
 
-__all__ = ["Condition", "FunctionFit", "Inversion", "Problem", "build", "available"]
+__all__ = ["Condition", "FunctionFit", "Problem", "Residual", "available", "build", "load_class", "term_name"]

@@ -30,13 +30,11 @@ class AllenCahn(Problem):
             "residual": Condition(("u",), self.residual),
         }
 
-    def initial(self, pts, net):
-        d = net(pts)
+    def initial(self, d):
         x = d.input("x")
         return {"u": d["u"] - x ** 2 * torch.cos(math.pi * x)}
 
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         u, a = d["u"], self.p["a"]
         return {"u": d["u_t"] - self.p["eps"] * d["u_xx"] + a * u ** 3 - a * u}
 

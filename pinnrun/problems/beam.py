@@ -31,16 +31,13 @@ class Beam(Problem):
         k = self.p["n"] * math.pi
         return {"u": torch.sin(k * x["x"]) * torch.cos(k ** 2 * x["t"])}
 
-    def initial(self, pts, net):
-        d = net(pts)
-        return {"u": d["u"] - self.exact({"t": d.input("t"), "x": d.input("x")})["u"], "u_t": d["u_t"]}
+    def initial(self, d):
+        return {**self.misfit(d, "u"), "u_t": d["u_t"]}
 
-    def supported(self, pts, net):
-        d = net(pts)
+    def supported(self, d):
         return {"u": d["u"], "u_xx": d["u_xx"]}
 
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         return {"u": d["u_tt"] + d["u_xxxx"]}
 
 

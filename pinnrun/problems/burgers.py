@@ -33,15 +33,13 @@ class Burgers(Problem):
             "residual": Condition(("u",), self.residual),
         }
 
-    def initial(self, pts, net):
-        d = net(pts)
+    def initial(self, d):
         return {"u": d["u"] + torch.sin(math.pi * d.input("x"))}
 
-    def boundary(self, pts, net):
-        return {"u": net(pts)["u"]}
+    def boundary(self, d):
+        return {"u": d["u"]}
 
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         return {"u": d["u_t"] + self.p["lambda1"] * d["u"] * d["u_x"] - self.p["nu"] * d["u_xx"]}
 
 

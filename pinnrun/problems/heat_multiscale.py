@@ -25,8 +25,8 @@ class HeatMultiscale(Problem):
 
     def conditions(self):
         return {
-            "initial": Condition(("u",), self.dirichlet, fixed={"t": self.domain["t"][0]}),
-            "boundary": Condition(("u",), self.dirichlet, boundary=("x",)),
+            "initial": Condition(("u",), self.matches_exact(), fixed={"t": self.domain["t"][0]}),
+            "boundary": Condition(("u",), self.matches_exact(), boundary=("x",)),
             "residual": Condition(("u",), self.residual),
         }
 
@@ -36,12 +36,7 @@ class HeatMultiscale(Problem):
         return {"u": torch.exp(-kappa * pi ** 2 * t) * torch.sin(pi * x)
                 + a * torch.exp(-kappa * (k * pi) ** 2 * t) * torch.sin(k * pi * x)}
 
-    def dirichlet(self, pts, net):
-        d = net(pts)
-        return {"u": d["u"] - self.exact({"t": d.input("t"), "x": d.input("x")})["u"]}
-
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         return {"u": d["u_t"] - self.p["kappa"] * d["u_xx"]}
 
 

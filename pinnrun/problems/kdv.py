@@ -31,12 +31,10 @@ class KdV(Problem):
             "residual": Condition(("u",), self.residual),
         }
 
-    def initial(self, pts, net):
-        d = net(pts)
+    def initial(self, d):
         return {"u": d["u"] - torch.cos(math.pi * d.input("x"))}
 
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         return {"u": d["u_t"] + self.p["lambda1"] * d["u"] * d["u_x"] + self.p["lambda2"] * d["u_xxx"]}
 
 

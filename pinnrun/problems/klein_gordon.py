@@ -23,7 +23,7 @@ class KleinGordon(Problem):
     def conditions(self):
         return {
             "initial": Condition(("u", "u_t"), self.initial, fixed={"t": self.domain["t"][0]}),
-            "boundary": Condition(("u",), self.dirichlet, boundary=("x",)),
+            "boundary": Condition(("u",), self.matches_exact(), boundary=("x",)),
             "residual": Condition(("u",), self.residual),
         }
 
@@ -31,23 +31,14 @@ class KleinGordon(Problem):
         t, x = x["t"], x["x"]
         return {"u": x * torch.cos(5 * math.pi * t) + (x * t) ** 3}
 
-    def _exact_at(self, d):
-        return self.exact({"t": d.input("t"), "x": d.input("x")})["u"]
-
-    def initial(self, pts, net):
-        d = net(pts)
+    def initial(self, d):
         t, x = d.input("t"), d.input("x")
         u_t = -5 * math.pi * x * torch.sin(5 * math.pi * t) + 3 * x ** 3 * t ** 2
-        return {"u": d["u"] - self._exact_at(d), "u_t": d["u_t"] - u_t}
+        return {**self.misfit(d, "u"), "u_t": d["u_t"] - u_t}
 
-    def dirichlet(self, pts, net):
-        d = net(pts)
-        return {"u": d["u"] - self._exact_at(d)}
-
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         t, x = d.input("t"), d.input("x")
-        ue = self._exact_at(d)
+        ue = self.exact({"t": t, "x": x})["u"]
         f = -25 * math.pi ** 2 * x * torch.cos(5 * math.pi * t) + 6 * x ** 3 * t - 6 * x * t ** 3 + ue ** 3
         return {"u": d["u_tt"] - d["u_xx"] + d["u"] ** 3 - f}
 

@@ -32,15 +32,13 @@ class Wave(Problem):
         t, x = x["t"], x["x"]
         return {"u": torch.sin(pi * x) * torch.cos(c * pi * t) + a * torch.sin(4 * pi * x) * torch.cos(4 * c * pi * t)}
 
-    def initial(self, pts, net):
-        d = net(pts)
-        return {"u": d["u"] - self.exact({"t": d.input("t"), "x": d.input("x")})["u"], "u_t": d["u_t"]}
+    def initial(self, d):
+        return {**self.misfit(d, "u"), "u_t": d["u_t"]}
 
-    def boundary(self, pts, net):
-        return {"u": net(pts)["u"]}
+    def boundary(self, d):
+        return {"u": d["u"]}
 
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         return {"u": d["u_tt"] - self.p["c"] ** 2 * d["u_xx"]}
 
 

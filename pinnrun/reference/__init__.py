@@ -7,8 +7,10 @@ A dataset is an HDF5 file ``data_dir()/<name>.h5``::
     attrs: variables ("t,x": the equation's variable order, since h5py lists
            groups alphabetically), equation, method, pinnrun_version
 
-``ensure(name)`` builds a missing file with ``BUILDERS[name]``; ``load(path)``
-reads one back. ``python -m pinnrun.reference`` (re)builds them all.
+``path(name)`` is where a dataset lives (nothing is built); ``ensure(name)``
+builds a missing file with ``BUILDERS[name]`` (the run calls it, and says so,
+before training); ``load(path)`` reads one back.
+``python -m pinnrun.reference [name ...]`` (re)builds them (default: all).
 """
 from __future__ import annotations
 
@@ -80,11 +82,16 @@ def build(name: str) -> Path:
     return out
 
 
+def path(name: str) -> Path:
+    """Where dataset ``name`` lives, ``data_dir()/<name>.h5``, whether or not it exists (builds nothing)."""
+    _builder(name)
+    return data_dir() / f"{name}.h5"
+
+
 def ensure(name: str) -> Path:
     """Path of ``data_dir()/<name>.h5``, built first if it is missing."""
-    _builder(name)
-    path = data_dir() / f"{name}.h5"
-    return path if path.exists() else build(name)
+    out = path(name)
+    return out if out.exists() else build(name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -121,4 +128,4 @@ def load(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
     return grid, ref
 
 
-__all__ = ["BUILDERS", "build", "data_dir", "ensure", "load"]
+__all__ = ["BUILDERS", "build", "data_dir", "ensure", "load", "path"]

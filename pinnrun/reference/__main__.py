@@ -1,4 +1,5 @@
 """``python -m pinnrun.reference [names...]``: (re)build reference datasets (default: all)."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,15 +14,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pinnrun.reference",
         description="Build reference datasets into $PINNRUN_DATA_DIR (default <repo>/data "
-                    "in a checkout, else ~/.cache/pinnrun/data), overwriting existing files.")
-    parser.add_argument("names", nargs="*", metavar="name",
-                        help=f"datasets to build (default: all of {', '.join(sorted(BUILDERS))})")
+        "in a checkout, else ~/.cache/pinnrun/data), overwriting existing files.",
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="name", help=f"datasets to build (default: all of {', '.join(sorted(BUILDERS))})"
+    )
     args = parser.parse_args(argv)
     names = args.names or sorted(BUILDERS)
     unknown = [n for n in names if n not in BUILDERS]
     if unknown:
-        print(f"error: unknown reference dataset {', '.join(unknown)}: available are "
-              f"{', '.join(sorted(BUILDERS))}", file=sys.stderr)
+        print(
+            f"error: unknown reference dataset {', '.join(unknown)}: available are {', '.join(sorted(BUILDERS))}",
+            file=sys.stderr,
+        )
         return 2
     for name in names:
         start = time.perf_counter()
@@ -32,8 +37,10 @@ def main(argv=None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         shape = tuple(len(a) for a in grid.values())
-        print(f"{path}  {','.join(grid)} = {shape}  fields {','.join(ref)}  "
-              f"{time.perf_counter() - start:.1f} s", flush=True)
+        print(
+            f"{path}  {','.join(grid)} = {shape}  fields {','.join(ref)}  {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
     return 0
 
 

@@ -41,11 +41,12 @@ Measured (numpy, ``nodes=200``, the published 100 x 256 grid):
   dataset's 256-point central difference gives -79.64, as does ours on its grid);
 * build_burgers() takes about 0.35 s on one CPU core.
 """
+
 from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
 
 import numpy as np
 from numpy.polynomial.hermite import hermgauss
@@ -66,7 +67,7 @@ def _sine_potential(y: np.ndarray) -> np.ndarray:
     return (np.cos(np.pi * y) - 1.0) / np.pi
 
 
-def _gauss_hermite(nodes: int) -> Tuple[np.ndarray, np.ndarray]:
+def _gauss_hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and log-weights of the ``nodes``-point Gauss-Hermite rule."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -77,9 +78,15 @@ def _gauss_hermite(nodes: int) -> Tuple[np.ndarray, np.ndarray]:
     return z, log_w
 
 
-def burgers_cole_hopf(t, x, nu: float = NU, nodes: int = BURGERS_NODES,
-                      u0: Optional[Field] = None, potential: Optional[Field] = None,
-                      chunk: int = 8192) -> np.ndarray:
+def burgers_cole_hopf(
+    t,
+    x,
+    nu: float = NU,
+    nodes: int = BURGERS_NODES,
+    u0: Field | None = None,
+    potential: Field | None = None,
+    chunk: int = 8192,
+) -> np.ndarray:
     """Whole-line Cole-Hopf solution u(t, x) of u_t + u u_x = nu u_xx.
 
     ``t`` and ``x`` broadcast against each other (e.g. ``t[:, None], x[None, :]``
@@ -100,7 +107,7 @@ def burgers_cole_hopf(t, x, nu: float = NU, nodes: int = BURGERS_NODES,
     u = np.asarray(u0(xf), dtype=float).copy()  # t = 0 rows keep the initial condition
     idx = np.flatnonzero(tf > 0)
     for start in range(0, idx.size, chunk):
-        i = idx[start:start + chunk]
+        i = idx[start : start + chunk]
         y = xf[i, None] - np.sqrt(4.0 * nu * tf[i, None]) * z[None, :]
         a = log_w - potential(y) / (2.0 * nu)
         e = np.exp(a - a.max(axis=1, keepdims=True))
@@ -108,14 +115,16 @@ def burgers_cole_hopf(t, x, nu: float = NU, nodes: int = BURGERS_NODES,
     return u.reshape(t.shape)
 
 
-def build_burgers() -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], str]:
+def build_burgers() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], str]:
     """Burgers reference on the published grid: t = linspace(0, 0.99, 100),
     x = linspace(-1, 1, 256); ``ref["u"]`` has shape (100, 256)."""
     t = np.linspace(0.0, 0.99, 100)
     x = np.linspace(-1.0, 1.0, 256)
     u = burgers_cole_hopf(t[:, None], x[None, :])
-    method = (f"exact Cole-Hopf solution (Basdevant et al. 1986), {BURGERS_NODES}-point "
-              f"Gauss-Hermite quadrature, nu = 0.01/pi")
+    method = (
+        f"exact Cole-Hopf solution (Basdevant et al. 1986), {BURGERS_NODES}-point "
+        f"Gauss-Hermite quadrature, nu = 0.01/pi"
+    )
     return {"t": t, "x": x}, {"u": u}, method
 
 

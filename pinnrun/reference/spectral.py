@@ -68,9 +68,10 @@ output on ``KdV.mat``'s grid. The solution is fully resolved (spectrum beyond
   dt = 1/800 ... 1/6400: 4.2e-6 / 2.2e-7 / 1.2e-8 / 7.1e-10, 4th order;
 * solve time about 1.5 s on one CPU core.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Tuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -107,8 +108,15 @@ def etdrk4_coefficients(lin_dt: np.ndarray, dt: float, contour_points: int = 32)
     return np.exp(lin_dt), np.exp(lin_dt / 2), Q, f1, f2, f3
 
 
-def etdrk4(v: np.ndarray, lin: np.ndarray, nonlin: Callable[[np.ndarray], np.ndarray],
-           dt: float, n_out: int, substeps: int, contour_points: int = 32) -> np.ndarray:
+def etdrk4(
+    v: np.ndarray,
+    lin: np.ndarray,
+    nonlin: Callable[[np.ndarray], np.ndarray],
+    dt: float,
+    n_out: int,
+    substeps: int,
+    contour_points: int = 32,
+) -> np.ndarray:
     """Integrate v' = lin * v + nonlin(v) from t = 0; returns v at t = j * substeps * dt,
     j = 0..n_out, stacked as (n_out + 1, len(v)).
 
@@ -137,12 +145,20 @@ def etdrk4(v: np.ndarray, lin: np.ndarray, nonlin: Callable[[np.ndarray], np.nda
 
 #: ``operators(k) -> (lin, nonlin)``: the diagonal linear symbol and the nonlinear term
 #: of v' = lin v + nonlin(v), given the wavenumbers k (Nyquist mode k = -N/2 kept)
-Operators = Callable[[np.ndarray], Tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]]
+Operators = Callable[[np.ndarray], tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]]
 
 
-def solve_fourier(u0: Callable[[np.ndarray], np.ndarray], operators: Operators, *,
-                  x_min: float, length: float, n_modes: int, t_end: float, n_out: int,
-                  substeps: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def solve_fourier(
+    u0: Callable[[np.ndarray], np.ndarray],
+    operators: Operators,
+    *,
+    x_min: float,
+    length: float,
+    n_modes: int,
+    t_end: float,
+    n_out: int,
+    substeps: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve d/dt v = L v + N(v) for v = FFT(u) on [x_min, x_min + length) periodic.
 
     ``u0`` maps the grid x_j = x_min + length j / n_modes to u(0, x_j);
@@ -170,98 +186,130 @@ def odd_wavenumbers(k: np.ndarray) -> np.ndarray:
     return k
 
 
-def solve_nls(h0: Callable[[np.ndarray], np.ndarray], *, x_min: float = -5.0,
-              length: float = 10.0, n_modes: int = 256, t_end: float = np.pi / 2,
-              n_out: int = 200, substeps: int = NLS_SUBSTEPS,
-              ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def solve_nls(
+    h0: Callable[[np.ndarray], np.ndarray],
+    *,
+    x_min: float = -5.0,
+    length: float = 10.0,
+    n_modes: int = 256,
+    t_end: float = np.pi / 2,
+    n_out: int = 200,
+    substeps: int = NLS_SUBSTEPS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve i h_t + 0.5 h_xx + |h|^2 h = 0 on [x_min, x_min + length) periodic.
 
     Arguments as in :func:`solve_fourier`; returns ``(x, t, h)`` with h of shape
     (n_out + 1, n_modes), complex, i.e. (t, x).
     """
+
     def operators(k):
-        def nonlin(v):                                   # i |h|^2 h, not dealiased
+        def nonlin(v):  # i |h|^2 h, not dealiased
             h = np.fft.ifft(v)
             return 1j * np.fft.fft(np.abs(h) ** 2 * h)
-        return -0.5j * k**2, nonlin                      # 0.5 h_xx -> -0.5 k^2, times i
 
-    return solve_fourier(h0, operators, x_min=x_min, length=length, n_modes=n_modes,
-                         t_end=t_end, n_out=n_out, substeps=substeps)
+        return -0.5j * k**2, nonlin  # 0.5 h_xx -> -0.5 k^2, times i
+
+    return solve_fourier(
+        h0, operators, x_min=x_min, length=length, n_modes=n_modes, t_end=t_end, n_out=n_out, substeps=substeps
+    )
 
 
-def solve_allen_cahn(u0: Callable[[np.ndarray], np.ndarray], *, eps: float = 1e-4,
-                     a: float = 5.0, x_min: float = -1.0, length: float = 2.0,
-                     n_modes: int = 512, t_end: float = 1.0, n_out: int = 200,
-                     substeps: int = AC_SUBSTEPS,
-                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def solve_allen_cahn(
+    u0: Callable[[np.ndarray], np.ndarray],
+    *,
+    eps: float = 1e-4,
+    a: float = 5.0,
+    x_min: float = -1.0,
+    length: float = 2.0,
+    n_modes: int = 512,
+    t_end: float = 1.0,
+    n_out: int = 200,
+    substeps: int = AC_SUBSTEPS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve u_t - eps u_xx + a u^3 - a u = 0 on [x_min, x_min + length) periodic.
 
     L = a - eps k^2 (Nyquist mode k = -N/2 kept), N(v) = -a FFT(u^3), no dealiasing.
     Arguments as in :func:`solve_fourier`; returns ``(x, t, u)``, u real of shape
     (n_out + 1, n_modes).
     """
+
     def operators(k):
         def nonlin(v):
             return -a * np.fft.fft(np.fft.ifft(v).real ** 3)
+
         return a - eps * k**2, nonlin
 
-    x, t, u = solve_fourier(u0, operators, x_min=x_min, length=length, n_modes=n_modes,
-                            t_end=t_end, n_out=n_out, substeps=substeps)
+    x, t, u = solve_fourier(
+        u0, operators, x_min=x_min, length=length, n_modes=n_modes, t_end=t_end, n_out=n_out, substeps=substeps
+    )
     return x, t, u.real
 
 
-def solve_kdv(u0: Callable[[np.ndarray], np.ndarray], *, delta: float = 0.0025,
-              x_min: float = -1.0, length: float = 2.0, n_modes: int = 512,
-              t_end: float = 1.0, n_out: int = 200, substeps: int = KDV_SUBSTEPS,
-              ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def solve_kdv(
+    u0: Callable[[np.ndarray], np.ndarray],
+    *,
+    delta: float = 0.0025,
+    x_min: float = -1.0,
+    length: float = 2.0,
+    n_modes: int = 512,
+    t_end: float = 1.0,
+    n_out: int = 200,
+    substeps: int = KDV_SUBSTEPS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve u_t + u u_x + delta u_xxx = 0 on [x_min, x_min + length) periodic.
 
     L = i delta k^3, N(v) = -0.5 i k FFT(u^2) (u u_x = (u^2 / 2)_x), the Nyquist
     mode zeroed in these odd derivatives, no dealiasing. Arguments as in
     :func:`solve_fourier`; returns ``(x, t, u)``, u real of shape (n_out + 1, n_modes).
     """
+
     def operators(k):
         k = odd_wavenumbers(k)
 
         def nonlin(v):
             return -0.5j * k * np.fft.fft(np.fft.ifft(v).real ** 2)
+
         return 1j * delta * k**3, nonlin
 
-    x, t, u = solve_fourier(u0, operators, x_min=x_min, length=length, n_modes=n_modes,
-                            t_end=t_end, n_out=n_out, substeps=substeps)
+    x, t, u = solve_fourier(
+        u0, operators, x_min=x_min, length=length, n_modes=n_modes, t_end=t_end, n_out=n_out, substeps=substeps
+    )
     return x, t, u.real
 
 
 def build_nls():
     """The NLS reference on the paper's grid: ``(grid, ref, method)`` for the HDF5 writer."""
     n_modes, n_out = 256, 200
-    x, t, h = solve_nls(lambda x: 2.0 / np.cosh(x), n_modes=n_modes, n_out=n_out,
-                        substeps=NLS_SUBSTEPS)
+    x, t, h = solve_nls(lambda x: 2.0 / np.cosh(x), n_modes=n_modes, n_out=n_out, substeps=NLS_SUBSTEPS)
     grid = {"t": t, "x": x}
     ref = {"u": h.real.copy(), "v": h.imag.copy(), "h_abs": np.abs(h)}
-    method = (f"Fourier pseudo-spectral, {n_modes} modes on [-5,5) periodic, no dealiasing; "
-              f"ETDRK4 (Cox-Matthews, Kassam-Trefethen contour phi-functions), "
-              f"dt = (pi/2)/{n_out * NLS_SUBSTEPS}")
+    method = (
+        f"Fourier pseudo-spectral, {n_modes} modes on [-5,5) periodic, no dealiasing; "
+        f"ETDRK4 (Cox-Matthews, Kassam-Trefethen contour phi-functions), "
+        f"dt = (pi/2)/{n_out * NLS_SUBSTEPS}"
+    )
     return grid, ref, method
 
 
 def build_allen_cahn():
     """The Allen-Cahn reference on AC.mat's grid: ``(grid, ref, method)`` for the HDF5 writer."""
     n_modes, n_out = 512, 200
-    x, t, u = solve_allen_cahn(lambda x: x**2 * np.cos(np.pi * x), n_modes=n_modes,
-                               n_out=n_out, substeps=AC_SUBSTEPS)
-    method = (f"Fourier pseudo-spectral, {n_modes} modes on [-1,1) periodic, no dealiasing; "
-              f"ETDRK4 (Cox-Matthews, Kassam-Trefethen contour phi-functions), "
-              f"dt = 1/{n_out * AC_SUBSTEPS}")
+    x, t, u = solve_allen_cahn(lambda x: x**2 * np.cos(np.pi * x), n_modes=n_modes, n_out=n_out, substeps=AC_SUBSTEPS)
+    method = (
+        f"Fourier pseudo-spectral, {n_modes} modes on [-1,1) periodic, no dealiasing; "
+        f"ETDRK4 (Cox-Matthews, Kassam-Trefethen contour phi-functions), "
+        f"dt = 1/{n_out * AC_SUBSTEPS}"
+    )
     return {"t": t, "x": x}, {"u": u}, method
 
 
 def build_kdv():
     """The KdV reference on KdV.mat's grid: ``(grid, ref, method)`` for the HDF5 writer."""
     n_modes, n_out = 512, 200
-    x, t, u = solve_kdv(lambda x: np.cos(np.pi * x), n_modes=n_modes, n_out=n_out,
-                        substeps=KDV_SUBSTEPS)
-    method = (f"Fourier pseudo-spectral, {n_modes} modes on [-1,1) periodic, no dealiasing; "
-              f"ETDRK4 (Cox-Matthews, Kassam-Trefethen contour phi-functions), "
-              f"dt = 1/{n_out * KDV_SUBSTEPS}")
+    x, t, u = solve_kdv(lambda x: np.cos(np.pi * x), n_modes=n_modes, n_out=n_out, substeps=KDV_SUBSTEPS)
+    method = (
+        f"Fourier pseudo-spectral, {n_modes} modes on [-1,1) periodic, no dealiasing; "
+        f"ETDRK4 (Cox-Matthews, Kassam-Trefethen contour phi-functions), "
+        f"dt = 1/{n_out * KDV_SUBSTEPS}"
+    )
     return {"t": t, "x": x}, {"u": u}, method

@@ -24,13 +24,11 @@ class Heat(Problem):
         k = self.p["kappa"] * math.pi ** 2
         return {"u": torch.exp(-k * x["t"]) * torch.sin(math.pi * x["x"])}
 
-    def initial(self, pts, net):
-        d = net(pts)
+    def initial(self, d):           # d: the derivatives at the condition's points
         return {"u": d["u"] - torch.sin(math.pi * d.input("x"))}
 
-    def boundary(self, pts, net):
-        return {"u": net(pts)["u"]}
+    def boundary(self, d):
+        return {"u": d["u"]}
 
-    def residual(self, pts, net):
-        d = net(pts)
+    def residual(self, d):
         return {"u": d["u_t"] - self.p["kappa"] * d["u_xx"]}

@@ -19,7 +19,7 @@ import math
 import numpy as np
 import torch
 
-from pinnrun.problems import Inversion
+from pinnrun.sip import Inversion
 
 
 class SipHeat(Inversion):
@@ -59,4 +59,4 @@ class SipHeat(Inversion):
         return {"sample": np.arange(n), "s": self.s}
 
 
-PROBLEM = SipHeat
+

@@ -18,7 +18,7 @@ import math
 import torch
 from torch.func import grad, jacrev, vmap
 
-from pinnrun.problems import Inversion
+from pinnrun.sip import Inversion
 
 
 class SipSynthetic(Inversion):
@@ -63,4 +63,4 @@ class SipSynthetic(Inversion):
         return [math.sin(a1) / xi, xi * a2], [math.sin(b1) / xi, xi * b2]
 
 
-PROBLEM = SipSynthetic
+

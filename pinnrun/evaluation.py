@@ -1,0 +1,113 @@
+"""Evaluation of a PINN: predictions on the reference grid, relative L2 errors, test loss.
+
+The reference is the problem's (a dataset of :mod:`pinnrun.reference` or its exact solution
+on a grid); a problem without one is predicted on a uniform grid with no errors. The relative
+L2 error of a field f over the whole grid is ||pred_f - ref_f||_2 / ||ref_f||_2 (the
+papers' metric). ``test_loss`` is the mean squared error of the outputs against the exact
+solution at held-out uniform random points (``equation.test_points``).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+import torch
+
+from pinnrun.config import ConfigError, ObservationConfig
+from pinnrun.problems import Problem
+
+EVAL_BATCH = 65536
+PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
+
+#: (variables, grid axes, predicted fields, reference fields): what predictions.h5 holds
+Payload = Tuple[Tuple[str, ...], Dict[str, np.ndarray], Dict[str, np.ndarray], Dict[str, np.ndarray]]
+
+
+class Evaluation:
+    """The reference grid of ``problem`` and the errors of ``model`` on it (and at held-out points)."""
+
+    def __init__(self, problem: Problem, model: torch.nn.Module, test_points: int = 0, seed: int = 0) -> None:
+        self.problem, self.model = problem, model
+        p = next(model.parameters())
+        self.device, self.dtype = p.device, p.dtype
+        ref = problem.reference()
+        if ref is None:  # no reference for this domain: predictions on a uniform grid, no L2
+            ref = ({v: np.linspace(lo, hi, PLAIN_GRID) for v, (lo, hi) in problem.domain.items()}, {})
+        self.grid, self.ref = ref
+        mesh = np.meshgrid(*(self.grid[v] for v in problem.variables), indexing="ij")
+        self.grid_shape = mesh[0].shape
+        self.points = torch.as_tensor(np.stack([m.ravel() for m in mesh], 1), dtype=self.dtype, device=self.device)
+        self.fields = [f for f in problem.fields if f in self.ref]
+        self.test_set = self._held_out(test_points, seed)
+
+    def _held_out(self, n: int, seed: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """(points, exact outputs) at ``n`` uniform random points of the domain."""
+        if n == 0:
+            return None
+        if not self.problem.has_exact():
+            raise ConfigError("equation.test_points: this equation has no exact solution to test against")
+        rng = np.random.default_rng([seed, 15485863])  # not the samplers' or observations' streams
+        lo, hi = np.array(self.problem.lower), np.array(self.problem.upper)
+        pts = torch.as_tensor(lo + (hi - lo) * rng.random((n, len(lo))), dtype=torch.float64)
+        values = self.problem.exact_net()(pts)
+        return pts.to(self.device, self.dtype), values.to(self.device, self.dtype)
+
+    @torch.no_grad()
+    def predict(self) -> Dict[str, np.ndarray]:
+        """Every evaluated field of the problem on the grid."""
+        out = torch.cat([self.model(x) for x in self.points.split(EVAL_BATCH)])
+        named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
+        fields = self.problem.derived(named)
+        return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
+
+    def l2_errors(self, pred: Dict[str, np.ndarray]) -> Dict[str, float]:
+        """Relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2."""
+        return {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f])) for f in self.fields}
+
+    @torch.no_grad()
+    def test_loss(self) -> Optional[float]:
+        """Mean squared error of the outputs on the held-out points (None without them)."""
+        if self.test_set is None:
+            return None
+        pts, values = self.test_set
+        pred = torch.cat([self.model(x) for x in pts.split(EVAL_BATCH)])
+        return float((pred - values).pow(2).mean())
+
+    def metrics(self) -> Dict[str, float]:
+        """The evaluation's columns of metrics.csv: ``l2/<field>`` and ``test_loss``."""
+        out = {f"l2/{k}": v for k, v in (self.l2_errors(self.predict()) if self.fields else {}).items()}
+        if self.test_set is not None:
+            out["test_loss"] = self.test_loss()
+        return out
+
+    def payload(self) -> Tuple[Payload, Dict[str, float]]:
+        """What predictions.h5 holds, and the final metrics."""
+        pred = self.predict()
+        out = {f"l2/{k}": v for k, v in self.l2_errors(pred).items()}
+        if self.test_set is not None:
+            out["test_loss"] = self.test_loss()
+        return (tuple(self.problem.variables), self.grid, pred, self.ref), out
+
+    def observations(self, cfg: ObservationConfig, seed: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise
+        of ``cfg.noise`` times each output's standard deviation."""
+        if cfg.count == 0:
+            return None
+        missing = [o for o in self.problem.outputs if o not in self.ref]
+        if missing:
+            raise ConfigError(
+                f"equation.observations: no reference solution for output(s) {missing} "
+                "of this equation and domain to draw observations from"
+            )
+        n = int(np.prod(self.grid_shape))
+        if cfg.count > n:
+            raise ConfigError(f"equation.observations.count: {cfg.count} is more than the {n} reference grid points")
+        rng = np.random.default_rng([seed, 104729])  # not the samplers' streams
+        idx = rng.choice(n, size=cfg.count, replace=False)
+        values = np.stack([self.ref[o].ravel()[idx] for o in self.problem.outputs], 1)
+        values = values + cfg.noise * values.std(0) * rng.standard_normal(values.shape)
+        return self.points[idx], torch.as_tensor(values, dtype=self.dtype, device=self.device)
+
+
+__all__ = ["EVAL_BATCH", "Evaluation", "Payload"]

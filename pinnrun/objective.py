@@ -1,0 +1,120 @@
+"""The loss terms of a PINN problem at a step.
+
+For every condition c with points x_1..x_n and every component k of its residual r_k,
+the loss term ``<c>_<k>`` (:func:`~pinnrun.problems.term_name`) is the mean square
+
+    L_{c,k} = 1/n sum_p r_k(x_p)^2,
+
+with the residuals computed from the network's derivatives at those points. With
+observations (inverse problems), ``data_<output>`` is the mean square misfit of each output
+at the observed points. With adaptive activations, ``slope_recovery`` is the regularizer
+S(a) = 1 / mean_k exp(mean a_k) (Jagtap, Kawaguchi & Karniadakis 2020): it is not fitted to
+anything, so every weighting scheme keeps its configured weight (:attr:`Objective.regularizers`).
+
+Unknown constants (inverse problems) are owned here: trainable parameters handed to the
+residuals through a copy of the problem (:meth:`~pinnrun.problems.Problem.with_params`);
+the problem itself keeps its true constants.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import torch
+
+from pinnrun.derivatives import Derivatives
+from pinnrun.models import AdaptiveActivation, slope_recovery
+from pinnrun.ntk import Group
+from pinnrun.problems import Problem, term_name
+from pinnrun.sampling import PointSets
+
+Observations = Tuple[torch.Tensor, torch.Tensor]  # points (n, d), outputs (n, m)
+SLOPE_RECOVERY = "slope_recovery"
+
+
+class Objective:
+    """The loss terms of ``problem`` for ``model``, on the points of ``points``."""
+
+    regularizers = (SLOPE_RECOVERY,)
+
+    def __init__(
+        self,
+        problem: Problem,
+        model: torch.nn.Module,
+        points: PointSets,
+        observations: Optional[Observations] = None,
+        unknowns: Optional[Mapping[str, float]] = None,
+    ) -> None:
+        self.model, self.points, self.observations = model, points, observations
+        p = next(model.parameters())
+        self.unknowns = torch.nn.ParameterDict(
+            {
+                k: torch.nn.Parameter(torch.tensor(float(v), dtype=p.dtype, device=p.device))
+                for k, v in (unknowns or {}).items()
+            }
+        )
+        # the residuals read the trainable constants; ``problem`` keeps the true ones
+        self.problem = problem.with_params(dict(self.unknowns.items())) if unknowns else problem
+        self.conditions = {c: cond for c, cond in self.problem.conditions().items() if c in points.conditions}
+        self.variables, self.outputs = problem.variables, problem.outputs
+        self.adaptive = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
+        self.terms: List[str] = (
+            [term_name(c, k) for c, cond in self.conditions.items() for k in cond.components]
+            + [term_name("data", o) for o in (self.outputs if observations is not None else ())]
+            + [SLOPE_RECOVERY] * bool(self.adaptive)
+        )
+
+    def condition_terms(self, condition: str) -> List[str]:
+        """The loss terms of one condition (none if it has no points)."""
+        cond = self.conditions.get(condition)
+        return [term_name(condition, k) for k in cond.components] if cond is not None else []
+
+    def parameters(self) -> List[torch.nn.Parameter]:
+        """Everything the optimizer trains: the network's parameters, then the unknown constants."""
+        return list(self.model.parameters()) + list(self.unknowns.parameters())
+
+    def derivatives(self, points: torch.Tensor) -> Derivatives:
+        return Derivatives(self.model, points, self.variables, self.outputs)
+
+    def losses(self, step: int) -> Dict[str, torch.Tensor]:
+        """Every loss term at ``step`` (on that step's points), with its graph."""
+        out = {}
+        for c, pts in self.points.at(step).items():
+            res = self.conditions[c].residual(self.derivatives(pts))
+            for k in self.conditions[c].components:
+                out[term_name(c, k)] = res[k].pow(2).mean()
+        if self.observations is not None:
+            pts, values = self.observations
+            pred = self.model(pts)
+            for i, o in enumerate(self.outputs):
+                out[term_name("data", o)] = (pred[:, i] - values[:, i]).pow(2).mean()
+        if self.adaptive:
+            out[SLOPE_RECOVERY] = slope_recovery(self.model)
+        return out
+
+    def groups(self, step: int) -> List[Group]:
+        """Each condition's residual function with its points (and the data terms'), for the NTK."""
+        out = [
+            Group(c, self.conditions[c].components, pts, self.conditions[c].residual)
+            for c, pts in self.points.at(step).items()
+        ]
+        if self.observations is not None:  # residual pred - data: its parameter Jacobian is the output's
+            outputs = self.outputs
+            out.append(Group("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
+        return out
+
+    def slopes(self) -> Dict[str, float]:
+        """The effective slope n * a of each adaptive layer (mean over its neurons)."""
+        return {str(i): m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)}
+
+    def constants(self) -> Dict[str, float]:
+        """The current values of the unknown constants."""
+        return {k: v.item() for k, v in self.unknowns.items()}
+
+
+def weighted(losses: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:
+    """sum_i w_i L_i."""
+    return sum(weights[k] * v for k, v in losses.items())
+
+
+__all__ = ["Objective", "Observations", "SLOPE_RECOVERY", "weighted"]

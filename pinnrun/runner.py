@@ -1,0 +1,278 @@
+"""The run: its state, resume, checkpoints, the metrics log, signals, the phase loop, the summary.
+
+The runner is the only writer of the run directory and knows the work it runs only through
+the small :class:`Task` interface, which the PINN task (:mod:`pinnrun.training`) and the
+learned-inverse-problem task (:mod:`pinnrun.sip`) implement.
+
+Steps are counted over all phases. Logging, evaluation and checkpoints happen at multiples of
+their intervals, and the task advances in chunks that end on those multiples (and on the
+task's own: new points, new weights), so a run resumed from a checkpoint takes exactly the
+steps the uninterrupted run took and ends with the same numbers. A loss that becomes NaN or
+infinite ends the run as ``diverged``; its checkpoints are the last good ones.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
+
+import torch
+from omegaconf import OmegaConf
+from rich.console import Console
+
+import pinnrun
+from pinnrun import console as show
+from pinnrun import io
+from pinnrun.config import ConfigError, Logger, RunConfig
+from pinnrun.optim import Phase
+
+#: the runner's own part of a checkpoint (the task adds its :attr:`Task.checkpoint_keys`)
+RUN_STATE = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_loss")
+SPECTRA = "ntk.h5"
+
+
+@dataclass
+class Chunk:
+    """Where a task's chunk of steps ended: the step, the loss of its last step and its terms."""
+
+    step: int
+    loss: float
+    losses: Dict[str, float]
+    converged: bool = False  # L-BFGS found nothing more to do: the phase ends here
+
+
+@dataclass
+class Results:
+    """What a finished task leaves: predictions.h5's content (None: nothing to write), the final
+    metrics for summary.json, and further summary entries."""
+
+    payload: Optional[Tuple[Sequence[str], Dict[str, Any], Dict[str, Any], Dict[str, Any]]]
+    metrics: Dict[str, float]
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+class Task(Protocol):
+    """What the runner needs of a task."""
+
+    cfg: RunConfig
+    phases: List[Phase]  # planned, after the max_steps cap
+    columns: List[str]  # metrics.csv's columns
+    primary_field: str  # the field a paper reports
+    config_hash: str  # of the settings that change this task's numbers
+    checkpoint_keys: Tuple[str, ...]  # what state_dict() holds
+    device: torch.device
+    n_parameters: int
+
+    def describe(self) -> str: ...  # "equation=... model=... (N parameters)"
+
+    def notes(self) -> List[str]: ...  # further header lines
+
+    def chunk_every(self, phase: Phase) -> List[int]: ...  # intervals where chunks must also end
+
+    def start_phase(self, phase: Phase, saved: Optional[Dict[str, Any]]) -> None: ...
+
+    def advance(self, phase: Phase, step: int, target: int) -> Chunk: ...
+
+    def log_values(self, phase: Phase) -> Dict[str, float]: ...  # lr, weight/, param/, slope/ ...
+
+    def evaluate(self) -> Dict[str, float]: ...  # l2/<field>, test_loss
+
+    def diagnostics(self) -> List[Tuple[int, Dict[str, Any]]]: ...  # NTK spectra since the last call
+
+    def state_dict(self) -> Dict[str, Any]: ...
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None: ...
+
+    def results(self, diverged: bool) -> Results: ...
+
+
+class Runner:
+    def __init__(self, task: Task, run_dir: Path, overrides: Sequence[str] = (),
+                 console: Optional[Console] = None) -> None:
+        """Checks the run directory and, to resume, the checkpoint; writes nothing until :meth:`run`."""
+        self.task, self.cfg, self.run_dir = task, task.cfg, Path(run_dir)
+        self.overrides, self.console = list(overrides), console or show.make_console()
+        io.check_run_dir(self.run_dir, self.cfg.trainer.resume)
+        self.total_steps = sum(p.steps for p in task.phases)
+        self.state: Dict[str, Any] = {"step": 0, "phase": 0, "phase_start": 0, "phase_converged": False,
+                                      "elapsed": 0.0, "best_loss": math.inf}
+        self.saved: Optional[Dict[str, Any]] = self._checkpoint_to_resume() if self.cfg.trainer.resume else None
+        self.status = "running"
+        self.last: Dict[str, Any] = {"loss": math.nan, "losses": {}, "metrics": {}}
+
+    def _checkpoint_to_resume(self) -> Dict[str, Any]:
+        path = self.run_dir / "checkpoints" / "last.pt"
+        ckpt = io.load_checkpoint(path)
+        keys = ("config_hash", "torch_rng", *RUN_STATE, *self.task.checkpoint_keys)
+        missing = [k for k in keys if not isinstance(ckpt, dict) or k not in ckpt]
+        if missing:
+            raise ConfigError(f"{path} is not a pinnrun checkpoint this version can resume "
+                              f"(it lacks {', '.join(missing)})")
+        if ckpt["config_hash"] != self.task.config_hash:
+            raise ConfigError(f"{path} was written with another config (a setting that changes the "
+                              "numbers differs: equation, model, optimizer, weighting, sampler, seed or dtype)")
+        return ckpt
+
+    # -- the run -----------------------------------------------------------------------
+    def run(self) -> Dict[str, Any]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_config(self.run_dir, self.cfg, self.overrides)
+        resumed = self.saved is not None
+        if resumed:
+            self.task.load_state_dict(self.saved)
+            torch.set_rng_state(self.saved["torch_rng"])
+            self.state.update({k: self.saved[k] for k in RUN_STATE})
+            io.truncate_spectra(self.run_dir / SPECTRA, self.state["step"])
+        t = self.cfg.trainer
+        self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.task.columns,
+                                 resume_step=self.state["step"] if resumed else None,
+                                 tensorboard=self.cfg.logger is Logger.tensorboard)
+        verb = f"resuming at step {self.state['step']}" if resumed else "run"
+        self.console.print(show.header(verb, self.task.describe(), [(p.name, p.steps) for p in self.task.phases],
+                                       str(self.task.device), t.dtype.value, self.run_dir, self.task.notes()),
+                           soft_wrap=True)
+        self.t0 = time.perf_counter() - self.state["elapsed"]
+        previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            with show.progress(self.console, t.progress) as self.bar:
+                self.bar_task = self.bar.add_task("train", total=self.total_steps, completed=self.state["step"],
+                                                  info="")
+                for phase in self.task.phases:
+                    if phase.index >= self.state["phase"] and not self.train_phase(phase):
+                        break
+            status = "completed" if self.status == "running" else self.status
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+            self.log.close()
+        return self.finish(status)
+
+    def train_phase(self, phase: Phase) -> bool:
+        """One phase, chunk by chunk; False if the run diverged in it."""
+        s, t = self.state, self.cfg.trainer
+        saved = self.saved if self.saved is not None and phase.index == self.saved["phase"] else None
+        self.task.start_phase(phase, saved)
+        if saved is None:
+            s.update(phase=phase.index, phase_start=s["step"], phase_converged=False)
+        end = s["phase_start"] + phase.steps
+        every = [t.log_every, t.eval_every, t.checkpoint_every, *self.task.chunk_every(phase)]
+        while s["step"] < end and not s["phase_converged"]:
+            target = min(min(((s["step"] // e) + 1) * e for e in every), end)
+            chunk = self.task.advance(phase, s["step"], target)
+            s["step"] = chunk.step
+            if chunk.converged:
+                end, s["phase_converged"] = s["step"], True
+            if not math.isfinite(chunk.loss):
+                self.status = "diverged"
+                self.record(phase, chunk, evaluate=True)
+                return False
+            at_end = s["step"] >= end
+            self.record(phase, chunk, evaluate=at_end or s["step"] % t.eval_every == 0)
+            if at_end or s["step"] % t.checkpoint_every == 0:
+                self.checkpoint(chunk.loss)
+        return True
+
+    def record(self, phase: Phase, chunk: Chunk, evaluate: bool) -> None:
+        """The metrics row of this step (at log and evaluation steps) and the progress bar."""
+        step, finite = chunk.step, math.isfinite(chunk.loss)
+        metrics = self.task.evaluate() if evaluate and finite else {}
+        self.last = {"loss": chunk.loss, "losses": chunk.losses, "metrics": metrics or self.last["metrics"]}
+        for spectra_step, spectra in self.task.diagnostics():
+            io.append_spectra(self.run_dir / SPECTRA, spectra_step, spectra)
+        if step % self.cfg.trainer.log_every == 0 or evaluate:
+            self.log.write({"step": step, "phase": phase.name, "loss": chunk.loss,
+                            "time_s": time.perf_counter() - self.t0,
+                            **{f"loss/{k}": v for k, v in chunk.losses.items()},
+                            **self.task.log_values(phase), **metrics})
+        info = f"{phase.name}  loss {chunk.loss:.3e}"
+        errors = {k: v for k, v in self.last["metrics"].items() if k.startswith("l2/")}
+        if errors:
+            key = f"l2/{self.task.primary_field}"
+            key = key if key in errors else next(iter(errors))
+            info += f"  {key} {errors[key]:.3e}"
+        self.bar.update(self.bar_task, completed=step, info=info)
+        if evaluate and not self.console.is_terminal:
+            self.console.print(f"step {step}/{self.total_steps}  {info}")
+
+    def checkpoint(self, loss: float) -> None:
+        """checkpoints/last.pt (and best.pt when the loss is the lowest so far), atomically."""
+        self.state["elapsed"] = time.perf_counter() - self.t0
+        improved = loss < self.state["best_loss"]
+        if improved:
+            self.state["best_loss"] = loss
+        state = {**self.task.state_dict(), "torch_rng": torch.get_rng_state(),
+                 "config_hash": self.task.config_hash, "pinnrun_version": pinnrun.__version__,
+                 **{k: self.state[k] for k in RUN_STATE}}
+        io.save_checkpoint(self.run_dir / "checkpoints" / "last.pt", state)
+        if improved:
+            io.save_checkpoint(self.run_dir / "checkpoints" / "best.pt", state)
+
+    # -- the end -------------------------------------------------------------------------
+    def finish(self, status: str) -> Dict[str, Any]:
+        wall = time.perf_counter() - self.t0
+        results = self.task.results(diverged=status == "diverged")
+        if results.payload is not None:
+            attrs = {"config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)), "steps": self.state["step"],
+                     "pinnrun_version": pinnrun.__version__,
+                     **{k: v for k, v in results.metrics.items() if k.startswith("l2/")}}
+            io.write_predictions(self.run_dir / "predictions.h5", *results.payload, attrs)
+        final = {"loss": self.last["loss"], **{f"loss/{k}": v for k, v in self.last["losses"].items()},
+                 **results.metrics}
+        summary = self.summary(status, final, wall)
+        summary.update(results.extra)
+        io.write_json(self.run_dir / "summary.json", summary)
+        try:  # a figure must never cost the run's results
+            from pinnrun import plots
+
+            plots.plot_run(self.run_dir)
+            if self.cfg.logger is Logger.tensorboard:
+                io.tensorboard_plots(self.run_dir, summary["steps"])
+        except Exception as e:  # noqa: BLE001
+            self.console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+        self.console.print(show.summary_table(summary, self.run_dir))
+        return summary
+
+    def summary(self, status: str, final: Dict[str, Any], wall: float) -> Dict[str, Any]:
+        cfg, device = self.cfg, self.task.device
+        out = {
+            "status": status,
+            "steps": self.state["step"],
+            "planned_steps": self.total_steps,
+            "final": final,
+            "primary_field": self.task.primary_field,
+            "wall_time_s": round(wall, 3),
+            "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+            "dtype": cfg.trainer.dtype.value,
+            "threads": torch.get_num_threads(),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "parameters": self.task.n_parameters,
+            "equation": cfg.equation.name,
+            "model": cfg.model.name.value,
+            "config_hash": self.task.config_hash,
+            "pinnrun_version": pinnrun.__version__,
+        }
+        if cfg.published is not None:
+            pub = cfg.published
+            out["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
+        return out
+
+
+def write_config(run_dir: Path, cfg: RunConfig, overrides: Sequence[str]) -> None:
+    """config.yaml and overrides.yaml of the latest start: a resumed run (same hash, perhaps
+    another max_steps) ends where a fresh run of this config and these overrides would."""
+    io.write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(cfg)))
+    fresh = [o for o in overrides if not o.lstrip("+~").startswith("trainer.resume=")]
+    io.write_text(run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(fresh)))
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+__all__ = ["Chunk", "Results", "Runner", "Task", "write_config"]

@@ -1,0 +1,64 @@
+"""From a config to a run: the task the equation calls for (a PINN problem or a learned inverse
+problem), its reference data made ready, and the runner that will write the run directory.
+
+    problem = load(cfg.equation)            # pinnrun.problems / pinnrun.sip / a user's class
+    prepare_reference(problem, console)     # the one step that may build a dataset in data/
+    task = PinnTask(cfg, problem) | SipTask(cfg, problem)
+    Runner(task, run_dir).run()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from rich.console import Console
+
+from pinnrun import io, problems, reference
+from pinnrun.config import ConfigError, EquationConfig, RunConfig
+from pinnrun.console import make_console
+from pinnrun.runner import Runner
+from pinnrun.sip import PROBLEMS as SIP_PROBLEMS
+from pinnrun.sip import Inversion
+from pinnrun.sip.task import SipTask
+from pinnrun.training import PinnTask
+
+Task = Union[PinnTask, SipTask]
+
+
+def load(cfg: EquationConfig) -> Union[problems.Problem, Inversion]:
+    """The problem named by ``equation.name``: a built-in PINN problem (pinnrun.problems), a
+    learned inverse problem (pinnrun.sip), or a user's 'package.module:ClassName' of either kind."""
+    cls = problems.load_class(SIP_PROBLEMS.get(cfg.name, cfg.name), also=sorted(SIP_PROBLEMS))
+    if not (isinstance(cls, type) and issubclass(cls, (problems.Problem, Inversion))):
+        raise ConfigError(f"equation.name: '{cfg.name}' does not name a pinnrun Problem or Inversion class")
+    return cls(dict(cfg.domain), dict(cfg.params))
+
+
+def prepare_reference(problem: Union[problems.Problem, Inversion], console: Console) -> None:
+    """Build the problem's reference dataset if it is missing (the only file a run writes outside
+    its run directory), saying so."""
+    name = problem.reference_dataset() if isinstance(problem, problems.Problem) else None
+    if name is not None and not reference.path(name).exists():
+        console.print(f"building the reference dataset '{name}' ({reference.path(name)}) with pinnrun's solver")
+        reference.ensure(name)
+
+
+def build_task(cfg: RunConfig, console: Optional[Console] = None) -> Task:
+    """The task for ``cfg``, with its reference data ready."""
+    problem = load(cfg.equation)
+    if isinstance(problem, Inversion):
+        return SipTask(cfg, problem)
+    prepare_reference(problem, console or make_console())
+    return PinnTask(cfg, problem)
+
+
+def build_runner(cfg: RunConfig, run_dir: Path, overrides: Sequence[str] = (),
+                 console: Optional[Console] = None) -> Runner:
+    """Everything a run needs, checked; nothing in ``run_dir`` is written until ``run()``."""
+    console = console or make_console()
+    io.check_run_dir(Path(run_dir), cfg.trainer.resume)  # before any work: never over an earlier run
+    return Runner(build_task(cfg, console), run_dir, overrides, console)
+
+
+__all__ = ["build_runner", "build_task", "load", "prepare_reference"]

@@ -1,0 +1,148 @@
+"""Helpers of the tests: the real ``pinnrun`` command line as a subprocess, and the run layer in process.
+
+``run_cli(args, cwd=..., timeout=...)`` runs ``python -m pinnrun <args>`` as a
+subprocess (real Hydra composition, real training, real files) and returns the
+CompletedProcess with text stdout/stderr; ``run_report(args)`` runs the
+``pinnrun-report`` console script the same way. ``TINY`` is the override list that
+keeps a run to a few seconds on a CPU.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterable, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: a run of a few seconds: 20 Adam steps of a 2x16 network on 200 residual points
+TINY = [
+    "trainer.max_steps=20",
+    "equation.points.residual=200",
+    "model.width=16",
+    "model.depth=2",
+    "trainer.progress=false",
+]
+
+#: the 8 loss terms of the NLS problem, in the order the trainer writes them
+NLS_TERMS = [
+    "initial_u", "initial_v",
+    "boundary_u", "boundary_v", "boundary_u_x", "boundary_v_x",
+    "residual_u", "residual_v",
+]
+
+CLI_TIMEOUT = 300
+
+
+def cli_env() -> dict:
+    env = dict(os.environ)
+    # one thread per run: these networks are tiny, and on a small shared machine
+    # several OpenMP threads per process only wait on each other
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("MKL_NUM_THREADS", "1")
+    for key in ("PINNRUN_DEBUG", "HYDRA_FULL_ERROR"):  # tests read the one-line error form
+        env.pop(key, None)
+    return env
+
+
+def cli_command(args: Iterable[str], script: bool = False) -> list[str]:
+    if script:
+        exe = Path(sys.executable).parent / ("pinnrun.exe" if os.name == "nt" else "pinnrun")
+        return [str(exe), *map(str, args)]
+    return [sys.executable, "-m", "pinnrun", *map(str, args)]
+
+
+def run_cli(args: Sequence[str], cwd: Path | str | None = None, timeout: float = CLI_TIMEOUT,
+            script: bool = False) -> subprocess.CompletedProcess:
+    """``pinnrun <args>`` to completion (``script=True``: the console script)."""
+    return subprocess.run(cli_command(args, script), cwd=cwd or REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_cli(args: Sequence[str], cwd: Path | str | None = None, script: bool = False) -> subprocess.Popen:
+    """``pinnrun <args>`` started in the background; output goes to pipes."""
+    return subprocess.Popen(cli_command(args, script), cwd=cwd or REPO, env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT, parallel: int = 2,
+             cwd: Path | str | None = None, script: bool = False) -> list[subprocess.CompletedProcess]:
+    """Run several independent ``pinnrun`` commands, ``parallel`` at a time, in order of the input."""
+    results: list[subprocess.CompletedProcess | None] = [None] * len(arg_lists)
+    pending = list(enumerate(arg_lists))
+    while pending:
+        batch, pending = pending[:parallel], pending[parallel:]
+        procs = [(i, args, start_cli(args, cwd, script)) for i, args in batch]
+        for i, args, p in procs:
+            try:
+                out, err = p.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                raise
+            results[i] = subprocess.CompletedProcess(cli_command(args, script), p.returncode, out, err)
+    return results  # type: ignore[return-value]
+
+
+def run_report(args: Sequence[str], cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The ``pinnrun-report <args>`` console script to completion."""
+    exe = Path(sys.executable).parent / ("pinnrun-report.exe" if os.name == "nt" else "pinnrun-report")
+    return subprocess.run([str(exe), *map(str, args)], cwd=cwd or REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def compose_config(overrides: Sequence[str]):
+    """The validated config ``pinnrun <overrides>`` would run with (real Hydra composition)."""
+    from hydra import compose, initialize_config_module
+
+    from pinnrun.config import register, validate
+
+    register()
+    with initialize_config_module("pinnrun.conf", version_base="1.3"):
+        cfg = compose("config", overrides=list(overrides))
+    validate(cfg)
+    return cfg
+
+
+def explain(proc: subprocess.CompletedProcess) -> str:
+    """The end of a run's output, for assertion messages."""
+    return f"rc={proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}"
+
+
+def assert_one_line_error(proc, *must_name: str) -> str:
+    """Exit code 2, exactly one non-empty stderr line `pinnrun: error: ...` naming ``must_name``."""
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stdout + proc.stderr, explain(proc)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, f"stderr should be exactly one line, got {len(lines)}:\n{proc.stderr}"
+    line = lines[0]
+    assert line.startswith("pinnrun: error: ") and line[len("pinnrun: error: "):].strip(), line
+    for word in must_name:
+        assert word in line, f"error line does not name {word!r}: {line}"
+    return line
+
+
+def compose(overrides: Sequence[str]):
+    """The RunConfig object ``pinnrun <overrides>`` would run with."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_object(compose_config(overrides))
+
+
+def build_task(overrides: Sequence[str]):
+    """The task ``pinnrun <overrides>`` would run (a PinnTask or SipTask), built in process, with
+    its reference dataset made ready; no run directory."""
+    from pinnrun.tasks import build_task as build
+
+    return build(compose(overrides))
+
+
+def run_task(overrides_or_task, run_dir: Path, overrides: Sequence[str] = ()) -> dict:
+    """A whole run in this process (the runner writes ``run_dir``); returns summary.json's content."""
+    from rich.console import Console
+
+    from pinnrun.runner import Runner
+
+    task = build_task(overrides_or_task) if isinstance(overrides_or_task, (list, tuple)) else overrides_or_task
+    return Runner(task, run_dir, overrides, Console(stderr=True, quiet=True)).run()
