@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.pinnrun-installed
 
-.PHONY: install run test test-all data reproduce reproduce-smoke bench clean
+.PHONY: install run test test-all lint data reproduce reproduce-smoke bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q -m "" $(ARGS)
+
+# style (ruff, configured in pyproject.toml) and the import layers (import-linter, ditto)
+LINTED := pinnrun tests benchmarks examples
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/lint-imports
 
 data: $(STAMP)
 	$(PY) -m pinnrun.reference

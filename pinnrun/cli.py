@@ -126,7 +126,7 @@ def check_data_dir() -> None:
     if env:
         from pinnrun import io
 
-        io.check_dir(Path(env), "data directory", DATA_DIR_ENV, writable=False)
+        io.check_dir(Path(env).expanduser(), "data directory", DATA_DIR_ENV, writable=False)
 
 
 def _data_dir_error(e: BaseException) -> ConfigError | None:

@@ -99,9 +99,9 @@ class Derivatives(_ByName):
         if key not in self._cache:
             # d^k g / dx_i... = d/dx_last (d^(k-1) g / ...): one grad pass yields all d partials
             lower = self._partial(field, idx[:-1])
-            (grads,) = torch.autograd.grad(
-                lower.sum(), self.points, create_graph=True, allow_unused=True
-            )
+            grads = None
+            if lower.requires_grad:  # else a constant (e.g. the derivative of a linear function)
+                (grads,) = torch.autograd.grad(lower.sum(), self.points, create_graph=True, allow_unused=True)
             if grads is None:  # output does not depend on the inputs at all
                 grads = torch.zeros_like(self.points)
             for j in range(len(self.variables)):

@@ -57,7 +57,7 @@ def check_dir(path: Path | str, name: str, key: str, writable: bool = True) -> N
     """``path`` (the ``name`` directory, set by ``key``) is a directory, or one that can be made:
     a :class:`ConfigError` naming it if it is a file, lies under a file, or (``writable``) cannot
     be written into or created. Writes nothing."""
-    path = Path(path).expanduser()
+    path = Path(path)
     where = f"{name} {path} ({key})"
     try:
         if path.is_symlink() and not path.exists():

@@ -28,7 +28,7 @@ from rich.console import Console
 import pinnrun
 from pinnrun import console as show
 from pinnrun import io
-from pinnrun.config import ConfigError, Logger, RunConfig
+from pinnrun.config import ConfigError, Device, Logger, RunConfig
 from pinnrun.optim import Phase
 
 #: the runner's own part of a checkpoint (the task adds its :attr:`Task.checkpoint_keys`)
@@ -224,43 +224,59 @@ class Runner:
             io.write_predictions(self.run_dir / "predictions.h5", *results.payload, attrs)
         final = {"loss": self.last["loss"], **{f"loss/{k}": v for k, v in self.last["losses"].items()},
                  **results.metrics}
-        summary = self.summary(status, final, wall)
+        summary = run_summary(self.task, status, self.state["step"], self.total_steps, final, wall)
         summary.update(results.extra)
         io.write_json(self.run_dir / "summary.json", summary)
-        try:  # a figure must never cost the run's results
-            from pinnrun import plots
-
-            plots.plot_run(self.run_dir)
-            if self.cfg.logger is Logger.tensorboard:
-                io.tensorboard_plots(self.run_dir, summary["steps"])
-        except Exception as e:  # noqa: BLE001
-            self.console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+        draw_figures(self.run_dir, summary["steps"], self.cfg.logger is Logger.tensorboard, self.console)
         self.console.print(show.summary_table(summary, self.run_dir))
         return summary
 
-    def summary(self, status: str, final: Dict[str, Any], wall: float) -> Dict[str, Any]:
-        cfg, device = self.cfg, self.task.device
-        out = {
-            "status": status,
-            "steps": self.state["step"],
-            "planned_steps": self.total_steps,
-            "final": final,
-            "primary_field": self.task.primary_field,
-            "wall_time_s": round(wall, 3),
-            "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
-            "dtype": cfg.trainer.dtype.value,
-            "threads": torch.get_num_threads(),
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "parameters": self.task.n_parameters,
-            "equation": cfg.equation.name,
-            "model": cfg.model.name.value,
-            "config_hash": self.task.config_hash,
-            "pinnrun_version": pinnrun.__version__,
-        }
-        if cfg.published is not None:
-            pub = cfg.published
-            out["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
-        return out
+
+def run_summary(task: Task, status: str, steps: int, planned: int, final: Dict[str, Any], wall: float) -> Dict[str, Any]:
+    """summary.json's content."""
+    cfg, device = task.cfg, task.device
+    out = {
+        "status": status,
+        "steps": steps,
+        "planned_steps": planned,
+        "final": final,
+        "primary_field": task.primary_field,
+        "wall_time_s": round(wall, 3),
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+        "dtype": cfg.trainer.dtype.value,
+        "threads": torch.get_num_threads(),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parameters": task.n_parameters,
+        "equation": cfg.equation.name,
+        "model": cfg.model.name.value,
+        "config_hash": task.config_hash,
+        "pinnrun_version": pinnrun.__version__,
+    }
+    if cfg.published is not None:
+        pub = cfg.published
+        out["published"] = {"source": pub.source, "field": pub.field, "l2": pub.l2, "claim": pub.claim}
+    return out
+
+
+def draw_figures(run_dir: Path, step: int, tensorboard: bool, console: Console) -> None:
+    """plots/ (and the plots as TensorBoard images); a figure must never cost the run's results."""
+    try:
+        from pinnrun import plots
+
+        plots.plot_run(run_dir)
+        if tensorboard:
+            io.tensorboard_plots(run_dir, step)
+    except Exception as e:  # noqa: BLE001
+        console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
+
+
+def pick_device(choice: Device) -> torch.device:
+    """The device ``trainer.device`` asks for: CUDA when present (auto), else the CPU."""
+    if choice is Device.cuda and not torch.cuda.is_available():
+        raise ConfigError("trainer.device=cuda but no CUDA device is available (use trainer.device=auto or cpu)")
+    if choice is Device.cpu or (choice is Device.auto and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    return torch.device("cuda")
 
 
 def write_config(run_dir: Path, cfg: RunConfig, overrides: Sequence[str]) -> None:
@@ -275,4 +291,4 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-__all__ = ["Chunk", "Results", "Runner", "Task", "write_config"]
+__all__ = ["Chunk", "Results", "Runner", "Task", "pick_device", "write_config"]

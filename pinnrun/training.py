@@ -22,22 +22,14 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 
 from pinnrun import problems
-from pinnrun.config import ConfigError, Device, PhaseKind, RunConfig, config_hash
+from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash
 from pinnrun.evaluation import Evaluation
 from pinnrun.models import build_model, count_parameters
 from pinnrun.objective import Objective, weighted
 from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, plan_phases
-from pinnrun.runner import Chunk, Results
+from pinnrun.runner import Chunk, Results, pick_device
 from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
-
-
-def pick_device(choice: Device) -> torch.device:
-    if choice is Device.cuda and not torch.cuda.is_available():
-        raise ConfigError("trainer.device=cuda but no CUDA device is available (use trainer.device=auto or cpu)")
-    if choice is Device.cpu or (choice is Device.auto and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    return torch.device("cuda")
 
 
 class PinnTask:
@@ -179,4 +171,4 @@ class PinnTask:
         return {"unknowns": out}
 
 
-__all__ = ["PinnTask", "pick_device"]
+__all__ = ["PinnTask"]

@@ -27,9 +27,8 @@ from pinnrun.config import (Adaptive, ConfigError, PhaseKind, RunConfig, Sampler
                             config_hash)
 from pinnrun.models import build_model, count_parameters
 from pinnrun.optim import Phase, make_optimizer, plan_phases
-from pinnrun.runner import Chunk, Results
+from pinnrun.runner import Chunk, Results, pick_device
 from pinnrun.sip import Inversion
-from pinnrun.training import pick_device
 
 POINTS = ("batch", "data")  # targets per step; size of a fixed data set (0: fresh targets every step)
 
