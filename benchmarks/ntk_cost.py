@@ -10,6 +10,7 @@ update / step, and the share of training time the updates take at
 ``update_every`` = 100 and at the experiment's own interval:
 share = r / (N + r) for r = update / step and interval N.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     register()
     with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"experiment={args.experiment}", "trainer.progress=false",
-                                           *args.overrides])
+        cfg = compose("config", overrides=[f"experiment={args.experiment}", "trainer.progress=false", *args.overrides])
     t = build_task(OmegaConf.to_object(cfg))
     opt, sched = make_optimizer(t.phases[0], t.objective.parameters())
     w = t.weighting
@@ -57,8 +57,11 @@ def main() -> None:
     times = {"step": [], "ntk_exact": [], "ntk_hutchinson": []}
     steps(), update(TraceMethod.exact)  # warm-up
     for _ in range(args.rounds):
-        for key, fn in (("step", steps), ("ntk_exact", lambda: update(TraceMethod.exact)),
-                        ("ntk_hutchinson", lambda: update(TraceMethod.hutchinson))):
+        for key, fn in (
+            ("step", steps),
+            ("ntk_exact", lambda: update(TraceMethod.exact)),
+            ("ntk_hutchinson", lambda: update(TraceMethod.hutchinson)),
+        ):
             sync()
             t0 = time.perf_counter()
             fn()
@@ -66,8 +69,14 @@ def main() -> None:
             times[key].append(time.perf_counter() - t0)
     step = statistics.median(times["step"]) / args.steps
     every = cfg.weighting.update_every
-    out = {"experiment": args.experiment, "device": str(t.device), "parameters": sum(p.numel() for p in t.model.parameters()),
-           "points_per_term": cfg.weighting.points, "probes": cfg.weighting.probes, "s_per_step": step}
+    out = {
+        "experiment": args.experiment,
+        "device": str(t.device),
+        "parameters": sum(p.numel() for p in t.model.parameters()),
+        "points_per_term": cfg.weighting.points,
+        "probes": cfg.weighting.probes,
+        "s_per_step": step,
+    }
     for key in ("ntk_exact", "ntk_hutchinson"):
         r = statistics.median(times[key]) / step
         out[f"s_{key}"] = statistics.median(times[key])

@@ -10,6 +10,7 @@ overhead, measured in alternating rounds in one process so that machine
 noise hits both alike. ``--default-run`` also times ``pinnrun`` with its
 default config end to end (subprocess, imports included).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,13 +68,14 @@ def hand_written_step(trainer: PinnTask):
         dv = torch.autograd.grad(v.sum(), xf, create_graph=True)[0]
         uxx = torch.autograd.grad(du[:, 1].sum(), xf, create_graph=True)[0][:, 1]
         vxx = torch.autograd.grad(dv[:, 1].sum(), xf, create_graph=True)[0][:, 1]
-        sq = u ** 2 + v ** 2
+        sq = u**2 + v**2
         terms += [(-dv[:, 0] + 0.5 * uxx + sq * u).pow(2).mean(), (du[:, 0] + 0.5 * vxx + sq * v).pow(2).mean()]
         loss = sum(terms)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
@@ -85,6 +87,7 @@ def pinnrun_steps(task: PinnTask):
 
     def run(n: int):
         state["step"] = task.advance(phase, state["step"], state["step"] + n).step
+
     return run
 
 
@@ -105,11 +108,13 @@ def main() -> None:
     ours, peer = pinnrun_steps(trainer), hand_written_step(trainer)
     dev = trainer.device
     ours(2)
-    peer()                                   # warm-up
+    peer()  # warm-up
     rates = {"pinnrun": [], "hand-written": []}
     for _ in range(args.rounds):
-        for name, fn in (("pinnrun", lambda: ours(args.steps)),
-                         ("hand-written", lambda: [peer() for _ in range(args.steps)])):
+        for name, fn in (
+            ("pinnrun", lambda: ours(args.steps)),
+            ("hand-written", lambda: [peer() for _ in range(args.steps)]),
+        ):
             sync(dev)
             t = time.perf_counter()
             fn()
@@ -118,8 +123,10 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in rates.items()}
     n = sum(p.numel() for p in trainer.model.parameters())
     pts = {k: len(v) for k, v in trainer.points.at(0).items()}
-    print(f"device {dev} ({torch.cuda.get_device_name(dev) if dev.type == 'cuda' else torch.get_num_threads()} "
-          f"{'' if dev.type == 'cuda' else 'threads'}), {n} parameters, points {pts}, overrides {args.overrides}")
+    print(
+        f"device {dev} ({torch.cuda.get_device_name(dev) if dev.type == 'cuda' else torch.get_num_threads()} "
+        f"{'' if dev.type == 'cuda' else 'threads'}), {n} parameters, points {pts}, overrides {args.overrides}"
+    )
     for k, v in med.items():
         print(f"  {k:13s} {v:8.2f} it/s   (rounds: {', '.join(f'{r:.2f}' for r in rates[k])})")
     print(f"  ratio pinnrun / hand-written: {med['pinnrun'] / med['hand-written']:.3f}")
@@ -127,12 +134,17 @@ def main() -> None:
     if args.default_run:
         run_dir = Path(tempfile.mkdtemp()) / "default"
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pinnrun", f"hydra.run.dir={run_dir}", "trainer.progress=false"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "pinnrun", f"hydra.run.dir={run_dir}", "trainer.progress=false"],
+            check=True,
+            capture_output=True,
+        )
         wall = time.perf_counter() - t
         s = json.loads((run_dir / "summary.json").read_text())
-        print(f"default run: {wall:.1f} s end to end ({s['wall_time_s']:.1f} s training), "
-              f"{s['steps']} steps, l2/h_abs {s['final']['l2/h_abs']:.3e}")
+        print(
+            f"default run: {wall:.1f} s end to end ({s['wall_time_s']:.1f} s training), "
+            f"{s['steps']} steps, l2/h_abs {s['final']['l2/h_abs']:.3e}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """pinnrun: config-driven command-line runner for physics-informed neural networks."""
+
 from importlib.metadata import PackageNotFoundError, version
 
 try:

@@ -5,13 +5,14 @@ config (a wrong key or type never reaches training); :func:`validate` then
 checks the rules a type cannot express (bounds, counts, names). Both raise
 :class:`ConfigError`-style one-line messages that the CLI prints as is.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from omegaconf import MISSING, OmegaConf
 
@@ -21,8 +22,8 @@ class ConfigError(ValueError):
 
 
 class Logger(Enum):
-    csv = "csv"                    # metrics.csv (always written)
-    tensorboard = "tensorboard"    # and TensorBoard events in <run dir>/tensorboard
+    csv = "csv"  # metrics.csv (always written)
+    tensorboard = "tensorboard"  # and TensorBoard events in <run dir>/tensorboard
 
 
 class Device(Enum):
@@ -42,19 +43,19 @@ class ModelKind(Enum):
 
 
 class MscaleStructure(Enum):
-    scaled = "scaled"      # one network, first hidden layer K * (W0 x + b0)
-    subnets = "subnets"    # sum_i g_i(a_i (W_i x + b_i))
+    scaled = "scaled"  # one network, first hidden layer K * (W0 x + b0)
+    subnets = "subnets"  # sum_i g_i(a_i (W_i x + b_i))
 
 
 class ScaleKind(Enum):
-    linear = "linear"      # 1, 2, ..., N
-    powers2 = "powers2"    # 1, 2, 4, ..., 2^(N-1)
+    linear = "linear"  # 1, 2, ..., N
+    powers2 = "powers2"  # 1, 2, 4, ..., 2^(N-1)
 
 
 class Adaptive(Enum):
     none = "none"
-    layer = "layer"        # one trainable slope per hidden layer
-    neuron = "neuron"      # one per neuron (Jagtap, Kawaguchi & Karniadakis 2020)
+    layer = "layer"  # one trainable slope per hidden layer
+    neuron = "neuron"  # one per neuron (Jagtap, Kawaguchi & Karniadakis 2020)
 
 
 class Init(Enum):
@@ -67,8 +68,8 @@ class Init(Enum):
 class PhaseKind(Enum):
     adam = "adam"
     lbfgs = "lbfgs"
-    gd = "gd"        # plain gradient descent (torch.optim.SGD, no momentum)
-    sip = "sip"      # scale-invariant physics training (learned inverse problems only)
+    gd = "gd"  # plain gradient descent (torch.optim.SGD, no momentum)
+    sip = "sip"  # scale-invariant physics training (learned inverse problems only)
 
 
 class SamplerMethod(Enum):
@@ -92,14 +93,14 @@ class EquationConfig:
     # a module in pinnrun.problems ("nls"), or "package.module:ClassName" for a user's own
     name: str = MISSING
     # input variable -> [lower, upper], in the equation's variable order
-    domain: Dict[str, List[float]] = MISSING
+    domain: dict[str, list[float]] = MISSING
     # condition -> number of collocation points (0 leaves the condition out)
-    points: Dict[str, int] = MISSING
+    points: dict[str, int] = MISSING
     # equation-specific constants
-    params: Dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     # inverse problems: constants (names of params) trained with the network, from these
     # initial values; logged as param/<name>. The values in `params` are the true ones.
-    unknowns: Dict[str, float] = field(default_factory=dict)
+    unknowns: dict[str, float] = field(default_factory=dict)
     observations: ObservationConfig = field(default_factory=ObservationConfig)
     # held-out random points where the outputs are compared with the exact solution: the
     # mean squared error is logged as test_loss (0: none)
@@ -110,20 +111,20 @@ class EquationConfig:
 class ModelConfig:
     name: ModelKind = ModelKind.mlp
     width: int = 100
-    depth: int = 4                      # hidden layers
+    depth: int = 4  # hidden layers
     # hidden-layer widths one by one (e.g. [3000, 100, 100, 100]); when set, width and depth are unused
-    widths: Optional[List[int]] = None
+    widths: list[int] | None = None
     activation: str = "tanh"
     # locally adaptive activations: sigma(n * a * z) with trainable slopes a, n * a = 1 at
     # the start, and the slope-recovery loss term 1 / mean_k exp(mean a of layer k)
     adaptive: Adaptive = Adaptive.none
-    adaptive_scale: float = 10.0        # n
+    adaptive_scale: float = 10.0  # n
     init: Init = Init.xavier_normal
     # MscaleDNN only (Liu, Cai & Xu 2020)
     structure: MscaleStructure = MscaleStructure.scaled
     scale_kind: ScaleKind = ScaleKind.linear
     n_scales: int = 8
-    scales: Optional[List[float]] = None   # explicit scales; overrides scale_kind/n_scales
+    scales: list[float] | None = None  # explicit scales; overrides scale_kind/n_scales
 
 
 @dataclass
@@ -145,12 +146,12 @@ class PhaseConfig:
 
 @dataclass
 class OptimizerConfig:
-    phases: List[PhaseConfig] = field(default_factory=lambda: [PhaseConfig()])
+    phases: list[PhaseConfig] = field(default_factory=lambda: [PhaseConfig()])
 
 
 class TraceMethod(Enum):
-    exact = "exact"              # per-point parameter gradients (torch.func vmap)
-    hutchinson = "hutchinson"    # randomized: E ||J^T v||^2, v Rademacher
+    exact = "exact"  # per-point parameter gradients (torch.func vmap)
+    hutchinson = "hutchinson"  # randomized: E ||J^T v||^2, v Rademacher
 
 
 @dataclass
@@ -158,7 +159,7 @@ class WeightingConfig:
     # fixed | ntk | gradnorm (pinnrun/weighting.py)
     name: str = "fixed"
     # loss term -> weight (fixed), or starting weight (adaptive); terms not named get 1.0
-    weights: Dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
     # adaptive schemes: recompute the weights every N steps (step 0 included)
     update_every: int = 100
     # moving average w <- (1 - alpha) w + alpha w_new; 1 = no smoothing
@@ -168,8 +169,8 @@ class WeightingConfig:
     # ntk: points per loss term the kernel trace is computed on (a random subsample)
     points: int = 300
     trace: TraceMethod = TraceMethod.exact
-    probes: int = 16            # hutchinson: random vectors per trace
-    chunk: int = 16             # exact: points per vmap batch (bounds memory: chunk x parameters)
+    probes: int = 16  # hutchinson: random vectors per trace
+    chunk: int = 16  # exact: points per vmap batch (bounds memory: chunk x parameters)
     # ntk: write the eigenvalues of each term's kernel at every update to <run dir>/ntk.h5
     spectrum: bool = False
 
@@ -180,7 +181,7 @@ class SamplerConfig:
     # draw fresh points every N steps (0: never)
     resample_every: int = 0
     # condition -> method, for conditions that should not use `method`
-    per_condition: Dict[str, SamplerMethod] = field(default_factory=dict)
+    per_condition: dict[str, SamplerMethod] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,7 +189,7 @@ class TrainerConfig:
     device: Device = Device.auto
     dtype: DType = DType.float32
     # cap on optimizer iterations over all phases (smoke runs); null = no cap
-    max_steps: Optional[int] = None
+    max_steps: int | None = None
     log_every: int = 100
     eval_every: int = 1000
     checkpoint_every: int = 1000
@@ -199,9 +200,9 @@ class TrainerConfig:
 @dataclass
 class Published:
     source: str = ""
-    field: str = ""          # evaluated field the number refers to, e.g. h_abs
-    l2: Optional[float] = None   # published relative L2 error
-    claim: str = ""              # the published finding, where it is not one L2 error
+    field: str = ""  # evaluated field the number refers to, e.g. h_abs
+    l2: float | None = None  # published relative L2 error
+    claim: str = ""  # the published finding, where it is not one L2 error
 
 
 @dataclass
@@ -215,7 +216,7 @@ class RunConfig:
     seed: int = 0
     logger: Logger = Logger.csv
     # set by experiment presets: the paper's number this run reproduces
-    published: Optional[Published] = None
+    published: Published | None = None
 
 
 def config_hash(cfg: RunConfig, groups: tuple[str, ...]) -> str:
@@ -266,9 +267,7 @@ def validate(cfg: Any) -> None:
             raise ConfigError(f"equation.domain.{var} must be [lower, upper], got {list(bounds)}")
         lo, hi = bounds
         if not lo < hi:
-            raise ConfigError(
-                f"equation.domain.{var}: lower bound {lo} must be below upper bound {hi}"
-            )
+            raise ConfigError(f"equation.domain.{var}: lower bound {lo} must be below upper bound {hi}")
     for cond, n in eq.points.items():
         if n < 0:
             raise ConfigError(f"equation.points.{cond} must be >= 0, got {n}")

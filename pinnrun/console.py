@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -15,22 +16,40 @@ def make_console() -> Console:
     return Console(stderr=True)
 
 
-def header(verb: str, describe: str, phases: Sequence[tuple[str, int]], device: str, dtype: str,
-           run_dir: Path, notes: Sequence[str] = ()) -> str:
+def header(
+    verb: str,
+    describe: str,
+    phases: Sequence[tuple[str, int]],
+    device: str,
+    dtype: str,
+    run_dir: Path,
+    notes: Sequence[str] = (),
+) -> str:
     """The run's first lines: what runs, where, and anything the user should know first."""
     plan = " -> ".join(f"{name} {steps}" for name, steps in phases if steps)
-    lines = [f"[bold]pinnrun[/bold] {verb}: {describe} phases: {plan}  device={device} dtype={dtype}",
-             f"run directory: {run_dir}", *notes]
+    lines = [
+        f"[bold]pinnrun[/bold] {verb}: {describe} phases: {plan}  device={device} dtype={dtype}",
+        f"run directory: {run_dir}",
+        *notes,
+    ]
     return "\n".join(lines)
 
 
 def progress(console: Console, enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                    console=console, disable=not enabled, transient=False)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
 
 
-def summary_table(s: Dict[str, Any], run_dir: Path) -> Table:
+def summary_table(s: dict[str, Any], run_dir: Path) -> Table:
     """summary.json's main numbers: status, steps, time, final loss and errors, identified constants."""
     table = Table(title=f"pinnrun: {s['status']}", show_header=False)
     table.add_row("run directory", str(run_dir))

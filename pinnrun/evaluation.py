@@ -9,8 +9,6 @@ solution at held-out uniform random points (``equation.test_points``).
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
-
 import numpy as np
 import torch
 
@@ -21,7 +19,7 @@ EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
 
 #: (variables, grid axes, predicted fields, reference fields): what predictions.h5 holds
-Payload = Tuple[Tuple[str, ...], Dict[str, np.ndarray], Dict[str, np.ndarray], Dict[str, np.ndarray]]
+Payload = tuple[tuple[str, ...], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]
 
 
 class Evaluation:
@@ -41,7 +39,7 @@ class Evaluation:
         self.fields = [f for f in problem.fields if f in self.ref]
         self.test_set = self._held_out(test_points, seed)
 
-    def _held_out(self, n: int, seed: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    def _held_out(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(points, exact outputs) at ``n`` uniform random points of the domain."""
         if n == 0:
             return None
@@ -54,19 +52,19 @@ class Evaluation:
         return pts.to(self.device, self.dtype), values.to(self.device, self.dtype)
 
     @torch.no_grad()
-    def predict(self) -> Dict[str, np.ndarray]:
+    def predict(self) -> dict[str, np.ndarray]:
         """Every evaluated field of the problem on the grid."""
         out = torch.cat([self.model(x) for x in self.points.split(EVAL_BATCH)])
         named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
         fields = self.problem.derived(named)
         return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
 
-    def l2_errors(self, pred: Dict[str, np.ndarray]) -> Dict[str, float]:
+    def l2_errors(self, pred: dict[str, np.ndarray]) -> dict[str, float]:
         """Relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2."""
         return {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f])) for f in self.fields}
 
     @torch.no_grad()
-    def test_loss(self) -> Optional[float]:
+    def test_loss(self) -> float | None:
         """Mean squared error of the outputs on the held-out points (None without them)."""
         if self.test_set is None:
             return None
@@ -74,14 +72,14 @@ class Evaluation:
         pred = torch.cat([self.model(x) for x in pts.split(EVAL_BATCH)])
         return float((pred - values).pow(2).mean())
 
-    def metrics(self) -> Dict[str, float]:
+    def metrics(self) -> dict[str, float]:
         """The evaluation's columns of metrics.csv: ``l2/<field>`` and ``test_loss``."""
         out = {f"l2/{k}": v for k, v in (self.l2_errors(self.predict()) if self.fields else {}).items()}
         if self.test_set is not None:
             out["test_loss"] = self.test_loss()
         return out
 
-    def payload(self) -> Tuple[Payload, Dict[str, float]]:
+    def payload(self) -> tuple[Payload, dict[str, float]]:
         """What predictions.h5 holds, and the final metrics."""
         pred = self.predict()
         out = {f"l2/{k}": v for k, v in self.l2_errors(pred).items()}
@@ -89,7 +87,7 @@ class Evaluation:
             out["test_loss"] = self.test_loss()
         return (tuple(self.problem.variables), self.grid, pred, self.ref), out
 
-    def observations(self, cfg: ObservationConfig, seed: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    def observations(self, cfg: ObservationConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise
         of ``cfg.noise`` times each output's standard deviation."""
         if cfg.count == 0:

@@ -19,10 +19,11 @@ or per point under the transforms a :class:`~pinnrun.derivatives.PointDerivative
 returns one residual tensor per component (``components``), and the loss term
 ``term_name(name, component)`` is the mean of that residual's square.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Dict, Sequence
 
 import torch
 from torch.func import functional_call, jacrev, vmap
@@ -36,7 +37,7 @@ class Group:
     name: str
     components: Sequence[str]
     points: torch.Tensor
-    residual: Callable   # d (derivatives at the points) -> {component: residual (n,)}
+    residual: Callable  # d (derivatives at the points) -> {component: residual (n,)}
 
     def term(self, component: str) -> str:
         return term_name(self.name, component)
@@ -46,12 +47,13 @@ def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
     """(params, x) -> residual components at the single point x, shape (m,)."""
     buffers = dict(model.named_buffers())
 
-    def residual(params: Dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    def residual(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         def f(z):
             return functional_call(model, (params, buffers), (z,))
 
         res = group.residual(PointDerivatives(f, x[None], variables, outputs))
         return torch.stack([res[c].reshape(()) for c in group.components])
+
     return residual
 
 
@@ -60,7 +62,7 @@ def jacobian_blocks(model: torch.nn.Module, group: Group, variables, outputs, ch
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
     jac = vmap(jacrev(_per_point(model, group, variables, outputs)), in_dims=(None, 0))
     for pts in group.points.detach().split(chunk):
-        with torch.no_grad():   # no graph into trainable constants (inverse problems) outside the transforms
+        with torch.no_grad():  # no graph into trainable constants (inverse problems) outside the transforms
             yield jac(params, pts)
 
 
@@ -70,24 +72,28 @@ def jacobian_chunks(model: torch.nn.Module, group: Group, variables, outputs, ch
         yield torch.cat([r.reshape(r.shape[0], r.shape[1], -1) for r in rows.values()], dim=2)
 
 
-def traces(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, float]:
+def traces(model, group: Group, variables, outputs, chunk: int = 64) -> dict[str, float]:
     """tr K of each component of ``group``: sum over its points of ||dr_p/dtheta||^2."""
     total = torch.zeros(len(group.components), dtype=torch.float64, device=group.points.device)
     for rows in jacobian_blocks(model, group, variables, outputs, chunk):
         for r in rows.values():
-            total += torch.linalg.vector_norm(r.reshape(r.shape[0], r.shape[1], -1), dim=2,
-                                              dtype=torch.float64).pow(2).sum(0)
+            total += (
+                torch.linalg.vector_norm(r.reshape(r.shape[0], r.shape[1], -1), dim=2, dtype=torch.float64)
+                .pow(2)
+                .sum(0)
+            )
     return {group.term(c): float(t) for c, t in zip(group.components, total)}
 
 
-def kernel(model, group: Group, variables, outputs, chunk: int = 64) -> Dict[str, torch.Tensor]:
+def kernel(model, group: Group, variables, outputs, chunk: int = 64) -> dict[str, torch.Tensor]:
     """K = J J^T (n x n, float64) of each component of ``group``."""
     J = torch.cat(list(jacobian_chunks(model, group, variables, outputs, chunk)), dim=0).double()
     return {group.term(c): J[:, i] @ J[:, i].T for i, c in enumerate(group.components)}
 
 
-def hutchinson_traces(model, group: Group, variables, outputs, probes: int,
-                      generator: torch.Generator) -> Dict[str, float]:
+def hutchinson_traces(
+    model, group: Group, variables, outputs, probes: int, generator: torch.Generator
+) -> dict[str, float]:
     """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass."""
     params = [p for p in model.parameters() if p.requires_grad]
     res = group.residual(Derivatives(model, group.points, variables, outputs))

@@ -18,7 +18,7 @@ the problem itself keeps its true constants.
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
 
 import torch
 
@@ -28,7 +28,7 @@ from pinnrun.ntk import Group
 from pinnrun.problems import Problem, term_name
 from pinnrun.sampling import PointSets
 
-Observations = Tuple[torch.Tensor, torch.Tensor]  # points (n, d), outputs (n, m)
+Observations = tuple[torch.Tensor, torch.Tensor]  # points (n, d), outputs (n, m)
 SLOPE_RECOVERY = "slope_recovery"
 
 
@@ -42,8 +42,8 @@ class Objective:
         problem: Problem,
         model: torch.nn.Module,
         points: PointSets,
-        observations: Optional[Observations] = None,
-        unknowns: Optional[Mapping[str, float]] = None,
+        observations: Observations | None = None,
+        unknowns: Mapping[str, float] | None = None,
     ) -> None:
         self.model, self.points, self.observations = model, points, observations
         p = next(model.parameters())
@@ -58,25 +58,25 @@ class Objective:
         self.conditions = {c: cond for c, cond in self.problem.conditions().items() if c in points.conditions}
         self.variables, self.outputs = problem.variables, problem.outputs
         self.adaptive = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
-        self.terms: List[str] = (
+        self.terms: list[str] = (
             [term_name(c, k) for c, cond in self.conditions.items() for k in cond.components]
             + [term_name("data", o) for o in (self.outputs if observations is not None else ())]
             + [SLOPE_RECOVERY] * bool(self.adaptive)
         )
 
-    def condition_terms(self, condition: str) -> List[str]:
+    def condition_terms(self, condition: str) -> list[str]:
         """The loss terms of one condition (none if it has no points)."""
         cond = self.conditions.get(condition)
         return [term_name(condition, k) for k in cond.components] if cond is not None else []
 
-    def parameters(self) -> List[torch.nn.Parameter]:
+    def parameters(self) -> list[torch.nn.Parameter]:
         """Everything the optimizer trains: the network's parameters, then the unknown constants."""
         return list(self.model.parameters()) + list(self.unknowns.parameters())
 
     def derivatives(self, points: torch.Tensor) -> Derivatives:
         return Derivatives(self.model, points, self.variables, self.outputs)
 
-    def losses(self, step: int) -> Dict[str, torch.Tensor]:
+    def losses(self, step: int) -> dict[str, torch.Tensor]:
         """Every loss term at ``step`` (on that step's points), with its graph."""
         out = {}
         for c, pts in self.points.at(step).items():
@@ -92,7 +92,7 @@ class Objective:
             out[SLOPE_RECOVERY] = slope_recovery(self.model)
         return out
 
-    def groups(self, step: int) -> List[Group]:
+    def groups(self, step: int) -> list[Group]:
         """Each condition's residual function with its points (and the data terms'), for the NTK."""
         out = [
             Group(c, self.conditions[c].components, pts, self.conditions[c].residual)
@@ -103,11 +103,11 @@ class Objective:
             out.append(Group("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
         return out
 
-    def slopes(self) -> Dict[str, float]:
+    def slopes(self) -> dict[str, float]:
         """The effective slope n * a of each adaptive layer (mean over its neurons)."""
         return {str(i): m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)}
 
-    def constants(self) -> Dict[str, float]:
+    def constants(self) -> dict[str, float]:
         """The current values of the unknown constants."""
         return {k: v.item() for k, v in self.unknowns.items()}
 

@@ -12,8 +12,8 @@ takes exactly the steps the uninterrupted run took. :func:`lbfgs_chunk` drives o
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional, Tuple
 
 import torch
 
@@ -40,7 +40,7 @@ class Phase:
         return self.cfg.kind is not PhaseKind.lbfgs
 
 
-def plan_phases(phases: Iterable[PhaseConfig], max_steps: Optional[int]) -> List[Phase]:
+def plan_phases(phases: Iterable[PhaseConfig], max_steps: int | None) -> list[Phase]:
     """The phases with their step counts, the total capped at ``max_steps`` (None: no cap)."""
     out, left = [], math.inf if max_steps is None else max_steps
     for i, ph in enumerate(phases):
@@ -50,10 +50,10 @@ def plan_phases(phases: Iterable[PhaseConfig], max_steps: Optional[int]) -> List
     return out
 
 
-Scheduler = Optional[torch.optim.lr_scheduler.LRScheduler]
+Scheduler = torch.optim.lr_scheduler.LRScheduler | None
 
 
-def make_optimizer(phase: Phase, params: List[torch.nn.Parameter]) -> Tuple[torch.optim.Optimizer, Scheduler]:
+def make_optimizer(phase: Phase, params: list[torch.nn.Parameter]) -> tuple[torch.optim.Optimizer, Scheduler]:
     """The phase's optimizer over ``params``, and its learning-rate schedule (None for L-BFGS).
 
     Adam (also for ``sip`` phases) or plain gradient descent (``gd``) with the schedule
@@ -88,7 +88,7 @@ def clear_history(opt: torch.optim.Optimizer) -> None:
         _lbfgs_state(opt).clear()
 
 
-def lbfgs_chunk(opt: torch.optim.LBFGS, objective: Callable[[], torch.Tensor], steps: int) -> Tuple[int, bool]:
+def lbfgs_chunk(opt: torch.optim.LBFGS, objective: Callable[[], torch.Tensor], steps: int) -> tuple[int, bool]:
     """Up to ``steps`` L-BFGS iterations on ``objective`` (a function returning the loss with
     its graph); returns (iterations done, converged).
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, Protocol
 
 import torch
 from omegaconf import OmegaConf
@@ -42,7 +43,7 @@ class Chunk:
 
     step: int
     loss: float
-    losses: Dict[str, float]
+    losses: dict[str, float]
     converged: bool = False  # L-BFGS found nothing more to do: the phase ends here
 
 
@@ -51,75 +52,85 @@ class Results:
     """What a finished task leaves: predictions.h5's content (None: nothing to write), the final
     metrics for summary.json, and further summary entries."""
 
-    payload: Optional[Tuple[Sequence[str], Dict[str, Any], Dict[str, Any], Dict[str, Any]]]
-    metrics: Dict[str, float]
-    extra: Dict[str, Any] = field(default_factory=dict)
+    payload: tuple[Sequence[str], dict[str, Any], dict[str, Any], dict[str, Any]] | None
+    metrics: dict[str, float]
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Task(Protocol):
     """What the runner needs of a task."""
 
     cfg: RunConfig
-    phases: List[Phase]  # planned, after the max_steps cap
-    columns: List[str]  # metrics.csv's columns
+    phases: list[Phase]  # planned, after the max_steps cap
+    columns: list[str]  # metrics.csv's columns
     primary_field: str  # the field a paper reports
     config_hash: str  # of the settings that change this task's numbers
-    checkpoint_keys: Tuple[str, ...]  # what state_dict() holds
+    checkpoint_keys: tuple[str, ...]  # what state_dict() holds
     device: torch.device
     n_parameters: int
 
     def describe(self) -> str: ...  # "equation=... model=... (N parameters)"
 
-    def notes(self) -> List[str]: ...  # further header lines
+    def notes(self) -> list[str]: ...  # further header lines
 
-    def chunk_every(self, phase: Phase) -> List[int]: ...  # intervals where chunks must also end
+    def chunk_every(self, phase: Phase) -> list[int]: ...  # intervals where chunks must also end
 
-    def start_phase(self, phase: Phase, saved: Optional[Dict[str, Any]]) -> None: ...
+    def start_phase(self, phase: Phase, saved: dict[str, Any] | None) -> None: ...
 
     def advance(self, phase: Phase, step: int, target: int) -> Chunk: ...
 
-    def log_values(self, phase: Phase) -> Dict[str, float]: ...  # lr, weight/, param/, slope/ ...
+    def log_values(self, phase: Phase) -> dict[str, float]: ...  # lr, weight/, param/, slope/ ...
 
-    def evaluate(self) -> Dict[str, float]: ...  # l2/<field>, test_loss
+    def evaluate(self) -> dict[str, float]: ...  # l2/<field>, test_loss
 
-    def diagnostics(self) -> List[Tuple[int, Dict[str, Any]]]: ...  # NTK spectra since the last call
+    def diagnostics(self) -> list[tuple[int, dict[str, Any]]]: ...  # NTK spectra since the last call
 
-    def state_dict(self) -> Dict[str, Any]: ...
+    def state_dict(self) -> dict[str, Any]: ...
 
-    def load_state_dict(self, state: Dict[str, Any]) -> None: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
     def results(self, diverged: bool) -> Results: ...
 
 
 class Runner:
-    def __init__(self, task: Task, run_dir: Path, overrides: Sequence[str] = (),
-                 console: Optional[Console] = None) -> None:
+    def __init__(
+        self, task: Task, run_dir: Path, overrides: Sequence[str] = (), console: Console | None = None
+    ) -> None:
         """Checks the run directory and, to resume, the checkpoint; writes nothing until :meth:`run`."""
         self.task, self.cfg, self.run_dir = task, task.cfg, Path(run_dir)
         self.overrides, self.console = list(overrides), console or show.make_console()
         io.check_run_dir(self.run_dir, self.cfg.trainer.resume)
         self.total_steps = sum(p.steps for p in task.phases)
-        self.state: Dict[str, Any] = {"step": 0, "phase": 0, "phase_start": 0, "phase_converged": False,
-                                      "elapsed": 0.0, "best_loss": math.inf}
-        self.saved: Optional[Dict[str, Any]] = self._checkpoint_to_resume() if self.cfg.trainer.resume else None
+        self.state: dict[str, Any] = {
+            "step": 0,
+            "phase": 0,
+            "phase_start": 0,
+            "phase_converged": False,
+            "elapsed": 0.0,
+            "best_loss": math.inf,
+        }
+        self.saved: dict[str, Any] | None = self._checkpoint_to_resume() if self.cfg.trainer.resume else None
         self.status = "running"
-        self.last: Dict[str, Any] = {"loss": math.nan, "losses": {}, "metrics": {}}
+        self.last: dict[str, Any] = {"loss": math.nan, "losses": {}, "metrics": {}}
 
-    def _checkpoint_to_resume(self) -> Dict[str, Any]:
+    def _checkpoint_to_resume(self) -> dict[str, Any]:
         path = self.run_dir / "checkpoints" / "last.pt"
         ckpt = io.load_checkpoint(path)
         keys = ("config_hash", "torch_rng", *RUN_STATE, *self.task.checkpoint_keys)
         missing = [k for k in keys if not isinstance(ckpt, dict) or k not in ckpt]
         if missing:
-            raise ConfigError(f"{path} is not a pinnrun checkpoint this version can resume "
-                              f"(it lacks {', '.join(missing)})")
+            raise ConfigError(
+                f"{path} is not a pinnrun checkpoint this version can resume (it lacks {', '.join(missing)})"
+            )
         if ckpt["config_hash"] != self.task.config_hash:
-            raise ConfigError(f"{path} was written with another config (a setting that changes the "
-                              "numbers differs: equation, model, optimizer, weighting, sampler, seed or dtype)")
+            raise ConfigError(
+                f"{path} was written with another config (a setting that changes the "
+                "numbers differs: equation, model, optimizer, weighting, sampler, seed or dtype)"
+            )
         return ckpt
 
     # -- the run -----------------------------------------------------------------------
-    def run(self) -> Dict[str, Any]:
+    def run(self) -> dict[str, Any]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         write_config(self.run_dir, self.cfg, self.overrides)
         resumed = self.saved is not None
@@ -129,19 +140,32 @@ class Runner:
             self.state.update({k: self.saved[k] for k in RUN_STATE})
             io.truncate_spectra(self.run_dir / SPECTRA, self.state["step"])
         t = self.cfg.trainer
-        self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.task.columns,
-                                 resume_step=self.state["step"] if resumed else None,
-                                 tensorboard=self.cfg.logger is Logger.tensorboard)
+        self.log = io.MetricsLog(
+            self.run_dir / "metrics.csv",
+            self.task.columns,
+            resume_step=self.state["step"] if resumed else None,
+            tensorboard=self.cfg.logger is Logger.tensorboard,
+        )
         verb = f"resuming at step {self.state['step']}" if resumed else "run"
-        self.console.print(show.header(verb, self.task.describe(), [(p.name, p.steps) for p in self.task.phases],
-                                       str(self.task.device), t.dtype.value, self.run_dir, self.task.notes()),
-                           soft_wrap=True)
+        self.console.print(
+            show.header(
+                verb,
+                self.task.describe(),
+                [(p.name, p.steps) for p in self.task.phases],
+                str(self.task.device),
+                t.dtype.value,
+                self.run_dir,
+                self.task.notes(),
+            ),
+            soft_wrap=True,
+        )
         self.t0 = time.perf_counter() - self.state["elapsed"]
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
             with show.progress(self.console, t.progress) as self.bar:
-                self.bar_task = self.bar.add_task("train", total=self.total_steps, completed=self.state["step"],
-                                                  info="")
+                self.bar_task = self.bar.add_task(
+                    "train", total=self.total_steps, completed=self.state["step"], info=""
+                )
                 for phase in self.task.phases:
                     if phase.index >= self.state["phase"] and not self.train_phase(phase):
                         break
@@ -186,10 +210,17 @@ class Runner:
         for spectra_step, spectra in self.task.diagnostics():
             io.append_spectra(self.run_dir / SPECTRA, spectra_step, spectra)
         if step % self.cfg.trainer.log_every == 0 or evaluate:
-            self.log.write({"step": step, "phase": phase.name, "loss": chunk.loss,
-                            "time_s": time.perf_counter() - self.t0,
-                            **{f"loss/{k}": v for k, v in chunk.losses.items()},
-                            **self.task.log_values(phase), **metrics})
+            self.log.write(
+                {
+                    "step": step,
+                    "phase": phase.name,
+                    "loss": chunk.loss,
+                    "time_s": time.perf_counter() - self.t0,
+                    **{f"loss/{k}": v for k, v in chunk.losses.items()},
+                    **self.task.log_values(phase),
+                    **metrics,
+                }
+            )
         info = f"{phase.name}  loss {chunk.loss:.3e}"
         errors = {k: v for k, v in self.last["metrics"].items() if k.startswith("l2/")}
         if errors:
@@ -206,24 +237,34 @@ class Runner:
         improved = loss < self.state["best_loss"]
         if improved:
             self.state["best_loss"] = loss
-        state = {**self.task.state_dict(), "torch_rng": torch.get_rng_state(),
-                 "config_hash": self.task.config_hash, "pinnrun_version": pinnrun.__version__,
-                 **{k: self.state[k] for k in RUN_STATE}}
+        state = {
+            **self.task.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "config_hash": self.task.config_hash,
+            "pinnrun_version": pinnrun.__version__,
+            **{k: self.state[k] for k in RUN_STATE},
+        }
         io.save_checkpoint(self.run_dir / "checkpoints" / "last.pt", state)
         if improved:
             io.save_checkpoint(self.run_dir / "checkpoints" / "best.pt", state)
 
     # -- the end -------------------------------------------------------------------------
-    def finish(self, status: str) -> Dict[str, Any]:
+    def finish(self, status: str) -> dict[str, Any]:
         wall = time.perf_counter() - self.t0
         results = self.task.results(diverged=status == "diverged")
         if results.payload is not None:
-            attrs = {"config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)), "steps": self.state["step"],
-                     "pinnrun_version": pinnrun.__version__,
-                     **{k: v for k, v in results.metrics.items() if k.startswith("l2/")}}
+            attrs = {
+                "config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)),
+                "steps": self.state["step"],
+                "pinnrun_version": pinnrun.__version__,
+                **{k: v for k, v in results.metrics.items() if k.startswith("l2/")},
+            }
             io.write_predictions(self.run_dir / "predictions.h5", *results.payload, attrs)
-        final = {"loss": self.last["loss"], **{f"loss/{k}": v for k, v in self.last["losses"].items()},
-                 **results.metrics}
+        final = {
+            "loss": self.last["loss"],
+            **{f"loss/{k}": v for k, v in self.last["losses"].items()},
+            **results.metrics,
+        }
         summary = run_summary(self.task, status, self.state["step"], self.total_steps, final, wall)
         summary.update(results.extra)
         io.write_json(self.run_dir / "summary.json", summary)
@@ -232,7 +273,9 @@ class Runner:
         return summary
 
 
-def run_summary(task: Task, status: str, steps: int, planned: int, final: Dict[str, Any], wall: float) -> Dict[str, Any]:
+def run_summary(
+    task: Task, status: str, steps: int, planned: int, final: dict[str, Any], wall: float
+) -> dict[str, Any]:
     """summary.json's content."""
     cfg, device = task.cfg, task.device
     out = {

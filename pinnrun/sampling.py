@@ -4,10 +4,11 @@ Points of resampling round r for condition c are a pure function of
 (seed, c, r), so a resumed run draws exactly the points the uninterrupted run
 had, and only the round number needs to be checkpointed.
 """
+
 from __future__ import annotations
 
 import warnings
-from typing import Dict, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -16,8 +17,9 @@ from scipy.stats import qmc
 from pinnrun.config import ConfigError, SamplerMethod
 
 
-def sample_box(method: SamplerMethod, n: int, lower: Sequence[float], upper: Sequence[float],
-               rng: np.random.Generator) -> np.ndarray:
+def sample_box(
+    method: SamplerMethod, n: int, lower: Sequence[float], upper: Sequence[float], rng: np.random.Generator
+) -> np.ndarray:
     """``n`` points in the box [lower, upper] (one column per dimension).
 
     ``grid`` puts m = round(n ** (1/k)) points on each of the k axes (cell
@@ -46,15 +48,24 @@ def sample_box(method: SamplerMethod, n: int, lower: Sequence[float], upper: Seq
 class PointSets:
     """The current points of every condition, resampled every ``resample_every`` steps."""
 
-    def __init__(self, problem, counts: Mapping[str, int], method: SamplerMethod,
-                 per_condition: Mapping[str, SamplerMethod], resample_every: int, seed: int,
-                 device: torch.device, dtype: torch.dtype) -> None:
+    def __init__(
+        self,
+        problem,
+        counts: Mapping[str, int],
+        method: SamplerMethod,
+        per_condition: Mapping[str, SamplerMethod],
+        resample_every: int,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> None:
         conditions = problem.conditions()
         for key, name in (("equation.points", counts), ("sampler.per_condition", per_condition)):
             unknown = set(name) - set(conditions)
             if unknown:
-                raise ConfigError(f"{key}: unknown condition {sorted(unknown)} "
-                                  f"(this equation has: {', '.join(conditions)})")
+                raise ConfigError(
+                    f"{key}: unknown condition {sorted(unknown)} (this equation has: {', '.join(conditions)})"
+                )
         missing = set(conditions) - set(counts)
         if missing:
             raise ConfigError(f"equation.points: no point count for {sorted(missing)}")
@@ -66,12 +77,12 @@ class PointSets:
         self.resample_every, self.seed = resample_every, seed
         self.device, self.dtype = device, dtype
         self.round = -1
-        self.points: Dict[str, torch.Tensor] = {}
+        self.points: dict[str, torch.Tensor] = {}
 
     def round_at(self, step: int) -> int:
         return step // self.resample_every if self.resample_every else 0
 
-    def at(self, step: int) -> Dict[str, torch.Tensor]:
+    def at(self, step: int) -> dict[str, torch.Tensor]:
         r = self.round_at(step)
         if r != self.round:
             self.points = {c: self.draw(c, r) for c in self.conditions}
@@ -83,9 +94,13 @@ class PointSets:
         rng = np.random.default_rng([self.seed, index, round_])
         fixed = self.conditions[condition].fixed
         free = [v for v in self.problem.variables if v not in fixed]
-        box = sample_box(self.methods[condition], self.counts[condition],
-                         [self.problem.domain[v][0] for v in free],
-                         [self.problem.domain[v][1] for v in free], rng)
+        box = sample_box(
+            self.methods[condition],
+            self.counts[condition],
+            [self.problem.domain[v][0] for v in free],
+            [self.problem.domain[v][1] for v in free],
+            rng,
+        )
         cols = {v: box[:, i] for i, v in enumerate(free)}
         faces = self.conditions[condition].boundary
         if faces:
@@ -96,6 +111,5 @@ class PointSets:
             for j, v in enumerate(faces):
                 lo, hi = self.problem.domain[v]
                 cols[v] = np.where(which == j, np.where(upper, hi, lo), cols[v])
-        full = np.stack([cols[v] if v in cols else np.full(len(box), fixed[v])
-                         for v in self.problem.variables], axis=1)
+        full = np.stack([cols[v] if v in cols else np.full(len(box), fixed[v]) for v in self.problem.variables], axis=1)
         return torch.as_tensor(full, dtype=self.dtype, device=self.device)

@@ -9,8 +9,8 @@ problem), its reference data made ready, and the runner that will write the run 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence, Union
 
 from rich.console import Console
 
@@ -23,10 +23,10 @@ from pinnrun.sip import Inversion
 from pinnrun.sip.task import SipTask
 from pinnrun.training import PinnTask
 
-Task = Union[PinnTask, SipTask]
+Task = PinnTask | SipTask
 
 
-def load(cfg: EquationConfig) -> Union[problems.Problem, Inversion]:
+def load(cfg: EquationConfig) -> problems.Problem | Inversion:
     """The problem named by ``equation.name``: a built-in PINN problem (pinnrun.problems), a
     learned inverse problem (pinnrun.sip), or a user's 'package.module:ClassName' of either kind."""
     cls = problems.load_class(SIP_PROBLEMS.get(cfg.name, cfg.name), also=sorted(SIP_PROBLEMS))
@@ -35,7 +35,7 @@ def load(cfg: EquationConfig) -> Union[problems.Problem, Inversion]:
     return cls(dict(cfg.domain), dict(cfg.params))
 
 
-def prepare_reference(problem: Union[problems.Problem, Inversion], console: Console) -> None:
+def prepare_reference(problem: problems.Problem | Inversion, console: Console) -> None:
     """Build the problem's reference dataset if it is missing (the only file a run writes outside
     its run directory), saying so."""
     name = problem.reference_dataset() if isinstance(problem, problems.Problem) else None
@@ -44,7 +44,7 @@ def prepare_reference(problem: Union[problems.Problem, Inversion], console: Cons
         reference.ensure(name)
 
 
-def build_task(cfg: RunConfig, console: Optional[Console] = None) -> Task:
+def build_task(cfg: RunConfig, console: Console | None = None) -> Task:
     """The task for ``cfg``, with its reference data ready."""
     problem = load(cfg.equation)
     if isinstance(problem, Inversion):
@@ -53,8 +53,9 @@ def build_task(cfg: RunConfig, console: Optional[Console] = None) -> Task:
     return PinnTask(cfg, problem)
 
 
-def build_runner(cfg: RunConfig, run_dir: Path, overrides: Sequence[str] = (),
-                 console: Optional[Console] = None) -> Runner:
+def build_runner(
+    cfg: RunConfig, run_dir: Path, overrides: Sequence[str] = (), console: Console | None = None
+) -> Runner:
     """Everything a run needs, checked; nothing in ``run_dir`` is written until ``run()``."""
     console = console or make_console()
     io.check_run_dir(Path(run_dir), cfg.trainer.resume)  # before any work: never over an earlier run

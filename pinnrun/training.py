@@ -17,7 +17,7 @@ history where the points or the weights change.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import torch
 
@@ -37,59 +37,77 @@ class PinnTask:
 
     checkpoint_keys = ("model", "unknowns", "optimizer", "scheduler", "weighting", "sampler")
 
-    def __init__(self, cfg: RunConfig, problem: Optional[problems.Problem] = None) -> None:
+    def __init__(self, cfg: RunConfig, problem: problems.Problem | None = None) -> None:
         self.cfg = cfg
         eq = cfg.equation
         for i, ph in enumerate(cfg.optimizer.phases):
             if ph.kind is PhaseKind.sip:
-                raise ConfigError(f"optimizer.phases.{i}.kind=sip trains learned inverse problems "
-                                  f"(equation=sip_synthetic, sip_heat), not the PINN '{eq.name}'")
+                raise ConfigError(
+                    f"optimizer.phases.{i}.kind=sip trains learned inverse problems "
+                    f"(equation=sip_synthetic, sip_heat), not the PINN '{eq.name}'"
+                )
         self.problem = problem or problems.build(eq)
         self.device = pick_device(cfg.trainer.device)
         dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
-        self.model = build_model(cfg.model, self.problem.lower, self.problem.upper,
-                                 len(self.problem.outputs)).to(self.device, dtype)
-        self.points = PointSets(self.problem, eq.points, cfg.sampler.method, cfg.sampler.per_condition,
-                                cfg.sampler.resample_every, cfg.seed, self.device, dtype)
+        self.model = build_model(cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs)).to(
+            self.device, dtype
+        )
+        self.points = PointSets(
+            self.problem,
+            eq.points,
+            cfg.sampler.method,
+            cfg.sampler.per_condition,
+            cfg.sampler.resample_every,
+            cfg.seed,
+            self.device,
+            dtype,
+        )
         self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed)
-        self.objective = Objective(self.problem, self.model, self.points,
-                                   self.evaluation.observations(eq.observations, cfg.seed), eq.unknowns)
+        self.objective = Objective(
+            self.problem, self.model, self.points, self.evaluation.observations(eq.observations, cfg.seed), eq.unknowns
+        )
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
         self.config_hash = config_hash(cfg, ("equation", "model", "optimizer", "weighting", "sampler"))
         self.primary_field = self.problem.primary_field
         self.n_parameters = count_parameters(self.model)
         terms = self.objective.terms
-        self.columns = (["step", "phase", "lr", "loss"] + [f"loss/{k}" for k in terms]
-                        + [f"weight/{k}" for k in terms] + [f"param/{k}" for k in self.objective.unknowns]
-                        + [f"slope/{k}" for k in self.objective.slopes()]
-                        + [f"l2/{f}" for f in self.evaluation.fields]
-                        + ["test_loss"] * (self.evaluation.test_set is not None) + ["time_s"])
-        self.opt: Optional[torch.optim.Optimizer] = None
+        self.columns = (
+            ["step", "phase", "lr", "loss"]
+            + [f"loss/{k}" for k in terms]
+            + [f"weight/{k}" for k in terms]
+            + [f"param/{k}" for k in self.objective.unknowns]
+            + [f"slope/{k}" for k in self.objective.slopes()]
+            + [f"l2/{f}" for f in self.evaluation.fields]
+            + ["test_loss"] * (self.evaluation.test_set is not None)
+            + ["time_s"]
+        )
+        self.opt: torch.optim.Optimizer | None = None
         self.sched = None
 
     # -- for the runner ------------------------------------------------------------------
     def describe(self) -> str:
-        return (f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
-                f"({self.n_parameters} parameters)")
+        return f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} ({self.n_parameters} parameters)"
 
-    def notes(self) -> List[str]:
+    def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
         if self.objective.unknowns:
             obs = self.objective.observations
-            out.append(f"unknowns: {', '.join(self.objective.unknowns)}; "
-                       f"{len(obs[0]) if obs is not None else 'no'} observations")
+            out.append(
+                f"unknowns: {', '.join(self.objective.unknowns)}; "
+                f"{len(obs[0]) if obs is not None else 'no'} observations"
+            )
         return out
 
-    def chunk_every(self, phase: Phase) -> List[int]:
+    def chunk_every(self, phase: Phase) -> list[int]:
         """L-BFGS chunks also end where the points change, and where the weights do."""
         every = [self.cfg.sampler.resample_every] if self.cfg.sampler.resample_every > 0 else []
         if self.weighting.updates_in(phase):
             every.append(self.cfg.weighting.update_every)
         return every
 
-    def start_phase(self, phase: Phase, saved: Optional[Dict[str, Any]]) -> None:
+    def start_phase(self, phase: Phase, saved: dict[str, Any] | None) -> None:
         self.opt, self.sched = make_optimizer(phase, self.objective.parameters())
         if saved is not None:
             self.opt.load_state_dict(saved["optimizer"])
@@ -124,27 +142,33 @@ class PinnTask:
         done, converged = lbfgs_chunk(self.opt, lambda: weighted(self.objective.losses(step), weights), target - step)
         # the loss at the parameters L-BFGS ends with (its last closure call may be a trial point)
         losses = self.objective.losses(step)
-        return Chunk(step + done, weighted(losses, weights).item(), {k: v.item() for k, v in losses.items()},
-                     converged)
+        return Chunk(step + done, weighted(losses, weights).item(), {k: v.item() for k, v in losses.items()}, converged)
 
-    def log_values(self, phase: Phase) -> Dict[str, float]:
-        return {"lr": self.opt.param_groups[0]["lr"],
-                **{f"weight/{k}": v for k, v in self.weighting.weights_for(phase).items()},
-                **{f"param/{k}": v for k, v in self.objective.constants().items()},
-                **{f"slope/{k}": v for k, v in self.objective.slopes().items()}}
+    def log_values(self, phase: Phase) -> dict[str, float]:
+        return {
+            "lr": self.opt.param_groups[0]["lr"],
+            **{f"weight/{k}": v for k, v in self.weighting.weights_for(phase).items()},
+            **{f"param/{k}": v for k, v in self.objective.constants().items()},
+            **{f"slope/{k}": v for k, v in self.objective.slopes().items()},
+        }
 
-    def evaluate(self) -> Dict[str, float]:
+    def evaluate(self) -> dict[str, float]:
         return self.evaluation.metrics()
 
-    def diagnostics(self) -> List[Tuple[int, Dict[str, Any]]]:
+    def diagnostics(self) -> list[tuple[int, dict[str, Any]]]:
         return self.weighting.take_diagnostics()
 
-    def state_dict(self) -> Dict[str, Any]:
-        return {"model": self.model.state_dict(), "unknowns": self.objective.unknowns.state_dict(),
-                "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict() if self.sched else {},
-                "weighting": self.weighting.state_dict(), "sampler": {"round": self.points.round}}
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "unknowns": self.objective.unknowns.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict() if self.sched else {},
+            "weighting": self.weighting.state_dict(),
+            "sampler": {"round": self.points.round},
+        }
 
-    def load_state_dict(self, state: Dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """The trained state; the optimizer's comes with its phase (:meth:`start_phase`)."""
         self.model.load_state_dict(state["model"])
         self.objective.unknowns.load_state_dict(state["unknowns"])
@@ -159,15 +183,19 @@ class PinnTask:
         rest = {k: v for k, v in metrics.items() if not k.startswith("l2/")}
         return Results(payload, {**l2, **constants, **rest}, self.identified())
 
-    def identified(self) -> Dict[str, Any]:
+    def identified(self) -> dict[str, Any]:
         """The unknown constants: initial, true (equation.params) and found values, relative error."""
         if not self.objective.unknowns:
             return {}
         out = {}
         for k, found in self.objective.constants().items():
             true = float(self.problem.p[k])
-            out[k] = {"initial": float(self.cfg.equation.unknowns[k]), "true": true, "found": found,
-                      "rel_error": abs(found - true) / abs(true) if true else None}
+            out[k] = {
+                "initial": float(self.cfg.equation.unknowns[k]),
+                "true": true,
+                "found": found,
+                "rel_error": abs(found - true) / abs(true) if true else None,
+            }
         return {"unknowns": out}
 
 

@@ -37,9 +37,8 @@ raise them slowly (its purpose, Jagtap et al. 2020), but an L-BFGS line search f
 runaway slopes while the PDE loss stalls (measured on nls_rogue: the slopes went from 1.6 to
 5.4 in 300 iterations, the L2 error stayed at 0.27).
 """
-from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from __future__ import annotations
 
 import numpy as np
 import torch
@@ -49,7 +48,7 @@ from pinnrun.config import ConfigError, TraceMethod, WeightingConfig
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase
 
-Spectra = Tuple[int, Dict[str, np.ndarray]]  # (step, eigenvalues of each term's kernel, descending)
+Spectra = tuple[int, dict[str, np.ndarray]]  # (step, eigenvalues of each term's kernel, descending)
 
 
 class Weighting:
@@ -64,7 +63,7 @@ class Weighting:
             raise ConfigError(
                 f"weighting.weights: unknown loss term {sorted(unknown)} (this equation has: {', '.join(self.terms)})"
             )
-        self.weights: Dict[str, float] = {t: 1.0 for t in self.terms}
+        self.weights: dict[str, float] = {t: 1.0 for t in self.terms}
         for term, w in cfg.weights.items():
             if w < 0:
                 raise ConfigError(f"weighting.weights.{term} must be >= 0, got {w}")
@@ -74,7 +73,7 @@ class Weighting:
         """Whether the weights change during ``phase`` (L-BFGS: only with lbfgs_updates)."""
         return self.adaptive and (phase.first_order or self.cfg.lbfgs_updates)
 
-    def weights_for(self, phase: Phase) -> Dict[str, float]:
+    def weights_for(self, phase: Phase) -> dict[str, float]:
         """The weights ``phase`` trains with: the scheme's, except that L-BFGS phases leave out the
         regularizers (see the module's docstring)."""
         if phase.first_order:
@@ -91,10 +90,10 @@ class Weighting:
             self.weights[t] = (1 - a) * self.weights[t] + a * w
         return True
 
-    def compute(self, step: int) -> Dict[str, float]:
+    def compute(self, step: int) -> dict[str, float]:
         raise NotImplementedError
 
-    def take_diagnostics(self) -> List[Spectra]:
+    def take_diagnostics(self) -> list[Spectra]:
         """What the scheme measured since the last call, for the run directory (ntk.h5)."""
         return []
 
@@ -114,7 +113,7 @@ class NTK(Weighting):
 
     def __init__(self, objective: Objective, cfg: WeightingConfig, seed: int = 0) -> None:
         super().__init__(objective, cfg, seed)
-        self.spectra: List[Spectra] = []
+        self.spectra: list[Spectra] = []
 
     def subsample(self, group: ntk.Group, step: int) -> ntk.Group:
         n = len(group.points)
@@ -125,11 +124,11 @@ class NTK(Weighting):
         idx = torch.as_tensor(np.sort(rng.choice(n, size=k, replace=False)), device=group.points.device)
         return ntk.Group(group.name, group.components, group.points[idx], group.residual)
 
-    def compute(self, step: int) -> Dict[str, float]:
+    def compute(self, step: int) -> dict[str, float]:
         c, obj = self.cfg, self.objective
         model, variables, outputs = obj.model, obj.variables, obj.outputs
-        traces: Dict[str, float] = {}  # mean kernel diagonal t_i per term
-        spectra: Dict[str, np.ndarray] = {}
+        traces: dict[str, float] = {}  # mean kernel diagonal t_i per term
+        spectra: dict[str, np.ndarray] = {}
         gen = torch.Generator().manual_seed(self.seed * 1000003 + step)
         for group in obj.groups(step):
             g = self.subsample(group, step)
@@ -148,7 +147,7 @@ class NTK(Weighting):
         # a term whose kernel vanishes (it does not depend on the parameters) keeps its weight
         return {t: total / tr for t, tr in traces.items() if tr > 0}
 
-    def take_diagnostics(self) -> List[Spectra]:
+    def take_diagnostics(self) -> list[Spectra]:
         out, self.spectra = self.spectra, []
         return out
 
@@ -166,7 +165,7 @@ class GradNorm(Weighting):
                 f"reference (this equation has: {', '.join(self.terms)})"
             )
 
-    def compute(self, step: int) -> Dict[str, float]:
+    def compute(self, step: int) -> dict[str, float]:
         params = [p for p in self.objective.model.parameters() if p.requires_grad]
         losses = self.objective.losses(step)
 

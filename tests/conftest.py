@@ -1,4 +1,5 @@
 """Fixtures; the helpers themselves are in helpers.py (``from helpers import ...``)."""
+
 from __future__ import annotations
 
 import pytest

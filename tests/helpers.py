@@ -6,13 +6,14 @@ CompletedProcess with text stdout/stderr; ``run_report(args)`` runs the
 ``pinnrun-report`` console script the same way. ``TINY`` is the override list that
 keeps a run to a few seconds on a CPU.
 """
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,9 +28,14 @@ TINY = [
 
 #: the 8 loss terms of the NLS problem, in the order the trainer writes them
 NLS_TERMS = [
-    "initial_u", "initial_v",
-    "boundary_u", "boundary_v", "boundary_u_x", "boundary_v_x",
-    "residual_u", "residual_v",
+    "initial_u",
+    "initial_v",
+    "boundary_u",
+    "boundary_v",
+    "boundary_u_x",
+    "boundary_v_x",
+    "residual_u",
+    "residual_v",
 ]
 
 CLI_TIMEOUT = 300
@@ -53,21 +59,34 @@ def cli_command(args: Iterable[str], script: bool = False) -> list[str]:
     return [sys.executable, "-m", "pinnrun", *map(str, args)]
 
 
-def run_cli(args: Sequence[str], cwd: Path | str | None = None, timeout: float = CLI_TIMEOUT,
-            script: bool = False) -> subprocess.CompletedProcess:
+def run_cli(
+    args: Sequence[str], cwd: Path | str | None = None, timeout: float = CLI_TIMEOUT, script: bool = False
+) -> subprocess.CompletedProcess:
     """``pinnrun <args>`` to completion (``script=True``: the console script)."""
-    return subprocess.run(cli_command(args, script), cwd=cwd or REPO, env=cli_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        cli_command(args, script), cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def start_cli(args: Sequence[str], cwd: Path | str | None = None, script: bool = False) -> subprocess.Popen:
     """``pinnrun <args>`` started in the background; output goes to pipes."""
-    return subprocess.Popen(cli_command(args, script), cwd=cwd or REPO, env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cli_command(args, script),
+        cwd=cwd or REPO,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT, parallel: int = 2,
-             cwd: Path | str | None = None, script: bool = False) -> list[subprocess.CompletedProcess]:
+def run_many(
+    arg_lists: Sequence[Sequence[str]],
+    timeout: float = CLI_TIMEOUT,
+    parallel: int = 2,
+    cwd: Path | str | None = None,
+    script: bool = False,
+) -> list[subprocess.CompletedProcess]:
     """Run several independent ``pinnrun`` commands, ``parallel`` at a time, in order of the input."""
     results: list[subprocess.CompletedProcess | None] = [None] * len(arg_lists)
     pending = list(enumerate(arg_lists))
@@ -88,8 +107,9 @@ def run_many(arg_lists: Sequence[Sequence[str]], timeout: float = CLI_TIMEOUT, p
 def run_report(args: Sequence[str], cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The ``pinnrun-report <args>`` console script to completion."""
     exe = Path(sys.executable).parent / ("pinnrun-report.exe" if os.name == "nt" else "pinnrun-report")
-    return subprocess.run([str(exe), *map(str, args)], cwd=cwd or REPO, env=cli_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(exe), *map(str, args)], cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def compose_config(overrides: Sequence[str]):
@@ -117,7 +137,7 @@ def assert_one_line_error(proc, *must_name: str) -> str:
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, f"stderr should be exactly one line, got {len(lines)}:\n{proc.stderr}"
     line = lines[0]
-    assert line.startswith("pinnrun: error: ") and line[len("pinnrun: error: "):].strip(), line
+    assert line.startswith("pinnrun: error: ") and line[len("pinnrun: error: ") :].strip(), line
     for word in must_name:
         assert word in line, f"error line does not name {word!r}: {line}"
     return line

@@ -6,6 +6,7 @@ development machine; another machine's floating-point order may move it a
 little, not by a factor of two. This is the one test that checks training
 itself reaches a stated accuracy; it takes about 1.5 minutes on 2 cores.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,7 @@ def test_default_run_reaches_the_readme_accuracy(tmp_path):
     assert l2 < 2 * README_L2, f"default run: l2/h_abs {l2:.3e}, README states {README_L2:.2e}"
 
     with open(run_dir / "metrics.csv", newline="") as f:
-        evaluated = [(int(r["step"]), r["phase"], float(r["l2/h_abs"])) for r in csv.DictReader(f)
-                     if r["l2/h_abs"]]
+        evaluated = [(int(r["step"]), r["phase"], float(r["l2/h_abs"])) for r in csv.DictReader(f) if r["l2/h_abs"]]
     assert [s for s, _, _ in evaluated] == list(range(500, 3001, 500))
     # Adam alone leaves the error high; L-BFGS brings it down by more than ten times
     (_, phase0, after_adam), (_, phase_end, final) = evaluated[0], evaluated[-1]

@@ -5,6 +5,7 @@ subprocess with tiny budgets and checks the run directory against the
 contract in DESIGN.md: metrics.csv, predictions.h5, checkpoints, summary.json,
 plots; one-line errors that write nothing; never overwriting a run; multirun.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,13 +24,20 @@ from omegaconf import OmegaConf
 import pinnrun
 from pinnrun.config import ModelConfig
 from pinnrun.models import build_model, count_parameters
+
 from helpers import NLS_TERMS, TINY, assert_one_line_error, explain, run_cli, run_task
 
 FIELDS = ["u", "v", "h_abs"]
 CONTRACT_FILES = [
-    "metrics.csv", "predictions.h5", "summary.json", "config.yaml",
-    "checkpoints/last.pt", "checkpoints/best.pt",
-    "plots/fields.png", "plots/loss.png", "plots/l2.png",
+    "metrics.csv",
+    "predictions.h5",
+    "summary.json",
+    "config.yaml",
+    "checkpoints/last.pt",
+    "checkpoints/best.pt",
+    "plots/fields.png",
+    "plots/loss.png",
+    "plots/l2.png",
 ]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -54,6 +62,7 @@ def assert_contract_files(run_dir: Path) -> None:
 
 # -- 1. the run-directory contract of a tiny default run --------------------------------------
 
+
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("default") / "run"
@@ -75,8 +84,13 @@ def test_default_run_writes_every_contract_file(default_run):
 def test_metrics_csv_columns_and_weighted_sum(default_run):
     header, rows = read_csv(default_run / "metrics.csv")
     assert header[:4] == ["step", "phase", "lr", "loss"]
-    expected = (["step", "phase", "lr", "loss"] + [f"loss/{t}" for t in NLS_TERMS]
-                + [f"weight/{t}" for t in NLS_TERMS] + [f"l2/{f}" for f in FIELDS] + ["time_s"])
+    expected = (
+        ["step", "phase", "lr", "loss"]
+        + [f"loss/{t}" for t in NLS_TERMS]
+        + [f"weight/{t}" for t in NLS_TERMS]
+        + [f"l2/{f}" for f in FIELDS]
+        + ["time_s"]
+    )
     assert sorted(header) == sorted(expected), f"columns {header}"
     assert header[-1] == "time_s"
     assert rows, "metrics.csv has no rows"
@@ -141,7 +155,7 @@ def test_checkpoints_load_with_weights_only(default_run):
     bounds = cfg.equation.domain
     model = build_model(model_cfg, [bounds.t[0], bounds.x[0]], [bounds.t[1], bounds.x[1]], 2)
     model.load_state_dict(last["model"])
-    assert count_parameters(model) == summary["parameters"] == 354   # 2 -> 16 -> 16 -> 2
+    assert count_parameters(model) == summary["parameters"] == 354  # 2 -> 16 -> 16 -> 2
     with h5py.File(default_run / "predictions.h5", "r") as h5:
         t, x = h5["grid/t"][()], h5["grid/x"][()]
         u, v = h5["pred/u"][()], h5["pred/v"][()]
@@ -154,6 +168,7 @@ def test_checkpoints_load_with_weights_only(default_run):
 
 
 # -- 2. --cfg job --------------------------------------------------------------------------------
+
 
 def _cfg_job(tmp_path: Path, *overrides: str) -> dict:
     run_dir = tmp_path / "run"
@@ -192,6 +207,7 @@ def test_cfg_job_composes_experiment_raissi_nls(tmp_path):
 
 # -- 3. equation=nls model=mscale ----------------------------------------------------------------
 
+
 def test_mscale_run_writes_the_full_run_directory(tmp_path):
     run_dir = tmp_path / "run"
     run_task(["equation=nls", "model=mscale", *TINY], run_dir)
@@ -205,6 +221,7 @@ def test_mscale_run_writes_the_full_run_directory(tmp_path):
 
 
 # -- 4. reproducibility --------------------------------------------------------------------------
+
 
 def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
     common = [*TINY, "trainer.log_every=5", "trainer.dtype=float64", "trainer.device=cpu"]
@@ -255,6 +272,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, bad, names):
 
 # -- 6. never overwrite ----------------------------------------------------------------------------
 
+
 def test_a_second_run_into_a_run_directory_is_refused_and_changes_nothing(default_run, tmp_path):
     run_dir = tmp_path / "run"
     shutil.copytree(default_run, run_dir)
@@ -301,6 +319,7 @@ def test_resume_from_a_foreign_checkpoint_is_refused(tmp_path):
 
 # -- 7. multirun ---------------------------------------------------------------------------------
 
+
 def test_multirun_sweeps_width_and_seed(tmp_path):
     sweep = tmp_path / "sweep"
     proc = run_cli(["-m", *TINY, "model.width=8,16", "seed=0,1", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
@@ -340,6 +359,7 @@ def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 
 # -- 8. python -m pinnrun == pinnrun -------------------------------------------------------------
+
 
 def test_console_script_and_module_print_the_same_config(tmp_path):
     args = ["--cfg", "job", "model=mscale", "seed=7"]

@@ -6,6 +6,7 @@ condition (initial, boundary, residual ...) must then be near zero at the
 points the sampler draws. A perturbed solution must not pass: that shows each
 residual really tests something.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,10 +21,11 @@ from pinnrun import reference
 from pinnrun.config import EquationConfig, SamplerMethod
 from pinnrun.derivatives import Derivatives
 from pinnrun.problems import available, build, term_name
+from pinnrun.sampling import PointSets
 from pinnrun.sip import PROBLEMS as SIP_PROBLEMS
 from pinnrun.sip import Inversion
 from pinnrun.tasks import load
-from pinnrun.sampling import PointSets
+
 from helpers import compose_config
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "equation"
@@ -70,8 +72,17 @@ def test_inversion_problems_are_the_sip_ones():
 
 
 def test_equations_with_exact_solutions():
-    assert set(EXACT) == {"wave", "helmholtz", "klein_gordon", "poisson_multiscale", "heat_multiscale",
-                          "beam", "nls_rogue", "kovasznay", "fit_mscale_1d"}
+    assert set(EXACT) == {
+        "wave",
+        "helmholtz",
+        "klein_gordon",
+        "poisson_multiscale",
+        "heat_multiscale",
+        "beam",
+        "nls_rogue",
+        "kovasznay",
+        "fit_mscale_1d",
+    }
 
 
 @pytest.mark.parametrize("name", EXACT)
@@ -89,12 +100,12 @@ def test_perturbed_solution_fails_the_residual(name):
     lo, hi = torch.tensor(p.lower, dtype=torch.float64), torch.tensor(p.upper, dtype=torch.float64)
 
     def perturbed(q):
-        s = (q - lo) / (hi - lo)                   # in [0, 1]^d
+        s = (q - lo) / (hi - lo)  # in [0, 1]^d
         bump = torch.prod(torch.sin(math.pi * s), dim=1, keepdim=True) * torch.cos(3 * s.sum(1, keepdim=True))
-        return exact(q) + 1e-2 * bump               # zero on the box boundary, not a solution inside
+        return exact(q) + 1e-2 * bump  # zero on the box boundary, not a solution inside
 
     worst = condition_residuals(p, cfg, perturbed)
-    residual_terms = [k for k in worst if k.startswith(("residual_", "fit_"))]   # fit_: function fitting
+    residual_terms = [k for k in worst if k.startswith(("residual_", "fit_"))]  # fit_: function fitting
     assert max(worst[k] for k in residual_terms) > 1e-3, worst
 
 
@@ -125,8 +136,11 @@ PAPERS = {
     "wang_klein_gordon_gradnorm": ("klein_gordon", 50, 4, 128, 40000, "u", 1.06e-2),
 }
 #: experiment -> (weighting, update_every, alpha); the others use fixed unit weights
-WEIGHTING = {"wang_wave_ntk": ("ntk", 1000, 1.0), "wang_helmholtz_gradnorm": ("gradnorm", 10, 0.1),
-             "wang_klein_gordon_gradnorm": ("gradnorm", 10, 0.1)}
+WEIGHTING = {
+    "wang_wave_ntk": ("ntk", 1000, 1.0),
+    "wang_helmholtz_gradnorm": ("gradnorm", 10, 0.1),
+    "wang_klein_gordon_gradnorm": ("gradnorm", 10, 0.1),
+}
 
 
 @pytest.mark.parametrize("name", sorted(PAPERS))
@@ -179,24 +193,26 @@ def test_every_experiment_is_covered():
 
 # -- equations whose reference is a dataset ------------------------------------------------------
 
+
 def _pde_solution(name, p):
     """An exact solution of the equation itself (not of its initial/boundary data)."""
-    if name == "burgers":           # a viscous shock travelling at speed c (Galilean invariance)
+    if name == "burgers":  # a viscous shock travelling at speed c (Galilean invariance)
         nu, a, c = p.p["nu"], 0.5, 0.3
         return lambda q: (c - a * torch.tanh(a * (q[:, 1] - c * q[:, 0]) / (2 * nu)))[:, None]
-    if name == "allen_cahn":        # a standing front: eps u'' + a (u - u^3) = 0 for tanh(b x)
+    if name == "allen_cahn":  # a standing front: eps u'' + a (u - u^3) = 0 for tanh(b x)
         b = math.sqrt(p.p["a"] / (2 * p.p["eps"]))
         return lambda q: torch.tanh(b * (q[:, 1] - 0.1))[:, None]
-    if name == "kdv":               # one soliton of u_t + u u_x + delta u_xxx = 0
+    if name == "kdv":  # one soliton of u_t + u u_x + delta u_xxx = 0
         c, delta = 1.0, p.p["lambda2"]
         return lambda q: (3 * c / torch.cosh(math.sqrt(c / delta) * (q[:, 1] - c * q[:, 0]) / 2) ** 2)[:, None]
-    if name == "nls":               # a moving one-soliton
+    if name == "nls":  # a moving one-soliton
         a, c = 1.3, 0.7
 
         def h(q):
             t, x = q[:, 0], q[:, 1]
             amp, th = a / torch.cosh(a * (x - c * t)), c * x + (a * a - c * c) * t / 2
             return torch.stack([amp * torch.cos(th), amp * torch.sin(th)], 1)
+
         return h
     raise KeyError(name)
 
@@ -225,8 +241,10 @@ def test_initial_condition_term_vanishes_on_the_reference_data(name):
     x = grid["x"]
 
     def at_t0(q):  # the reference's first row, linearly interpolated (periodically) in x
-        cols = [torch.as_tensor(np.interp(q[:, 1].detach().numpy(), x, ref[o][0], period=x[-1] - x[0]
-                                          + (x[1] - x[0]))) for o in p.outputs]
+        cols = [
+            torch.as_tensor(np.interp(q[:, 1].detach().numpy(), x, ref[o][0], period=x[-1] - x[0] + (x[1] - x[0])))
+            for o in p.outputs
+        ]
         return torch.stack(cols, 1)
 
     pts = PointSets(p, cfg.points, SamplerMethod.lhs, {}, 0, 0, torch.device("cpu"), torch.float64).at(0)

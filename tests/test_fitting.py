@@ -1,5 +1,6 @@
 """Function fitting (equation=fit_mscale_1d): a real run writes train and test loss and the
 learned and true curves."""
+
 from __future__ import annotations
 
 import csv
@@ -15,24 +16,39 @@ from helpers import assert_one_line_error, compose_config, explain, run_cli, run
 
 def test_fit_run_logs_train_and_test_loss_and_writes_both_curves(tmp_path):
     run = tmp_path / "fit"
-    run_task(["equation=fit_mscale_1d", "model=mscale", "model.widths=[60,20]", "model.activation=s2relu",
-              "equation.points.fit=2000", "equation.test_points=500", "sampler=uniform",
-              "optimizer=adam", "optimizer.phases.0.steps=150", "optimizer.phases.0.lr=3e-3",
-              "trainer.eval_every=50", "trainer.log_every=50", "trainer.progress=false",
-              "trainer.device=cpu"], run)
+    run_task(
+        [
+            "equation=fit_mscale_1d",
+            "model=mscale",
+            "model.widths=[60,20]",
+            "model.activation=s2relu",
+            "equation.points.fit=2000",
+            "equation.test_points=500",
+            "sampler=uniform",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=150",
+            "optimizer.phases.0.lr=3e-3",
+            "trainer.eval_every=50",
+            "trainer.log_every=50",
+            "trainer.progress=false",
+            "trainer.device=cpu",
+        ],
+        run,
+    )
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["step"] for r in rows] == ["50", "100", "150"]
     assert "loss/fit_u" in rows[0] and all(r["test_loss"] for r in rows)
     test = [float(r["test_loss"]) for r in rows]
-    assert test[-1] < test[0], test                      # it learns (the mean and the left half)
+    assert test[-1] < test[0], test  # it learns (the mean and the left half)
     with h5py.File(run / "predictions.h5", "r") as f:
         x, pred, ref = f["grid/x"][()], f["pred/u"][()], f["ref/u"][()]
     assert x.shape == (8001,) and x[0] == pytest.approx(-np.pi) and x[-1] == pytest.approx(np.pi)
     left, right = x <= 0, x > 0
     np.testing.assert_allclose(ref[left], np.sin(x[left]) + np.sin(3 * x[left]) + 1, atol=1e-12)
-    np.testing.assert_allclose(ref[right], np.sin(23 * x[right]) + np.sin(137 * x[right])
-                               + np.sin(203 * x[right]) + 1, atol=1e-12)
+    np.testing.assert_allclose(
+        ref[right], np.sin(23 * x[right]) + np.sin(137 * x[right]) + np.sin(203 * x[right]) + 1, atol=1e-12
+    )
     # the held-out MSE (500 random points) estimates the same integral as the grid's mean square error
     s = json.loads((run / "summary.json").read_text())
     assert s["final"]["test_loss"] == pytest.approx(np.mean((pred - ref) ** 2), rel=0.15)
@@ -67,10 +83,22 @@ def test_mscale_fit_multirun_runs_both_models_and_compares_them(tmp_path):
     """The documented sweep `pinnrun -m experiment=mscale_fit_1d model=mlp,mscale` (shrunk), then
     pinnrun-report on its directory (a row per job) and on its two jobs (one figure, with the curves)."""
     sweep = tmp_path / "sweep"
-    p = run_cli(["-m", "experiment=mscale_fit_1d", "model=mlp,mscale", "model.widths=[64,16]",
-                 "model.n_scales=16", "equation.points.fit=600", "equation.test_points=300",
-                 "optimizer.phases.0.steps=40", "optimizer.phases.0.lr=3e-3", "trainer.eval_every=20",
-                 "trainer.progress=false", f"hydra.sweep.dir={sweep}"])
+    p = run_cli(
+        [
+            "-m",
+            "experiment=mscale_fit_1d",
+            "model=mlp,mscale",
+            "model.widths=[64,16]",
+            "model.n_scales=16",
+            "equation.points.fit=600",
+            "equation.test_points=300",
+            "optimizer.phases.0.steps=40",
+            "optimizer.phases.0.lr=3e-3",
+            "trainer.eval_every=20",
+            "trainer.progress=false",
+            f"hydra.sweep.dir={sweep}",
+        ]
+    )
     assert p.returncode == 0, explain(p)
     summaries = [json.loads((sweep / job / "summary.json").read_text()) for job in ("0", "1")]
     for s in summaries:

@@ -1,4 +1,5 @@
 """Inverse problems: unknown equation constants trained with the network from observations."""
+
 from __future__ import annotations
 
 import csv
@@ -7,13 +8,22 @@ import json
 import numpy as np
 import pytest
 import torch
-from helpers import build_task, explain, run_cli, run_task
+
 from pinnrun.config import ConfigError
 from pinnrun.objective import weighted
 
-TINY_INVERSE = ["experiment=raissi_burgers_inverse", "model.width=10", "model.depth=2",
-                "equation.points.residual=200", "equation.observations.count=300",
-                "trainer.progress=false", "trainer.dtype=float64", "trainer.device=cpu"]
+from helpers import build_task, explain, run_cli, run_task
+
+TINY_INVERSE = [
+    "experiment=raissi_burgers_inverse",
+    "model.width=10",
+    "model.depth=2",
+    "equation.points.residual=200",
+    "equation.observations.count=300",
+    "trainer.progress=false",
+    "trainer.dtype=float64",
+    "trainer.device=cpu",
+]
 
 
 def trainer(tmp_path, overrides):
@@ -31,7 +41,7 @@ def test_observations_are_reference_values_at_reference_grid_points(tmp_path):
     np.testing.assert_allclose(grid["t"][ti], pts[:, 0].numpy(), rtol=0, atol=1e-15)
     np.testing.assert_allclose(grid["x"][xi], pts[:, 1].numpy(), rtol=0, atol=1e-15)
     np.testing.assert_allclose(values[:, 0].numpy(), ref["u"][ti, xi], rtol=0, atol=1e-15)
-    assert len({(a, b) for a, b in zip(ti, xi)}) == 300           # drawn without replacement
+    assert len({(a, b) for a, b in zip(ti, xi)}) == 300  # drawn without replacement
     # the loss: only the residual and the data; no initial or boundary terms
     assert t.objective.terms == ["residual_u", "data_u"]
     assert t.objective.constants() == {"lambda1": 0.0, "nu": 0.0}
@@ -74,12 +84,15 @@ def test_the_residual_reads_the_unknowns_and_the_problem_keeps_its_constants(tmp
     assert t.problem.p["lambda1"] == 1.0 and t.problem.reference() is not None
 
 
-@pytest.mark.parametrize("override, message", [
-    ("+equation.unknowns.viscosity=0.1", "viscosity"),
-    ("equation.observations.count=-1", "observations.count"),
-    ("equation.observations.count=100000", "more than"),
-    ("equation.domain.t=[0.0,0.5]", "no reference solution"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("+equation.unknowns.viscosity=0.1", "viscosity"),
+        ("equation.observations.count=-1", "observations.count"),
+        ("equation.observations.count=100000", "more than"),
+        ("equation.domain.t=[0.0,0.5]", "no reference solution"),
+    ],
+)
 def test_bad_inverse_settings(tmp_path, override, message):
     with pytest.raises(ConfigError, match=message):
         trainer(tmp_path, [*TINY_INVERSE, override])
@@ -97,11 +110,11 @@ def test_inverse_run_logs_params_and_resumes_them(tmp_path):
         rows = list(csv.DictReader(f))
     assert {"param/lambda1", "param/nu", "loss/data_u", "weight/data_u"} <= set(rows[0])
     lam = [float(r["param/lambda1"]) for r in rows]
-    assert lam[0] != 0.0 and len(set(lam)) > 1                       # it trains
+    assert lam[0] != 0.0 and len(set(lam)) > 1  # it trains
     s, r = (json.loads((d / "summary.json").read_text()) for d in (full, part))
     assert s["unknowns"]["lambda1"]["true"] == 1.0 and s["unknowns"]["lambda1"]["initial"] == 0.0
     assert s["final"]["param/lambda1"] == s["unknowns"]["lambda1"]["found"] == pytest.approx(lam[-1], rel=1e-12)
-    for k in ("lambda1", "nu"):                                        # resumed = uninterrupted
+    for k in ("lambda1", "nu"):  # resumed = uninterrupted
         assert r["unknowns"][k]["found"] == pytest.approx(s["unknowns"][k]["found"], rel=1e-12, abs=0)
     assert torch.load(full / "checkpoints" / "last.pt", weights_only=True)["unknowns"].keys() == {"lambda1", "nu"}
     assert (full / "plots" / "params.png").stat().st_size > 10_000

@@ -1,4 +1,5 @@
 """logger=tensorboard: the same scalars as metrics.csv, and the plots, as real TensorBoard events."""
+
 from __future__ import annotations
 
 import csv
@@ -12,8 +13,17 @@ from helpers import TINY, run_cli, run_task
 
 def test_tensorboard_logs_the_metrics_and_the_plots(tmp_path):
     run = tmp_path / "run"
-    run_task(["equation=heat_multiscale", "optimizer=adam", *TINY, "trainer.log_every=5", "trainer.eval_every=10",
-              "logger=tensorboard"], run)
+    run_task(
+        [
+            "equation=heat_multiscale",
+            "optimizer=adam",
+            *TINY,
+            "trainer.log_every=5",
+            "trainer.eval_every=10",
+            "logger=tensorboard",
+        ],
+        run,
+    )
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     events = EventAccumulator(str(run / "tensorboard"))

@@ -1,4 +1,5 @@
 """pinnrun installed from a built wheel (not editable) still finds its configs."""
+
 import os
 import subprocess
 import sys
@@ -14,13 +15,25 @@ def test_configs_ship_in_the_wheel(tmp_path):
     site = tmp_path / "site"
     subprocess.run(pip + ["install", "--no-deps", "--target", str(site), str(wheel)], check=True)
     env = {**os.environ, "PYTHONPATH": str(site), "PINNRUN_DATA_DIR": str(tmp_path / "data")}
-    where = subprocess.run([sys.executable, "-c", "import pinnrun; print(pinnrun.__file__)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
-    assert where.stdout.strip().startswith(str(site))          # the wheel's copy, not the checkout
-    out = subprocess.run([sys.executable, "-m", "pinnrun", "experiment=raissi_nls", "--cfg", "job"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import pinnrun; print(pinnrun.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.strip().startswith(str(site))  # the wheel's copy, not the checkout
+    out = subprocess.run(
+        [sys.executable, "-m", "pinnrun", "experiment=raissi_nls", "--cfg", "job"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert "residual: 20000" in out.stdout and "l2: 0.00197" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "pinnrun", "model=nope"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "pinnrun", "model=nope"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "mlp" in bad.stderr and "mscale" in bad.stderr

@@ -1,4 +1,5 @@
 """The NLS equation module, the Problem helpers and the derivative engine on exact solutions."""
+
 import math
 
 import pytest
@@ -20,11 +21,13 @@ def nls_problem():
 
 def soliton(a=1.3, c=0.7, phase_sign=1.0):
     """h = a sech(a (x - c t)) exp(i (c x + (a^2 - c^2) t / 2)): an exact NLS solution."""
+
     def f(p):
         t, x = p[:, 0], p[:, 1]
         amp = a / torch.cosh(a * (x - c * t))
         theta = phase_sign * (c * x + (a * a - c * c) * t / 2)
         return torch.stack([amp * torch.cos(theta), amp * torch.sin(theta)], 1)
+
     return f
 
 
@@ -59,7 +62,10 @@ def test_nls_residual_detects_a_wrong_solution():
 def test_initial_condition_term_is_zero_for_two_sech():
     p = nls_problem()
     pts = points(t=0.0)
-    exact = lambda q: torch.stack([2 / torch.cosh(q[:, 1]), torch.zeros_like(q[:, 1])], 1)
+
+    def exact(q):
+        return torch.stack([2 / torch.cosh(q[:, 1]), torch.zeros_like(q[:, 1])], 1)
+
     res = p.initial(derivatives(exact, p, pts))
     assert max(r.abs().max().item() for r in res.values()) < 1e-14
     res_bad = p.initial(derivatives(soliton(a=2.0, c=0.0), p, pts))  # 2 sech(2x): wrong width
@@ -70,11 +76,17 @@ def test_periodic_terms_zero_only_for_periodic_functions():
     p = nls_problem()
     pts = points(x=-5.0)
     k = 2 * math.pi / 10  # period 10 = domain length
-    periodic = lambda q: torch.stack([torch.sin(k * q[:, 1]) * q[:, 0], torch.cos(3 * k * q[:, 1])], 1)
+
+    def periodic(q):
+        return torch.stack([torch.sin(k * q[:, 1]) * q[:, 0], torch.cos(3 * k * q[:, 1])], 1)
+
     res = p.conditions()["boundary"].residual(derivatives(periodic, p, pts))
     assert set(res) == {"u", "v", "u_x", "v_x"}
     assert max(r.abs().max().item() for r in res.values()) < 1e-12
-    not_periodic = lambda q: torch.stack([q[:, 1] ** 2, torch.sin(q[:, 1])], 1)  # u_x and v differ
+
+    def not_periodic(q):
+        return torch.stack([q[:, 1] ** 2, torch.sin(q[:, 1])], 1)  # u_x and v differ
+
     res = p.conditions()["boundary"].residual(derivatives(not_periodic, p, pts))
     assert res["u_x"].abs().min().item() > 1.0 and res["v"].abs().min().item() > 1.0
 
@@ -82,8 +94,16 @@ def test_periodic_terms_zero_only_for_periodic_functions():
 def test_nls_declares_the_papers_terms_and_fields():
     p = nls_problem()
     terms = [term_name(c, k) for c, cond in p.conditions().items() for k in cond.components]
-    assert terms == ["initial_u", "initial_v", "boundary_u", "boundary_v", "boundary_u_x",
-                     "boundary_v_x", "residual_u", "residual_v"]
+    assert terms == [
+        "initial_u",
+        "initial_v",
+        "boundary_u",
+        "boundary_v",
+        "boundary_u_x",
+        "boundary_v_x",
+        "residual_u",
+        "residual_v",
+    ]
     assert p.fields == ("u", "v", "h_abs") and p.primary_field == "h_abs"
 
 
@@ -125,19 +145,19 @@ def test_user_problem_by_import_path():
 def test_derivatives_match_closed_forms():
     def fn(q):
         t, x = q[:, 0], q[:, 1]
-        return torch.stack([torch.sin(2 * t) * x ** 3, torch.exp(t * x)], 1)
+        return torch.stack([torch.sin(2 * t) * x**3, torch.exp(t * x)], 1)
 
     pts = points(50)
     d = Derivatives(fn, pts, ("t", "x"), ("u", "w"))
     t, x = pts[:, 0], pts[:, 1]
     expected = {
-        "u_t": 2 * torch.cos(2 * t) * x ** 3,
-        "u_x": 3 * torch.sin(2 * t) * x ** 2,
+        "u_t": 2 * torch.cos(2 * t) * x**3,
+        "u_x": 3 * torch.sin(2 * t) * x**2,
         "u_xx": 6 * torch.sin(2 * t) * x,
         "u_xxx": 6 * torch.sin(2 * t),
-        "u_tx": 6 * torch.cos(2 * t) * x ** 2,
-        "u_xt": 6 * torch.cos(2 * t) * x ** 2,
-        "u_tt": -4 * torch.sin(2 * t) * x ** 3,
+        "u_tx": 6 * torch.cos(2 * t) * x**2,
+        "u_xt": 6 * torch.cos(2 * t) * x**2,
+        "u_tt": -4 * torch.sin(2 * t) * x**3,
         "w_tx": torch.exp(t * x) * (1 + t * x),
     }
     for name, value in expected.items():
@@ -151,13 +171,17 @@ def test_derivatives_match_closed_forms():
 
 def test_derivatives_keep_the_graph_for_parameter_gradients():
     lin = torch.nn.Linear(2, 1).double()
-    f = lambda q: torch.tanh(lin(q))
+
+    def f(q):
+        return torch.tanh(lin(q))
+
     d = Derivatives(f, points(20), ("t", "x"), ("u",))
     d["u_xx"].pow(2).mean().backward()
     assert lin.weight.grad is not None and lin.weight.grad.abs().sum() > 0
 
 
 # -- the Problem helpers ------------------------------------------------------------------------
+
 
 def test_reference_of_a_missing_dataset_is_a_one_line_error_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("PINNRUN_DATA_DIR", str(tmp_path / "data"))
@@ -169,7 +193,7 @@ def test_reference_of_a_missing_dataset_is_a_one_line_error_and_writes_nothing(t
     msg = str(info.value)
     assert "\n" not in msg and str(tmp_path / "data" / "nls.h5") in msg
     assert "python -m pinnrun.reference nls" in msg
-    assert list(tmp_path.iterdir()) == []            # nothing built, not even the folder
+    assert list(tmp_path.iterdir()) == []  # nothing built, not even the folder
     with pytest.raises(ConfigError, match="nosuch"):
         reference.path("nosuch")
 
@@ -180,9 +204,9 @@ def test_reference_dataset_only_for_its_domain_and_constants(tmp_path, monkeypat
     assert other.reference_dataset() is None and other.reference() is None
     burgers = build(EquationConfig(name="burgers", domain={"t": [0, 1], "x": [-1, 1]}, points={}))
     assert burgers.reference_dataset() == "burgers"
-    assert burgers.with_params({"nu": 0.1}).reference_dataset() is None   # another equation's solution
+    assert burgers.with_params({"nu": 0.1}).reference_dataset() is None  # another equation's solution
     wave = build(EquationConfig(name="wave", domain={"t": [0, 1], "x": [0, 1]}, points={}))
-    assert wave.reference_dataset() is None and wave.reference() is not None   # the exact solution
+    assert wave.reference_dataset() is None and wave.reference() is not None  # the exact solution
     assert list(tmp_path.iterdir()) == []
 
 
@@ -201,7 +225,7 @@ def test_with_params_leaves_the_problem_alone():
     assert torch.allclose(wave.residual(d)["u"], torch.full((30,), -4.0, dtype=torch.float64))
     r = trained.residual(d)["u"]
     assert torch.allclose(r, torch.full((30,), -1.0, dtype=torch.float64))
-    r.sum().backward()                                # and their gradient reaches the constant
+    r.sum().backward()  # and their gradient reaches the constant
     assert c.grad is not None and abs(float(c.grad) - 30 * -2.0) < 1e-12
     with pytest.raises(ConfigError, match=r"equation.unknowns: \['nope'\] are not constants.*c, a"):
         wave.with_params({"nope": 1.0})
@@ -217,22 +241,23 @@ def test_misfit_of_the_exact_solution_vanishes():
     assert set(m) == {"u", "v"} and max(r.abs().max().item() for r in m.values()) < 1e-14
     assert set(rogue.misfit(d, "v")) == {"v"}
     assert rogue.matches_exact("u")(d).keys() == {"u"}
-    shifted = Derivatives(lambda q: exact(q) + torch.tensor([0.0, 0.25], dtype=torch.float64),
-                          pts, rogue.variables, rogue.outputs)
+    shifted = Derivatives(
+        lambda q: exact(q) + torch.tensor([0.0, 0.25], dtype=torch.float64), pts, rogue.variables, rogue.outputs
+    )
     m = rogue.matches_exact()(shifted)
     assert m["u"].abs().max().item() < 1e-14 and torch.allclose(m["v"], torch.full((200,), 0.25, dtype=torch.float64))
 
 
 def _field(q):
     t, x = q[:, 0], q[:, 1]
-    return torch.stack([torch.sin(2 * t) * x ** 3 + t * x, torch.exp(t * x)], 1)
+    return torch.stack([torch.sin(2 * t) * x**3 + t * x, torch.exp(t * x)], 1)
 
 
 def test_derivatives_at_equal_derivatives_at_the_moved_points():
     pts = points(40, seed=3)
     d = Derivatives(_field, pts, ("t", "x"), ("u", "w"))
     moved = d.at(x=1.5)
-    assert torch.equal(pts[:, 1], points(40, seed=3)[:, 1])            # the points themselves stay
+    assert torch.equal(pts[:, 1], points(40, seed=3)[:, 1])  # the points themselves stay
     direct = Derivatives(_field, points(40, seed=3, x=1.5), ("t", "x"), ("u", "w"))
     assert torch.equal(moved.input("x"), torch.full((40,), 1.5, dtype=torch.float64))
     assert torch.equal(moved.input("t"), pts[:, 0])
@@ -260,8 +285,11 @@ def test_point_derivatives_at_under_vmap_and_jacrev():
             return torch.func.functional_call(model, p, (z,))
 
         d = PointDerivatives(f, x[None], ("t", "x"), ("u", "w"))
-        hi = d.at(x=1.5) if moved_by_at else PointDerivatives(f, torch.stack([x[0], x.new_tensor(1.5)])[None],
-                                                              ("t", "x"), ("u", "w"))
+        hi = (
+            d.at(x=1.5)
+            if moved_by_at
+            else PointDerivatives(f, torch.stack([x[0], x.new_tensor(1.5)])[None], ("t", "x"), ("u", "w"))
+        )
         return torch.stack([(d["u_x"] - hi["u_x"]).reshape(()), hi["w_xx"].reshape(())])
 
     via_at = vmap(per_point, in_dims=(None, 0, None))(params, pts, True)

@@ -1,4 +1,5 @@
 """Reference solutions: the spectral NLS solver, the HDF5 files, load()'s errors."""
+
 from pathlib import Path
 
 import h5py
@@ -37,8 +38,9 @@ def test_soliton_formula_satisfies_the_equation():
 
 def test_solver_reproduces_exact_soliton():
     # x in [-20, 20): sech(20) ~ 4e-9, so the periodic wrap is below the bound
-    x, t, h = solve_nls(lambda x: soliton(x, 0.0), x_min=-20.0, length=40.0,
-                        n_modes=256, t_end=2.0, n_out=20, substeps=8)
+    x, t, h = solve_nls(
+        lambda x: soliton(x, 0.0), x_min=-20.0, length=40.0, n_modes=256, t_end=2.0, n_out=20, substeps=8
+    )
     assert h.shape == (21, 256)
     assert np.allclose(t, np.linspace(0, 2, 21)) and x[0] == -20.0
     exact = soliton(x[None, :], t[:, None])
@@ -109,8 +111,7 @@ def test_ensure_unknown_name(tmp_path, monkeypatch):
 def test_data_dir_defaults(monkeypatch):
     monkeypatch.delenv("PINNRUN_DATA_DIR", raising=False)
     repo = Path(reference.__file__).resolve().parents[2]
-    expected = repo / "data" if (repo / "pyproject.toml").is_file() else \
-        Path.home() / ".cache" / "pinnrun" / "data"
+    expected = repo / "data" if (repo / "pyproject.toml").is_file() else Path.home() / ".cache" / "pinnrun" / "data"
     assert reference.data_dir() == expected
 
 
@@ -143,8 +144,14 @@ def test_load_wrong_layout(tmp_path):
 
 def test_cli_builds_and_overwrites(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PINNRUN_DATA_DIR", str(tmp_path))
-    tiny = lambda: ({"t": np.arange(2.0), "x": np.arange(3.0)},  # noqa: E731
-                    {"u": np.ones((2, 3))}, "tiny test builder")
+
+    def tiny():
+        return (
+            {"t": np.arange(2.0), "x": np.arange(3.0)},
+            {"u": np.ones((2, 3))},
+            "tiny test builder",
+        )
+
     monkeypatch.setattr(reference, "BUILDERS", {"tiny": tiny})
     monkeypatch.setattr("pinnrun.reference.__main__.BUILDERS", reference.BUILDERS)
     (tmp_path / "tiny.h5").write_bytes(b"stale")

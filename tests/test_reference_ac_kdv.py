@@ -1,4 +1,5 @@
 """Allen-Cahn and KdV references: published data, exact solutions, builder layout."""
+
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,8 @@ def test_exact_formulas_satisfy_their_equations():
     assert np.abs(kdv_residual(lambda x, t: kdv_soliton(x, t) / 6, x, 0.3)).max() > 3
     t, d = 0.3, 1e-5
     assert (ac_uniform(t + d) - ac_uniform(t - d)) / (2 * d) == pytest.approx(
-        AC_A * (ac_uniform(t) - ac_uniform(t) ** 3), rel=1e-8)
+        AC_A * (ac_uniform(t) - ac_uniform(t) ** 3), rel=1e-8
+    )
     x, d = np.linspace(-0.55, -0.42, 131), 1e-4
     u_xx = (ac_kinks(x + d) - 2 * ac_kinks(x) + ac_kinks(x - d)) / d**2
     u = ac_kinks(x)
@@ -89,8 +91,9 @@ def test_kdv_agrees_with_published_data(kdv):
 def test_kdv_solver_reproduces_exact_soliton():
     # c = 1 (amplitude 3, like KdV.mat's solitons) on [-2, 2): sech^2(10 * 2) ~ 2e-17 at the
     # box edge; 1024 modes keep the reference's grid step
-    x, t, u = solve_kdv(lambda x: kdv_soliton(x, 0.0), x_min=-2.0, length=4.0, n_modes=1024,
-                        t_end=1.0, n_out=10, substeps=320)
+    x, t, u = solve_kdv(
+        lambda x: kdv_soliton(x, 0.0), x_min=-2.0, length=4.0, n_modes=1024, t_end=1.0, n_out=10, substeps=320
+    )
     assert u.shape == (11, 1024) and u.dtype == np.float64
     assert np.abs(u - kdv_soliton(x[None, :], t[:, None])).max() < 1e-7  # measured 1.2e-8
 

@@ -1,5 +1,6 @@
 """Burgers reference: the Cole-Hopf / Gauss-Hermite solution against the published
 dataset, an exact travelling shock, the shock's steepness and symmetry."""
+
 from pathlib import Path
 
 import numpy as np
@@ -97,8 +98,7 @@ def test_shock_is_resolved_and_symmetric(built, mat):
 def test_steepest_slope_matches_basdevant():
     # Basdevant et al. (1986): max |u_x| = 152.00516 at t = 1.6037/pi (x = 0);
     # measured -152.005162 at t = 1.603688/pi
-    res = minimize_scalar(slope_at_zero, bounds=(0.4, 0.6), method="bounded",
-                          options={"xatol": 1e-9})
+    res = minimize_scalar(slope_at_zero, bounds=(0.4, 0.6), method="bounded", options={"xatol": 1e-9})
     assert res.fun == pytest.approx(-152.00516, abs=2e-5)
     assert res.x * np.pi == pytest.approx(1.6037, abs=5e-5)
 

@@ -1,5 +1,6 @@
 """``pinnrun-report`` on real runs: a 2x2 sweep (model.width x seed) trained for 40 steps, its
 table, report.csv/.md and figures; failed and missing jobs; two runs side by side; bad input."""
+
 from __future__ import annotations
 
 import csv
@@ -21,9 +22,20 @@ ERROR = "pinnrun-report: error: "
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("report") / "sweep"
-    p = run_cli(["-m", "equation=heat_multiscale", "optimizer=adam", "optimizer.phases.0.steps=40",
-                 "equation.points.residual=200", "model.width=16,32", "seed=0,1", "trainer.eval_every=20",
-                 "trainer.progress=false", f"hydra.sweep.dir={d}"])
+    p = run_cli(
+        [
+            "-m",
+            "equation=heat_multiscale",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=40",
+            "equation.points.residual=200",
+            "model.width=16,32",
+            "seed=0,1",
+            "trainer.eval_every=20",
+            "trainer.progress=false",
+            f"hydra.sweep.dir={d}",
+        ]
+    )
     assert p.returncode == 0, explain(p)
     return d
 
@@ -128,11 +140,13 @@ def test_bad_input_gives_one_line_and_writes_nothing(sweep, tmp_path):
     shutil.copytree(sweep, corrupt, ignore=shutil.ignore_patterns("report*"))
     (corrupt / "2" / "summary.json").write_text('{"status": "compl')
     out = tmp_path / "out"
-    cases = [([tmp_path / "nope"], "does not exist"),
-             ([tmp_path / "empty"], "no run in"),
-             ([corrupt], "2/summary.json cannot be read"),
-             ([corrupt / "0", corrupt / "2"], "2/summary.json cannot be read"),
-             ([sweep / "0", sweep], "is not a run directory")]
+    cases = [
+        ([tmp_path / "nope"], "does not exist"),
+        ([tmp_path / "empty"], "no run in"),
+        ([corrupt], "2/summary.json cannot be read"),
+        ([corrupt / "0", corrupt / "2"], "2/summary.json cannot be read"),
+        ([sweep / "0", sweep], "is not a run directory"),
+    ]
     for args, words in cases:
         p = run_report([*args, "--out", out])
         assert p.returncode == 2, explain(p)

@@ -1,5 +1,6 @@
 """benchmarks/reproduce.py's smoke suite covers every paper experiment with a check that can fail
 (the suite itself runs in CI as `make reproduce-smoke`)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,7 @@ from helpers import REPO
 def _reproduce():
     spec = importlib.util.spec_from_file_location("reproduce", REPO / "benchmarks" / "reproduce.py")
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["reproduce"] = mod      # dataclasses look their module up
+    sys.modules["reproduce"] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)
     return mod
 
@@ -30,9 +31,15 @@ def test_every_experiment_has_a_smoke_case_and_every_case_a_check():
 
 def test_smoke_checks_fail_what_they_should():
     r = _reproduce()
-    ok = {"holl_sip_synthetic": {"name": "holl_sip_synthetic", "metric": "l2/x", "value": 0.05, "unknowns": {}},
-          "holl_sip_synthetic (adam)": {"name": "holl_sip_synthetic (adam)", "metric": "l2/x", "value": 0.6,
-                                        "unknowns": {}}}
+    ok = {
+        "holl_sip_synthetic": {"name": "holl_sip_synthetic", "metric": "l2/x", "value": 0.05, "unknowns": {}},
+        "holl_sip_synthetic (adam)": {
+            "name": "holl_sip_synthetic (adam)",
+            "metric": "l2/x",
+            "value": 0.6,
+            "unknowns": {},
+        },
+    }
     assert all(passed for _, passed in r.smoke_checks("holl_sip_synthetic", ok))
     # SIP no better than Adam (a broken SIP): fails; a diverged (NaN) run fails; a failed run fails
     for value in (0.5, math.nan):
@@ -40,6 +47,12 @@ def test_smoke_checks_fail_what_they_should():
         assert not all(passed for _, passed in r.smoke_checks("holl_sip_synthetic", bad))
     failed = dict(ok, holl_sip_synthetic={"name": "holl_sip_synthetic", "error": "boom", "time": 1.0})
     assert r.smoke_checks("holl_sip_synthetic", failed) == [("run failed: boom", False)]
-    inverse = {"raissi_burgers_inverse": {"name": "raissi_burgers_inverse", "metric": "l2/u", "value": 0.1,
-                                          "unknowns": {"lambda1": 0.01, "nu": 0.9}}}
+    inverse = {
+        "raissi_burgers_inverse": {
+            "name": "raissi_burgers_inverse",
+            "metric": "l2/u",
+            "value": 0.1,
+            "unknowns": {"lambda1": 0.01, "nu": 0.9},
+        }
+    }
     assert [p for _, p in r.smoke_checks("raissi_burgers_inverse", inverse)] == [True, False]

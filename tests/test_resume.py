@@ -6,6 +6,7 @@ chance to clean up) once its checkpoint is inside the phase under test, then
 resumed with ``trainer.resume=true``. B's metrics.csv, predictions and final
 metrics must equal A's.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,7 @@ import pytest
 import torch
 import yaml
 
-from helpers import cli_command, cli_env, explain, run_cli, REPO
+from helpers import REPO, cli_command, cli_env, explain, run_cli
 
 ADAM_STEPS, LBFGS_STEPS = 100, 200
 RUN = [
@@ -81,15 +82,18 @@ def kill_when(run_dir: Path, should_kill, log_dir: Path) -> dict:
     """Start the run, SIGKILL it once ``should_kill(checkpoint)``; return that checkpoint."""
     ckpt_path = run_dir / "checkpoints" / "last.pt"
     with open(log_dir / "B.out", "w") as out, open(log_dir / "B.err", "w") as err:
-        proc = subprocess.Popen(cli_command([*RUN, f"hydra.run.dir={run_dir}"]), cwd=REPO, env=cli_env(),
-                                stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            cli_command([*RUN, f"hydra.run.dir={run_dir}"]), cwd=REPO, env=cli_env(), stdout=out, stderr=err
+        )
         try:
             deadline = time.monotonic() + KILL_TIMEOUT
             seen = []
             while True:
                 if proc.poll() is not None:
-                    pytest.fail(f"run B ended (rc={proc.returncode}) before it could be killed; "
-                                f"checkpoints seen at steps {seen}; stderr:\n{(log_dir / 'B.err').read_text()[-2000:]}")
+                    pytest.fail(
+                        f"run B ended (rc={proc.returncode}) before it could be killed; "
+                        f"checkpoints seen at steps {seen}; stderr:\n{(log_dir / 'B.err').read_text()[-2000:]}"
+                    )
                 if time.monotonic() > deadline:
                     pytest.fail(f"no checkpoint to kill at within {KILL_TIMEOUT} s (seen: {seen})")
                 ck = read_checkpoint(ckpt_path)
@@ -106,8 +110,8 @@ def kill_when(run_dir: Path, should_kill, log_dir: Path) -> dict:
             proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, f"run B was not killed by SIGKILL: rc={proc.returncode}"
     assert not (run_dir / "summary.json").exists(), (
-        f"run B had already finished when it was killed (checkpoints seen at steps {seen}): "
-        "give it a longer budget")
+        f"run B had already finished when it was killed (checkpoints seen at steps {seen}): give it a longer budget"
+    )
     assert not (run_dir / "predictions.h5").exists()
     return ck
 
@@ -136,14 +140,16 @@ def assert_same_run(a: Path, b: Path) -> None:
             if col == "phase" or va == "" or vb == "":
                 assert va == vb, f"step {ra['step']} {col}: {va!r} != {vb!r}"
             else:
-                assert math.isclose(float(va), float(vb), rel_tol=1e-12, abs_tol=0.0), \
+                assert math.isclose(float(va), float(vb), rel_tol=1e-12, abs_tol=0.0), (
                     f"step {ra['step']} {col}: uninterrupted {va} != resumed {vb}"
+                )
 
     with h5py.File(a / "predictions.h5", "r") as ha, h5py.File(b / "predictions.h5", "r") as hb:
         assert sorted(ha["pred"]) == sorted(hb["pred"]) == ["h_abs", "u", "v"]
         for f in ha["pred"]:
-            np.testing.assert_allclose(hb[f"pred/{f}"][()], ha[f"pred/{f}"][()], rtol=1e-12, atol=0,
-                                       err_msg=f"/pred/{f}")
+            np.testing.assert_allclose(
+                hb[f"pred/{f}"][()], ha[f"pred/{f}"][()], rtol=1e-12, atol=0, err_msg=f"/pred/{f}"
+            )
         assert int(ha.attrs["steps"]) == int(hb.attrs["steps"])
 
     with h5py.File(a / "ntk.h5", "r") as ha, h5py.File(b / "ntk.h5", "r") as hb:
@@ -152,8 +158,9 @@ def assert_same_run(a: Path, b: Path) -> None:
             n_updates = (ADAM_STEPS + LBFGS_STEPS - 1) // 25 + 1
             np.testing.assert_array_equal(hb[t]["steps"][()], ha[t]["steps"][()])
             assert ha[t]["steps"].shape == (n_updates,), (t, ha[t]["steps"][()])
-            np.testing.assert_allclose(hb[t]["eigenvalues"][()], ha[t]["eigenvalues"][()], rtol=1e-10,
-                                       err_msg=f"ntk.h5 {t}")
+            np.testing.assert_allclose(
+                hb[t]["eigenvalues"][()], ha[t]["eigenvalues"][()], rtol=1e-10, err_msg=f"ntk.h5 {t}"
+            )
 
     # best.pt is the lowest-training-loss checkpoint of the whole run, resumed or not
     best_a, best_b = (torch.load(d / "checkpoints" / "best.pt", weights_only=True) for d in (a, b))

@@ -10,16 +10,16 @@ import pytest
 import torch
 from rich.console import Console
 
-from helpers import build_task, compose, run_task
 from pinnrun import problems, reference
-from pinnrun.config import ConfigError, EquationConfig, PhaseConfig, PhaseKind
+from pinnrun.config import ConfigError, EquationConfig, PhaseConfig, PhaseKind, SamplerMethod
 from pinnrun.evaluation import Evaluation
 from pinnrun.objective import Objective, weighted
 from pinnrun.optim import clear_history, lbfgs_chunk, make_optimizer, plan_phases
 from pinnrun.sampling import PointSets
-from pinnrun.config import SamplerMethod
 from pinnrun.tasks import build_task as tasks_build_task
 from pinnrun.training import PinnTask
+
+from helpers import build_task, compose, run_task
 
 
 class ExactNet(torch.nn.Module):
@@ -57,6 +57,7 @@ def point_sets(p, counts):
 
 # -- the objective ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", [WAVE, KOVASZNAY], ids=["wave", "kovasznay"])
 def test_the_exact_solution_has_near_zero_loss_terms(case):
     name, domain, counts = case
@@ -91,8 +92,7 @@ def test_unknowns_belong_to_the_objective_not_the_problem():
     p = problem("burgers", {"t": [0.0, 1.0], "x": [-1.0, 1.0]}, {"initial": 0, "boundary": 0, "residual": 50})
     true_nu = p.p["nu"]
     model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
-    obj = Objective(p, model, point_sets(p, {"initial": 0, "boundary": 0, "residual": 50}),
-                    unknowns={"nu": 0.5})
+    obj = Objective(p, model, point_sets(p, {"initial": 0, "boundary": 0, "residual": 50}), unknowns={"nu": 0.5})
     assert p.p["nu"] == true_nu and not isinstance(p.p["nu"], torch.Tensor)
     assert obj.constants() == {"nu": 0.5} and len(obj.parameters()) == len(list(model.parameters())) + 1
     obj.losses(0)["residual_u"].backward()
@@ -103,6 +103,7 @@ def test_unknowns_belong_to_the_objective_not_the_problem():
 
 # -- the evaluation --------------------------------------------------------------------------
 
+
 def test_evaluation_of_the_exact_solution_and_of_zero():
     name, domain, counts = WAVE
     p = problem(name, domain, counts)
@@ -110,7 +111,7 @@ def test_evaluation_of_the_exact_solution_and_of_zero():
     m = exact.metrics()
     assert m["l2/u"] < 1e-14 and m["test_loss"] < 1e-28
     zero = Evaluation(p, ZeroNet(1), test_points=100, seed=3).metrics()
-    assert zero["l2/u"] == pytest.approx(1.0, rel=1e-12)     # ||0 - ref|| / ||ref||
+    assert zero["l2/u"] == pytest.approx(1.0, rel=1e-12)  # ||0 - ref|| / ||ref||
     assert zero["test_loss"] > 0.1
     (variables, grid, pred, ref), final = exact.payload()
     assert variables == ("t", "x") and pred["u"].shape == ref["u"].shape == (len(grid["t"]), len(grid["x"]))
@@ -139,15 +140,18 @@ def test_phase_plan_caps_the_total(max_steps, steps):
 
 def test_first_order_optimizers_and_their_schedule():
     w = torch.nn.Parameter(torch.ones(3))
-    for kind, cls in ((PhaseKind.adam, torch.optim.Adam), (PhaseKind.gd, torch.optim.SGD),
-                      (PhaseKind.sip, torch.optim.Adam)):
+    for kind, cls in (
+        (PhaseKind.adam, torch.optim.Adam),
+        (PhaseKind.gd, torch.optim.SGD),
+        (PhaseKind.sip, torch.optim.Adam),
+    ):
         phase = plan_phases([PhaseConfig(kind=kind, lr=0.1, decay_rate=0.5, decay_steps=10)], None)[0]
         opt, sched = make_optimizer(phase, [w])
         assert isinstance(opt, cls)
         for _ in range(10):
             opt.step()
             sched.step()
-        assert opt.param_groups[0]["lr"] == pytest.approx(0.05, rel=1e-12)   # lr * 0.5 ** (10 / 10)
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.05, rel=1e-12)  # lr * 0.5 ** (10 / 10)
     opt, sched = make_optimizer(plan_phases(PHASES, None)[1], [w])
     assert isinstance(opt, torch.optim.LBFGS) and sched is None
 
@@ -156,8 +160,9 @@ def test_lbfgs_chunk_counts_iterations_and_converges_on_a_quadratic():
     target = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
     scale = torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64)
     w = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
-    phase = plan_phases([PhaseConfig(kind=PhaseKind.lbfgs, steps=100, tolerance_grad=1e-9,
-                                     tolerance_change=1e-30)], None)[0]
+    phase = plan_phases(
+        [PhaseConfig(kind=PhaseKind.lbfgs, steps=100, tolerance_grad=1e-9, tolerance_change=1e-30)], None
+    )[0]
     opt, _ = make_optimizer(phase, [w])
     objective = lambda: (scale * (w - target) ** 2).sum()  # noqa: E731
     done, converged = lbfgs_chunk(opt, objective, 2)
@@ -172,8 +177,16 @@ def test_lbfgs_chunk_counts_iterations_and_converges_on_a_quadratic():
 def test_lbfgs_history_is_cleared_where_points_are_resampled(tmp_path):
     """Curvature pairs of two objectives must not mix: with new points every 5 steps, the
     L-BFGS state at the end holds only the iterations since the last new points."""
-    args = ["equation=wave", "model.width=8", "model.depth=2", "equation.points.residual=50",
-            "optimizer=lbfgs", "optimizer.phases.0.steps=10", "trainer.log_every=5", "trainer.progress=false"]
+    args = [
+        "equation=wave",
+        "model.width=8",
+        "model.depth=2",
+        "equation.points.residual=50",
+        "optimizer=lbfgs",
+        "optimizer.phases.0.steps=10",
+        "trainer.log_every=5",
+        "trainer.progress=false",
+    ]
     fixed = run_task_state(tmp_path / "a", args)
     resampled = run_task_state(tmp_path / "b", [*args, "sampler.resample_every=5"])
     assert fixed == 10 and resampled == 5
@@ -188,24 +201,42 @@ def run_task_state(run_dir, args) -> int:
 
 # -- weighting ---------------------------------------------------------------------------------
 
+
 def test_weighting_leaves_regularizers_out_of_lbfgs_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    task = build_task(["equation=wave", "model.width=6", "model.depth=2", "model.adaptive=neuron",
-                       "equation.points.residual=30", "equation.points.initial=10", "equation.points.boundary=10",
-                       "weighting=ntk", "weighting.spectrum=true", "weighting.points=10", "trainer.device=cpu"])
+    task = build_task(
+        [
+            "equation=wave",
+            "model.width=6",
+            "model.depth=2",
+            "model.adaptive=neuron",
+            "equation.points.residual=30",
+            "equation.points.initial=10",
+            "equation.points.boundary=10",
+            "weighting=ntk",
+            "weighting.spectrum=true",
+            "weighting.points=10",
+            "trainer.device=cpu",
+        ]
+    )
     adam, lbfgs = task.phases
     assert task.weighting.update(0) and task.weighting.weights["slope_recovery"] == 1.0
     assert task.weighting.weights_for(adam)["slope_recovery"] == 1.0
     assert task.weighting.weights_for(lbfgs)["slope_recovery"] == 0.0
     assert task.weighting.weights_for(lbfgs)["residual_u"] == task.weighting.weights["residual_u"] != 1.0
     spectra = task.weighting.take_diagnostics()
-    assert [s for s, _ in spectra] == [0] and set(spectra[0][1]) == {"initial_u", "initial_u_t", "boundary_u",
-                                                                     "residual_u"}
+    assert [s for s, _ in spectra] == [0] and set(spectra[0][1]) == {
+        "initial_u",
+        "initial_u_t",
+        "boundary_u",
+        "residual_u",
+    }
     assert task.weighting.take_diagnostics() == []
-    assert list(tmp_path.iterdir()) == []         # the scheme wrote no file
+    assert list(tmp_path.iterdir()) == []  # the scheme wrote no file
 
 
 # -- building writes nothing --------------------------------------------------------------------
+
 
 def test_building_a_task_writes_nothing_and_the_reference_is_an_explicit_step(tmp_path, monkeypatch):
     data = tmp_path / "data"

@@ -1,4 +1,5 @@
 """Samplers: bounds, counts, fixed variables, seeding, resampling."""
+
 import math
 
 import numpy as np
@@ -15,8 +16,7 @@ COUNTS = {"initial": 50, "boundary": 40, "residual": 300}
 
 def point_sets(method=SamplerMethod.lhs, seed=0, resample_every=0, per_condition=None, counts=COUNTS):
     p = build(EquationConfig(name="nls", domain=DOMAIN, points={}))
-    return PointSets(p, counts, method, per_condition or {}, resample_every, seed,
-                     torch.device("cpu"), torch.float64)
+    return PointSets(p, counts, method, per_condition or {}, resample_every, seed, torch.device("cpu"), torch.float64)
 
 
 @pytest.mark.parametrize("method", list(SamplerMethod))
@@ -25,23 +25,25 @@ def test_points_inside_domain_with_fixed_variables(method):
     res = pts["residual"].numpy()
     assert (res[:, 0] >= 0).all() and (res[:, 0] <= math.pi / 2).all()
     assert (res[:, 1] >= -5).all() and (res[:, 1] <= 5).all()
-    assert (pts["initial"][:, 0] == 0).all()          # t = 0
-    assert (pts["boundary"][:, 1] == -5).all()        # x = lower bound
+    assert (pts["initial"][:, 0] == 0).all()  # t = 0
+    assert (pts["boundary"][:, 1] == -5).all()  # x = lower bound
     if method is not SamplerMethod.grid:
         assert [len(pts[c]) for c in COUNTS] == list(COUNTS.values())
     else:  # m = round(n ** (1/k)) per axis
-        assert len(pts["residual"]) == round(300 ** 0.5) ** 2 and len(pts["initial"]) == 50
+        assert len(pts["residual"]) == round(300**0.5) ** 2 and len(pts["initial"]) == 50
 
 
 def test_lhs_is_stratified():
     x = sample_box(SamplerMethod.lhs, 100, [0.0, -1.0], [1.0, 1.0], np.random.default_rng(3))
     for col, (lo, hi) in zip(x.T, [(0, 1), (-1, 1)]):
         strata = np.floor((col - lo) / (hi - lo) * 100).astype(int)
-        assert sorted(strata) == list(range(100))     # one point in each of the 100 strata
+        assert sorted(strata) == list(range(100))  # one point in each of the 100 strata
 
 
 def test_sobol_and_uniform_differ_from_lhs():
-    rng = lambda: np.random.default_rng(0)
+    def rng():
+        return np.random.default_rng(0)
+
     a = sample_box(SamplerMethod.lhs, 64, [0, 0], [1, 1], rng())
     b = sample_box(SamplerMethod.sobol, 64, [0, 0], [1, 1], rng())
     c = sample_box(SamplerMethod.uniform, 64, [0, 0], [1, 1], rng())
@@ -61,14 +63,14 @@ def test_resampling_schedule_is_a_function_of_the_step():
     assert torch.equal(s.at(9)["residual"], first["residual"])
     second = s.at(10)["residual"].clone()
     assert not torch.equal(second, first["residual"])
-    fresh = point_sets(resample_every=10)           # a resumed run jumping straight to step 15
+    fresh = point_sets(resample_every=10)  # a resumed run jumping straight to step 15
     assert torch.equal(fresh.at(15)["residual"], second)
 
 
 def test_per_condition_method_and_bad_names():
     s = point_sets(per_condition={"boundary": SamplerMethod.grid})
     t = s.at(0)["boundary"][:, 0].numpy()
-    assert np.allclose(np.diff(np.sort(t)), (math.pi / 2) / 40)   # evenly spaced cell centres
+    assert np.allclose(np.diff(np.sort(t)), (math.pi / 2) / 40)  # evenly spaced cell centres
     with pytest.raises(ConfigError, match="unknown condition"):
         point_sets(per_condition={"nope": SamplerMethod.grid})
     with pytest.raises(ConfigError, match="no point count"):
@@ -79,11 +81,14 @@ def test_per_condition_method_and_bad_names():
 def test_boundary_points_lie_on_the_faces_in_equal_shares(method):
     """Helmholtz: boundary=("x", "y"), the four edges of [-1, 1]^2; wave: x = 0 or 1."""
     p = build(EquationConfig(name="helmholtz", domain={"x": [-1.0, 1.0], "y": [-1.0, 1.0]}, points={}))
-    pts = PointSets(p, {"boundary": 400, "residual": 10}, method, {}, 0, 0, torch.device("cpu"),
-                    torch.float64).at(0)["boundary"].numpy()
+    pts = (
+        PointSets(p, {"boundary": 400, "residual": 10}, method, {}, 0, 0, torch.device("cpu"), torch.float64)
+        .at(0)["boundary"]
+        .numpy()
+    )
     x, y = pts[:, 0], pts[:, 1]
     faces = [x == -1, x == 1, y == -1, y == 1]
-    assert all(((x >= -1) & (x <= 1) & (y >= -1) & (y <= 1)))
+    assert all((x >= -1) & (x <= 1) & (y >= -1) & (y <= 1))
     assert (np.sum(faces, axis=0) >= 1).all(), "a boundary point off the boundary"
     counts = [int(f.sum()) for f in faces]
     assert max(counts) - min(counts) <= 1, counts
@@ -92,7 +97,12 @@ def test_boundary_points_lie_on_the_faces_in_equal_shares(method):
     assert on_left.min() < -0.5 and on_left.max() > 0.5
 
     w = build(EquationConfig(name="wave", domain={"t": [0.0, 1.0], "x": [0.0, 1.0]}, points={}))
-    b = PointSets(w, {"initial": 4, "boundary": 50, "residual": 4}, method, {}, 0, 0, torch.device("cpu"),
-                  torch.float64).at(0)["boundary"].numpy()
+    b = (
+        PointSets(
+            w, {"initial": 4, "boundary": 50, "residual": 4}, method, {}, 0, 0, torch.device("cpu"), torch.float64
+        )
+        .at(0)["boundary"]
+        .numpy()
+    )
     assert sorted(set(b[:, 1])) == [0.0, 1.0] and (b[:, 1] == 0).sum() == 25
     assert b[:, 0].min() >= 0 and b[:, 0].max() <= 1 and b[:, 0].std() > 0.2

@@ -1,5 +1,6 @@
 """Learned inverse problems and scale-invariant physics (SIP) training: the local inverse
 simulators, the proxy loss's gradient, and real CLI runs of every mode on both problems."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import assert_one_line_error, build_task, compose, compose_config, explain, run_cli, run_many, run_task
 from pinnrun.config import config_hash
 from pinnrun.sip.heat import SipHeat
 from pinnrun.sip.synthetic import SipSynthetic
 from pinnrun.sip.task import SipTask, proxy_loss
+
+from helpers import assert_one_line_error, build_task, compose, compose_config, explain, run_cli, run_many, run_task
 
 BOX = {"x1": [-1.0, 1.0], "x2": [-1.0, 1.0]}
 HEAT = {"s": [0.0, 2 * math.pi]}
@@ -37,7 +39,7 @@ def test_synthetic_newton_step_is_the_saddle_free_closed_form_and_reduces_the_mi
     c, s = torch.cos(xh[:, 0]), torch.sin(xh[:, 0])
     grad_h = torch.stack([c / xi * r[:, 0], xi * r[:, 1]], 1)
     hess_h = torch.stack([(c**2 / xi**2 - r[:, 0] * s / xi).abs(), torch.full_like(c, xi**2)], 1)
-    expected = (xh - grad_h / hess_h) @ R                       # back to x: R^T x_hat
+    expected = (xh - grad_h / hess_h) @ R  # back to x: R^T x_hat
     torch.testing.assert_close(x_tilde, expected, rtol=1e-9, atol=1e-9)
 
     before = (y - y_star).norm(dim=1)
@@ -56,8 +58,9 @@ def test_heat_simulator_and_regularised_inverse(T):
     # P is the exact solution operator: sin(k s) decays as exp(-kappa k^2 T)
     s = torch.as_tensor(p.s)
     for k in (1, 3, 8):
-        torch.testing.assert_close(p.simulate(torch.sin(k * s)[None]), (math.exp(-k * k * T) * torch.sin(k * s))[None],
-                                   rtol=0, atol=1e-12)
+        torch.testing.assert_close(
+            p.simulate(torch.sin(k * s)[None]), (math.exp(-k * k * T) * torch.sin(k * s))[None], rtol=0, atol=1e-12
+        )
     # one step of the local inverse from x = 0 reduces |P(x) - y*| for a single sample, and recovers x*
     x0 = torch.zeros_like(x_star[:1])
     y0 = p.simulate(x0)
@@ -89,27 +92,45 @@ def test_proxy_loss_gradient_is_the_closed_form_on_a_linear_network():
     torch.testing.assert_close(-xs.grad * 5, x_tilde - x.detach())
 
 
-SMALL = ["model=mlp", "model.width=32", "model.depth=2", "trainer.eval_every=250", "trainer.log_every=50",
-         "trainer.progress=false"]
+SMALL = [
+    "model=mlp",
+    "model.width=32",
+    "model.depth=2",
+    "trainer.eval_every=250",
+    "trainer.log_every=50",
+    "trainer.progress=false",
+]
 
 
-@pytest.mark.parametrize("name, eq, width", [("holl_sip_synthetic", "sip_synthetic", 32),
-                                             ("holl_sip_heat", "sip_heat", 128)])
+@pytest.mark.parametrize(
+    "name, eq, width", [("holl_sip_synthetic", "sip_synthetic", 32), ("holl_sip_heat", "sip_heat", 128)]
+)
 @pytest.mark.parametrize("mode", ["sip", "adam", "gd"])
 def test_presets_compose_with_every_mode(name, eq, width, mode):
     cfg = compose_config([f"experiment={name}", f"optimizer={mode}"])
-    assert cfg.equation.name == eq and cfg.model.name.value == "mlp" and (cfg.model.width, cfg.model.depth) == (width, 2)
+    assert (
+        cfg.equation.name == eq and cfg.model.name.value == "mlp" and (cfg.model.width, cfg.model.depth) == (width, 2)
+    )
     assert [ph.kind.value for ph in cfg.optimizer.phases] == [mode]
     assert cfg.published.field == "x" and "xi" in cfg.published.claim if eq == "sip_synthetic" else True
 
 
 def test_every_mode_runs_on_both_problems_and_writes_the_run_directory(tmp_path):
     runs = {}
-    for eq, extra in (("sip_synthetic", ["equation.params.xi=16"]),
-                      ("sip_heat", ["equation.points.data=300", "equation.test_points=50"])):
+    for eq, extra in (
+        ("sip_synthetic", ["equation.params.xi=16"]),
+        ("sip_heat", ["equation.points.data=300", "equation.test_points=50"]),
+    ):
         for mode, lr in (("sip", "1e-3"), ("adam", "1e-3"), ("gd", "1e-4")):
-            runs[eq, mode] = [f"equation={eq}", *extra, f"optimizer={mode}", "optimizer.phases.0.steps=1000",
-                              f"optimizer.phases.0.lr={lr}", *SMALL, f"hydra.run.dir={tmp_path / f'{eq}_{mode}'}"]
+            runs[eq, mode] = [
+                f"equation={eq}",
+                *extra,
+                f"optimizer={mode}",
+                "optimizer.phases.0.steps=1000",
+                f"optimizer.phases.0.lr={lr}",
+                *SMALL,
+                f"hydra.run.dir={tmp_path / f'{eq}_{mode}'}",
+            ]
     procs = run_many(list(runs.values()))
     for (eq, mode), p in zip(runs, procs):
         assert p.returncode == 0, explain(p)
@@ -136,8 +157,14 @@ def test_every_mode_runs_on_both_problems_and_writes_the_run_directory(tmp_path)
 
 
 def test_a_resumed_sip_run_ends_where_the_uninterrupted_one_does(tmp_path):
-    common = ["equation=sip_synthetic", "equation.params.xi=4", "optimizer=sip", "optimizer.phases.0.steps=400",
-              *SMALL, "trainer.checkpoint_every=100"]
+    common = [
+        "equation=sip_synthetic",
+        "equation.params.xi=4",
+        "optimizer=sip",
+        "optimizer.phases.0.steps=400",
+        *SMALL,
+        "trainer.checkpoint_every=100",
+    ]
     whole, part = tmp_path / "whole", tmp_path / "part"
     a, b = run_many([[*common, f"hydra.run.dir={whole}"], [*common, "trainer.max_steps=200", f"hydra.run.dir={part}"]])
     assert a.returncode == 0 and b.returncode == 0, explain(a) + explain(b)
@@ -150,22 +177,25 @@ def test_a_resumed_sip_run_ends_where_the_uninterrupted_one_does(tmp_path):
         np.testing.assert_allclose(f["pred/x"][()], g["pred/x"][()], rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("args,names", [
-    (["equation=nls", "optimizer=sip"], ["sip", "nls"]),
-    (["equation=sip_synthetic", "optimizer=lbfgs"], ["lbfgs"]),
-    (["equation=sip_heat"], ["lbfgs", "optimizer=sip"]),   # the default optimizer ends with L-BFGS
-    (["equation=sip_heat", "optimizer=sip", "equation.points.batch=0"], ["equation.points.batch"]),
-    (["equation=sip_heat", "optimizer=sip", "+equation.points.residual=10"], ["residual"]),
-    (["equation=sip_synthetic", "optimizer=sip", "optimizer.phases.0.eta=0"], ["eta"]),
-    # settings of PINNs that a learned inverse problem would silently ignore
-    (["experiment=holl_sip_synthetic", "weighting=ntk"], ["weighting.name=ntk", "sip_synthetic"]),
-    (["experiment=holl_sip_synthetic", "+weighting.weights.y=2"], ["weighting.weights"]),
-    (["experiment=holl_sip_synthetic", "sampler=sobol"], ["sampler.method=sobol"]),
-    (["experiment=holl_sip_heat", "sampler.resample_every=10"], ["sampler.resample_every=10"]),
-    (["experiment=holl_sip_synthetic", "model.adaptive=neuron"], ["model.adaptive=neuron"]),
-    (["experiment=holl_sip_synthetic", "+equation.unknowns.xi=1.0"], ["equation.unknowns"]),
-    (["experiment=holl_sip_synthetic", "equation.observations.count=5"], ["observations"]),
-])
+@pytest.mark.parametrize(
+    "args,names",
+    [
+        (["equation=nls", "optimizer=sip"], ["sip", "nls"]),
+        (["equation=sip_synthetic", "optimizer=lbfgs"], ["lbfgs"]),
+        (["equation=sip_heat"], ["lbfgs", "optimizer=sip"]),  # the default optimizer ends with L-BFGS
+        (["equation=sip_heat", "optimizer=sip", "equation.points.batch=0"], ["equation.points.batch"]),
+        (["equation=sip_heat", "optimizer=sip", "+equation.points.residual=10"], ["residual"]),
+        (["equation=sip_synthetic", "optimizer=sip", "optimizer.phases.0.eta=0"], ["eta"]),
+        # settings of PINNs that a learned inverse problem would silently ignore
+        (["experiment=holl_sip_synthetic", "weighting=ntk"], ["weighting.name=ntk", "sip_synthetic"]),
+        (["experiment=holl_sip_synthetic", "+weighting.weights.y=2"], ["weighting.weights"]),
+        (["experiment=holl_sip_synthetic", "sampler=sobol"], ["sampler.method=sobol"]),
+        (["experiment=holl_sip_heat", "sampler.resample_every=10"], ["sampler.resample_every=10"]),
+        (["experiment=holl_sip_synthetic", "model.adaptive=neuron"], ["model.adaptive=neuron"]),
+        (["experiment=holl_sip_synthetic", "+equation.unknowns.xi=1.0"], ["equation.unknowns"]),
+        (["experiment=holl_sip_synthetic", "equation.observations.count=5"], ["observations"]),
+    ],
+)
 def test_bad_settings_get_one_line(tmp_path, args, names):
     p = run_cli([*args, f"hydra.run.dir={tmp_path / 'r'}"])
     assert_one_line_error(p, *names)
@@ -192,9 +222,18 @@ def test_the_sip_task_writes_nothing_until_it_runs(tmp_path, monkeypatch):
 
 def test_gd_phases_train_pinns_too(tmp_path):
     """optimizer=gd is plain gradient descent for any equation: the loss falls at a fixed lr."""
-    run_task(["equation=heat_multiscale", "optimizer=gd", "optimizer.phases.0.steps=60",
-              "optimizer.phases.0.lr=1e-2", "equation.points.residual=200", "trainer.log_every=20",
-              "trainer.progress=false"], tmp_path / "gd")
+    run_task(
+        [
+            "equation=heat_multiscale",
+            "optimizer=gd",
+            "optimizer.phases.0.steps=60",
+            "optimizer.phases.0.lr=1e-2",
+            "equation.points.residual=200",
+            "trainer.log_every=20",
+            "trainer.progress=false",
+        ],
+        tmp_path / "gd",
+    )
     rows = (tmp_path / "gd" / "metrics.csv").read_text().splitlines()
     head = rows[0].split(",")
     values = [dict(zip(head, r.split(","))) for r in rows[1:]]

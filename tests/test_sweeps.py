@@ -1,5 +1,6 @@
 """Sweeps beyond Hydra's basic launcher, each for real: parallel local jobs (joblib), the SLURM
 example config and the submitit launcher (its local executor), and the Optuna search example."""
+
 from __future__ import annotations
 
 import csv
@@ -12,13 +13,21 @@ from pathlib import Path
 
 import yaml
 
-from helpers import assert_one_line_error, explain, run_cli, run_report
 from pinnrun.cli import claim_slot
 
+from helpers import assert_one_line_error, explain, run_cli, run_report
+
 #: a small Kovasznay flow problem: ~2 s a run; the error depends clearly on Adam's learning rate
-KOVASZNAY = ["equation=kovasznay", "optimizer=adam", "optimizer.phases.0.steps=150", "model.depth=2",
-             "equation.points.residual=300", "equation.points.boundary=100", "equation.points.outlet=50",
-             "trainer.progress=false"]
+KOVASZNAY = [
+    "equation=kovasznay",
+    "optimizer=adam",
+    "optimizer.phases.0.steps=150",
+    "model.depth=2",
+    "equation.points.residual=300",
+    "equation.points.boundary=100",
+    "equation.points.outlet=50",
+    "trainer.progress=false",
+]
 
 
 def _interval(job: Path) -> tuple[float, float]:
@@ -28,19 +37,21 @@ def _interval(job: Path) -> tuple[float, float]:
 
 def test_joblib_sweep_runs_jobs_in_parallel_and_the_report_tabulates_it(tmp_path):
     sweep = tmp_path / "sweep"
-    p = run_cli(["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=8,16", "seed=0,1",
-                 f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    p = run_cli(
+        ["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=8,16", "seed=0,1", f"hydra.sweep.dir={sweep}"],
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, explain(p)
     cores = os.cpu_count() or 1
-    n_jobs = min(4, cores)       # pinnrun's bound on CPU jobs (no GPU here)
+    n_jobs = min(4, cores)  # pinnrun's bound on CPU jobs (no GPU here)
     spans = []
     for job in ("0", "1", "2", "3"):
         s = json.loads((sweep / job / "summary.json").read_text())
         assert s["status"] == "completed" and s["steps"] == 150
-        assert s["threads"] == max(1, cores // n_jobs)     # the jobs share the cores
+        assert s["threads"] == max(1, cores // n_jobs)  # the jobs share the cores
         spans.append(_interval(sweep / job))
-    if n_jobs > 1:               # two jobs ran at the same time
-        assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:]), spans
+    if n_jobs > 1:  # two jobs ran at the same time
+        assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :]), spans
     r = run_report([str(sweep)], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rows = [ln for ln in r.stdout.splitlines() if "completed" in ln]
@@ -58,7 +69,7 @@ def test_gpu_slots_go_to_one_job_each_and_free_when_it_ends(tmp_path):
     a, fa = claim_slot(tmp_path, 2)
     b, fb = claim_slot(tmp_path, 2)
     assert (a, b) == (0, 1)
-    threading.Timer(0.3, fa.close).start()       # job a ends in 0.3 s
+    threading.Timer(0.3, fa.close).start()  # job a ends in 0.3 s
     t0 = time.monotonic()
     c, fc = claim_slot(tmp_path, 2, poll_s=0.05)  # a third job waits for it
     assert c == 0 and time.monotonic() - t0 >= 0.25
@@ -77,8 +88,18 @@ def test_slurm_example_composes_and_submitit_runs_a_two_job_sweep(tmp_path):
     assert (launcher["partition"], launcher["gpus_per_node"], launcher["tasks_per_node"]) == ("gpu", 1, 1)
     sweep = tmp_path / "sweep"
     # the jobs run in processes of their own; job 1's bad width fails it alone, and the sweep says so
-    p = run_cli(["-m", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5", *KOVASZNAY,
-                 "optimizer.phases.0.steps=30", "model.width=8,-3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    p = run_cli(
+        [
+            "-m",
+            "hydra/launcher=submitit_local",
+            "hydra.launcher.timeout_min=5",
+            *KOVASZNAY,
+            "optimizer.phases.0.steps=30",
+            "model.width=8,-3",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=tmp_path,
+    )
     assert p.returncode == 1, explain(p)
     s = json.loads((sweep / "0" / "summary.json").read_text())
     assert s["status"] == "completed" and s["steps"] == 30 and datetime.fromisoformat(s["finished"])
@@ -91,8 +112,17 @@ def test_optuna_search_finds_a_better_learning_rate_than_the_default(tmp_path):
     """The example search (conf/search/lr_width.yaml), 6 trials on the small Kovasznay problem: its
     best trial beats the default learning rate (1e-3) at the width it chose."""
     sweep = tmp_path / "search"
-    p = run_cli(["-m", "search=lr_width", *KOVASZNAY, "hydra.sweeper.n_trials=6",
-                 "model.width=choice(8,16)", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    p = run_cli(
+        [
+            "-m",
+            "search=lr_width",
+            *KOVASZNAY,
+            "hydra.sweeper.n_trials=6",
+            "model.width=choice(8,16)",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, explain(p)
     best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     trials = sorted(d for d in sweep.iterdir() if d.is_dir() and (d / "summary.json").exists())

@@ -4,11 +4,11 @@ examples/user_equation (the README's example) is copied to a fresh directory
 and run there with the console script: ``pinnrun -cd myconf equation=heat``.
 The package is found from the working directory; nothing is installed.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from helpers import REPO, explain, run_many
 
@@ -20,8 +20,7 @@ def test_user_equation_trains_with_plain_and_multiscale_networks(tmp_path):
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
     common = ["-cd", "myconf", "equation=heat", "trainer.progress=false"]
     plain = [*common, "trainer.max_steps=600", f"hydra.run.dir={tmp_path / 'plain'}"]
-    mscale = [*common, "model=mscale", "sampler=sobol", "trainer.max_steps=40",
-              f"hydra.run.dir={tmp_path / 'mscale'}"]
+    mscale = [*common, "model=mscale", "sampler=sobol", "trainer.max_steps=40", f"hydra.run.dir={tmp_path / 'mscale'}"]
     procs = run_many([plain, mscale], cwd=work, script=True)
     for proc in procs:
         assert proc.returncode == 0, explain(proc)
@@ -37,9 +36,18 @@ def test_user_equation_identifies_its_constant(tmp_path):
     """Inverse problem on the user's equation: kappa from 500 observations of the exact solution."""
     work = tmp_path / "project"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
-    args = ["-cd", "myconf", "equation=heat", "trainer.progress=false", "+equation.unknowns.kappa=0.5",
-            "equation.observations.count=500", "equation.points.initial=0", "equation.points.boundary=0",
-            "trainer.max_steps=600", f"hydra.run.dir={tmp_path / 'inverse'}"]
+    args = [
+        "-cd",
+        "myconf",
+        "equation=heat",
+        "trainer.progress=false",
+        "+equation.unknowns.kappa=0.5",
+        "equation.observations.count=500",
+        "equation.points.initial=0",
+        "equation.points.boundary=0",
+        "trainer.max_steps=600",
+        f"hydra.run.dir={tmp_path / 'inverse'}",
+    ]
     (proc,) = run_many([args], cwd=work, script=True)
     assert proc.returncode == 0, explain(proc)
     u = json.loads((tmp_path / "inverse" / "summary.json").read_text())["unknowns"]["kappa"]

@@ -1,5 +1,6 @@
 """Loss weighting: the NTK traces and kernels against a brute-force Jacobian, the weights
 against their formulas at an update step, and the schemes in real runs."""
+
 from __future__ import annotations
 
 import csv
@@ -10,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import assert_one_line_error, build_task, run_cli, run_task
 from pinnrun import ntk
 from pinnrun.derivatives import Derivatives
 from pinnrun.training import PinnTask
 
-TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu",
-        "trainer.progress=false"]
+from helpers import assert_one_line_error, build_task, run_cli, run_task
+
+TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu", "trainer.progress=false"]
 
 
 def task(overrides) -> PinnTask:
@@ -33,8 +34,9 @@ def brute_jacobian(t: PinnTask, group: ntk.Group) -> dict[str, torch.Tensor]:
         rows = []
         for p in range(len(group.points)):
             g = torch.autograd.grad(res[c][p], params, retain_graph=True, allow_unused=True)
-            rows.append(torch.cat([(torch.zeros_like(q) if gi is None else gi).reshape(-1)
-                                   for gi, q in zip(g, params)]))
+            rows.append(
+                torch.cat([(torch.zeros_like(q) if gi is None else gi).reshape(-1) for gi, q in zip(g, params)])
+            )
         out[group.term(c)] = torch.stack(rows)
     return out
 
@@ -42,19 +44,29 @@ def brute_jacobian(t: PinnTask, group: ntk.Group) -> dict[str, torch.Tensor]:
 # equations covering 2nd and 4th derivatives, a periodic condition, several outputs and components,
 # and data terms of an inverse problem
 CASES = {
-    "wave": ["equation=wave", "equation.points.initial=7", "equation.points.boundary=6",
-             "equation.points.residual=9"],
-    "beam": ["equation=beam", "equation.points.initial=5", "equation.points.boundary=6",
-             "equation.points.residual=8"],
-    "nls": ["equation=nls", "equation.points.initial=5", "equation.points.boundary=6",
-            "equation.points.residual=7"],
+    "wave": ["equation=wave", "equation.points.initial=7", "equation.points.boundary=6", "equation.points.residual=9"],
+    "beam": ["equation=beam", "equation.points.initial=5", "equation.points.boundary=6", "equation.points.residual=8"],
+    "nls": ["equation=nls", "equation.points.initial=5", "equation.points.boundary=6", "equation.points.residual=7"],
     "kovasznay": ["equation=kovasznay", "equation.points.boundary=8", "equation.points.residual=6"],
-    "burgers_inverse": ["experiment=raissi_burgers_inverse", *TINY, "equation.points.residual=7",
-                        "equation.observations.count=9"],
+    "burgers_inverse": [
+        "experiment=raissi_burgers_inverse",
+        *TINY,
+        "equation.points.residual=7",
+        "equation.observations.count=9",
+    ],
     # the other networks: MscaleDNN sub-networks with sin, and adaptive (per-neuron) activations
-    "wave_mscale_adaptive": ["equation=wave", "model=mscale", "model.structure=subnets", "model.activation=sin",
-                             "model.width=8", "model.n_scales=2", "model.adaptive=neuron",
-                             "equation.points.initial=4", "equation.points.boundary=5", "equation.points.residual=6"],
+    "wave_mscale_adaptive": [
+        "equation=wave",
+        "model=mscale",
+        "model.structure=subnets",
+        "model.activation=sin",
+        "model.width=8",
+        "model.n_scales=2",
+        "model.adaptive=neuron",
+        "equation.points.initial=4",
+        "equation.points.boundary=5",
+        "equation.points.residual=6",
+    ],
 }
 
 
@@ -97,31 +109,49 @@ def mean_diagonals(t: PinnTask, step: int, subsample) -> dict[str, float]:
 def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
     """After a real run, the update at the next step gives sum_j t_j / t_i (t: mean kernel
     diagonal on the scheme's subsample), blended with the old weights by alpha."""
-    t = task([*CASES["wave"], "equation.points.residual=20", "weighting=ntk",
-              "weighting.update_every=3", "weighting.points=8", f"weighting.alpha={alpha}",
-              "optimizer=adam", "optimizer.phases.0.steps=5", "trainer.log_every=1"])
+    t = task(
+        [
+            *CASES["wave"],
+            "equation.points.residual=20",
+            "weighting=ntk",
+            "weighting.update_every=3",
+            "weighting.points=8",
+            f"weighting.alpha={alpha}",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=5",
+            "trainer.log_every=1",
+        ]
+    )
     run_task(t, tmp_path / "run")
     before = dict(t.weighting.weights)
     assert len(set(before.values())) == len(before), "weights after the run are not distinct"
-    assert t.weighting.update(5) is False    # not an update step
+    assert t.weighting.update(5) is False  # not an update step
     assert t.weighting.weights == before
     assert t.weighting.update(6) is True
     tr = mean_diagonals(t, 6, t.weighting.subsample)
-    assert len(t.weighting.subsample(t.objective.groups(6)[-1], 6).points) == 8   # residual: 8 of its 20 points
+    assert len(t.weighting.subsample(t.objective.groups(6)[-1], 6).points) == 8  # residual: 8 of its 20 points
     total = sum(tr.values())
     for term, w in t.weighting.weights.items():
         assert w == pytest.approx((1 - alpha) * before[term] + alpha * total / tr[term], rel=1e-10), term
     # the metrics log the weights the steps used: updated at steps 0 and 3
     with open(tmp_path / "run" / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    w = [float(r["weight/residual_u"]) for r in rows]   # rows after steps 1..5
+    w = [float(r["weight/residual_u"]) for r in rows]  # rows after steps 1..5
     assert w[0] == w[1] == w[2] and w[3] == w[4] and w[2] != w[3]
 
 
 def test_gradnorm_weights_follow_the_annealing_formula(tmp_path):
-    t = task([*CASES["wave"], "weighting=gradnorm", "weighting.update_every=2",
-              "weighting.alpha=0.3", "+weighting.weights.boundary_u=2.0",
-              "optimizer=adam", "optimizer.phases.0.steps=3"])
+    t = task(
+        [
+            *CASES["wave"],
+            "weighting=gradnorm",
+            "weighting.update_every=2",
+            "weighting.alpha=0.3",
+            "+weighting.weights.boundary_u=2.0",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=3",
+        ]
+    )
     run_task(t, tmp_path / "run")
     before = dict(t.weighting.weights)
     assert t.weighting.update(4)
@@ -134,7 +164,7 @@ def test_gradnorm_weights_follow_the_annealing_formula(tmp_path):
     g_r = grads(before["residual_u"] * losses["residual_u"])
     top = max(float(g.abs().max()) for g in g_r if g is not None)
     n = sum(p.numel() for p in params)
-    assert t.weighting.weights["residual_u"] == before["residual_u"] == 1.0   # the reference is fixed
+    assert t.weighting.weights["residual_u"] == before["residual_u"] == 1.0  # the reference is fixed
     for term in ("initial_u", "initial_u_t", "boundary_u"):
         g = grads(before[term] * losses[term])
         mean = sum(float(gi.abs().sum()) for gi in g if gi is not None) / n
@@ -150,12 +180,30 @@ def read_rows(run_dir):
 def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
     """ntk (mscale, Adam then L-BFGS, weights frozen in L-BFGS, spectrum) and gradnorm (mlp,
     Hutchinson-free), whole runs; weights logged, plots drawn."""
-    common = ["equation=wave", "model.width=12", "model.depth=2", "equation.points.residual=100",
-              "optimizer=adam_lbfgs", "optimizer.phases.0.steps=60", "optimizer.phases.1.steps=40",
-              "trainer.log_every=10", "trainer.progress=false", "trainer.device=cpu"]
+    common = [
+        "equation=wave",
+        "model.width=12",
+        "model.depth=2",
+        "equation.points.residual=100",
+        "optimizer=adam_lbfgs",
+        "optimizer.phases.0.steps=60",
+        "optimizer.phases.1.steps=40",
+        "trainer.log_every=10",
+        "trainer.progress=false",
+        "trainer.device=cpu",
+    ]
     ntk_dir, gn_dir = tmp_path / "ntk", tmp_path / "gn"
-    run_task([*common, "model=mscale", "weighting=ntk", "weighting.update_every=20",
-              "weighting.spectrum=true", "weighting.points=50"], ntk_dir)
+    run_task(
+        [
+            *common,
+            "model=mscale",
+            "weighting=ntk",
+            "weighting.update_every=20",
+            "weighting.spectrum=true",
+            "weighting.points=50",
+        ],
+        ntk_dir,
+    )
     run_task([*common, "weighting=gradnorm"], gn_dir)
     for d in (ntk_dir, gn_dir):
         rows = read_rows(d)
@@ -177,12 +225,15 @@ def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
     assert (ntk_dir / "plots" / "ntk_spectrum.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("override, message", [
-    ("weighting.alpha=0", "weighting.alpha must be in (0, 1]"),
-    ("weighting.update_every=0", "weighting.update_every must be a positive number"),
-    ("weighting.trace=exactly", "weighting.trace"),
-    ("+weighting.weights.nonsense=2", "unknown loss term ['nonsense']"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("weighting.alpha=0", "weighting.alpha must be in (0, 1]"),
+        ("weighting.update_every=0", "weighting.update_every must be a positive number"),
+        ("weighting.trace=exactly", "weighting.trace"),
+        ("+weighting.weights.nonsense=2", "unknown loss term ['nonsense']"),
+    ],
+)
 def test_bad_weighting_settings_get_one_line(tmp_path, override, message):
     assert_one_line_error(run_cli(["weighting=ntk", override, f"hydra.run.dir={tmp_path / 'r'}"]), message)
     assert not (tmp_path / "r").exists()
@@ -192,16 +243,30 @@ def test_adaptive_activations_train_log_their_slopes_and_keep_the_recovery_weigh
     """model.adaptive=neuron with NTK weights: slopes trained, logged, checkpointed; the
     slope-recovery term is logged as a loss term and keeps weight 1."""
     run = tmp_path / "run"
-    run_task(["equation=wave", "model.width=12", "model.depth=2", "model.adaptive=neuron",
-              "equation.points.residual=100", "optimizer=adam", "optimizer.phases.0.steps=60",
-              "optimizer.phases.0.lr=1e-2", "weighting=ntk", "weighting.update_every=20",
-              "trainer.log_every=20", "trainer.progress=false", "trainer.device=cpu"], run)
+    run_task(
+        [
+            "equation=wave",
+            "model.width=12",
+            "model.depth=2",
+            "model.adaptive=neuron",
+            "equation.points.residual=100",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=60",
+            "optimizer.phases.0.lr=1e-2",
+            "weighting=ntk",
+            "weighting.update_every=20",
+            "trainer.log_every=20",
+            "trainer.progress=false",
+            "trainer.device=cpu",
+        ],
+        run,
+    )
     rows = read_rows(run)
     assert [r["step"] for r in rows] == ["20", "40", "60"]
     for r in rows:
         assert float(r["weight/slope_recovery"]) == 1.0
     slopes = [[float(r[f"slope/{i}"]) for r in rows] for i in range(2)]
-    assert all(abs(s[-1] - 1.0) > 1e-3 for s in slopes), slopes   # n * mean(a) moved from 1
+    assert all(abs(s[-1] - 1.0) > 1e-3 for s in slopes), slopes  # n * mean(a) moved from 1
     ck = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
     keys = [k for k in ck["model"] if k.endswith("slope")]
     assert len(keys) == 2 and all(ck["model"][k].shape == (12,) for k in keys)
@@ -215,11 +280,23 @@ def test_lbfgs_phases_leave_out_the_slope_recovery_term(tmp_path):
     """S(a) has no minimum: an L-BFGS line search would follow it to runaway slopes. Adam phases
     train with it (weight 1), L-BFGS phases without (weight 0, logged), and the slopes stay put."""
     run = tmp_path / "run"
-    run_task(["equation=nls_rogue", "model.width=24", "model.depth=2", "model.adaptive=neuron",
-              "equation.points.residual=400", "optimizer.phases.0.steps=100", "optimizer.phases.1.steps=150",
-              "trainer.log_every=25", "trainer.eval_every=50", "trainer.progress=false"], run)
+    run_task(
+        [
+            "equation=nls_rogue",
+            "model.width=24",
+            "model.depth=2",
+            "model.adaptive=neuron",
+            "equation.points.residual=400",
+            "optimizer.phases.0.steps=100",
+            "optimizer.phases.1.steps=150",
+            "trainer.log_every=25",
+            "trainer.eval_every=50",
+            "trainer.progress=false",
+        ],
+        run,
+    )
     rows = read_rows(run)
-    terms = [k[len("loss/"):] for k in rows[0] if k.startswith("loss/")]
+    terms = [k[len("loss/") :] for k in rows[0] if k.startswith("loss/")]
     assert "slope_recovery" in terms
     for r in rows:
         w = 1.0 if r["phase"] == "adam" else 0.0
@@ -229,7 +306,7 @@ def test_lbfgs_phases_leave_out_the_slope_recovery_term(tmp_path):
     adam_end = next(r for r in rows if r["step"] == "100")
     end = rows[-1]
     assert end["phase"] == "lbfgs" and end["step"] == "250"
-    for i in range(2):   # with S(a) in the L-BFGS objective they went from 1.1 to 7.2 here
+    for i in range(2):  # with S(a) in the L-BFGS objective they went from 1.1 to 7.2 here
         assert abs(float(end[f"slope/{i}"]) - float(adam_end[f"slope/{i}"])) < 0.5
 
 

@@ -7,14 +7,16 @@ the network's derivatives already bound to the condition's points (a
 :class:`~pinnrun.derivatives.Derivatives`: ``d["u_xx"]``, ``d.input("x")``,
 ``d.at(x=1.0)``) and returns one tensor per component.
 """
+
 from __future__ import annotations
 
 import copy
 import importlib
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,7 +26,7 @@ from pinnrun.config import ConfigError, EquationConfig
 from pinnrun.derivatives import Derivatives
 
 #: d -> {component: residual (n,)}, d the derivatives at the condition's points
-Residual = Callable[[Derivatives], Dict[str, torch.Tensor]]
+Residual = Callable[[Derivatives], dict[str, torch.Tensor]]
 
 
 def term_name(condition: str, component: str) -> str:
@@ -54,12 +56,12 @@ class Condition:
 class Problem:
     variables: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-    fields: tuple[str, ...] = ()       # evaluated fields: outputs and derived ones
-    primary_field: str = ""            # the field a paper reports ("": the first field)
-    params: Dict[str, Any] = {}        # equation constants and their defaults
-    grid_points: int = 201             # per axis, of the grid an exact solution is evaluated on
-    dataset: str = ""                  # a reference dataset of pinnrun.reference, made for ...
-    dataset_domain: Dict[str, tuple] = {}   # ... this domain only
+    fields: tuple[str, ...] = ()  # evaluated fields: outputs and derived ones
+    primary_field: str = ""  # the field a paper reports ("": the first field)
+    params: dict[str, Any] = {}  # equation constants and their defaults
+    grid_points: int = 201  # per axis, of the grid an exact solution is evaluated on
+    dataset: str = ""  # a reference dataset of pinnrun.reference, made for ...
+    dataset_domain: dict[str, tuple] = {}  # ... this domain only
 
     def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
         self.check(domain, params)
@@ -81,14 +83,14 @@ class Problem:
             )
 
     # -- what an equation module defines --------------------------------------
-    def conditions(self) -> Dict[str, Condition]:
+    def conditions(self) -> dict[str, Condition]:
         raise NotImplementedError
 
-    def derived(self, out: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def derived(self, out: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Evaluated fields from the network outputs (default: the outputs)."""
         return {f: out[f] for f in self.fields}
 
-    def exact(self, x: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def exact(self, x: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The exact solution, if the problem has one: each output at the points ``x[var]``."""
         raise NotImplementedError
 
@@ -101,11 +103,12 @@ class Problem:
         equation's defaults (what it was made for); else None."""
         if not self.dataset:
             return None
-        same = (all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables)
-                and all(np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()))
+        same = all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables) and all(
+            np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()
+        )
         return self.dataset if same else None
 
-    def reference(self) -> tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]] | None:
+    def reference(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
         """(grid, ref): 1-D axis per variable, and each field on that grid; None if there is none.
 
         Default: the reference dataset (:meth:`reference_dataset`), loaded and never built
@@ -117,10 +120,12 @@ class Problem:
         if name is not None:
             path = reference.path(name)
             if not path.is_file():
-                raise ConfigError(f"reference dataset {path} does not exist: build it with "
-                                  f"`python -m pinnrun.reference {name}` (or `make data`)")
+                raise ConfigError(
+                    f"reference dataset {path} does not exist: build it with "
+                    f"`python -m pinnrun.reference {name}` (or `make data`)"
+                )
             return reference.load(path)
-        if self.dataset or not self.has_exact():   # a dataset made for another domain or constants
+        if self.dataset or not self.has_exact():  # a dataset made for another domain or constants
             return None
         grid = {v: np.linspace(lo, hi, self.grid_points) for v, (lo, hi) in self.domain.items()}
         mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
@@ -129,9 +134,11 @@ class Problem:
 
     def exact_net(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """The exact solution as a 'network' (points (N, d) -> outputs (N, m)), to check an equation."""
+
         def net(points: torch.Tensor) -> torch.Tensor:
             out = self.exact({v: points[:, i] for i, v in enumerate(self.variables)})
             return torch.stack([out[o] for o in self.outputs], 1)
+
         return net
 
     def with_params(self, values: Mapping[str, Any]) -> Problem:
@@ -139,8 +146,10 @@ class Problem:
         unknowns); this problem is left as it is. Names that are not constants: ConfigError."""
         unknown = set(values) - set(self.p)
         if unknown:
-            raise ConfigError(f"equation.unknowns: {sorted(unknown)} are not constants of this equation "
-                              f"(it has: {', '.join(self.p) or 'none'})")
+            raise ConfigError(
+                f"equation.unknowns: {sorted(unknown)} are not constants of this equation "
+                f"(it has: {', '.join(self.p) or 'none'})"
+            )
         new = copy.copy(self)
         new.p = {**self.p, **values}
         return new
@@ -154,7 +163,7 @@ class Problem:
     def upper(self) -> list[float]:
         return [self.domain[v][1] for v in self.variables]
 
-    def misfit(self, d: Derivatives, *names: str) -> Dict[str, torch.Tensor]:
+    def misfit(self, d: Derivatives, *names: str) -> dict[str, torch.Tensor]:
         """Each named output (default: all) minus the exact solution at the points of ``d``:
         ``{name: d[name] - exact(inputs of d)[name]}``."""
         target = self.exact({v: d.input(v) for v in self.variables})
@@ -165,8 +174,10 @@ class Problem:
 
         Use with ``Condition(names, self.matches_exact(*names), ...)`` (no names: all outputs).
         """
-        def residual(d: Derivatives) -> Dict[str, torch.Tensor]:
+
+        def residual(d: Derivatives) -> dict[str, torch.Tensor]:
             return self.misfit(d, *names)
+
         return residual
 
     def periodic(self, var: str, names: Sequence[str]) -> Residual:
@@ -177,9 +188,10 @@ class Problem:
         """
         upper = self.domain[var][1]
 
-        def residual(d: Derivatives) -> Dict[str, torch.Tensor]:
+        def residual(d: Derivatives) -> dict[str, torch.Tensor]:
             hi = d.at(**{var: upper})
             return {k: d[k] - hi[k] for k in names}
+
         return residual
 
 
@@ -189,7 +201,7 @@ class FunctionFit(Problem):
     the mean squared error). With ``equation.test_points`` the run also logs the MSE on
     held-out random points (``test_loss``)."""
 
-    def conditions(self) -> Dict[str, Condition]:
+    def conditions(self) -> dict[str, Condition]:
         return {"fit": Condition(self.outputs, self.matches_exact())}
 
 

@@ -6,6 +6,7 @@
 Reference: data/allen_cahn.h5, pinnrun's Fourier/ETDRK4 solution (512 modes)
 on the published 201 x 512 grid; it agrees with the published AC.mat to 4.3e-11.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,11 +33,11 @@ class AllenCahn(Problem):
 
     def initial(self, d):
         x = d.input("x")
-        return {"u": d["u"] - x ** 2 * torch.cos(math.pi * x)}
+        return {"u": d["u"] - x**2 * torch.cos(math.pi * x)}
 
     def residual(self, d):
         u, a = d["u"], self.p["a"]
-        return {"u": d["u_t"] - self.p["eps"] * d["u_xx"] + a * u ** 3 - a * u}
+        return {"u": d["u_t"] - self.p["eps"] * d["u_xx"] + a * u**3 - a * u}
 
 
 PROBLEM = AllenCahn

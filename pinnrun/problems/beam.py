@@ -5,6 +5,7 @@
 
 Exact solution: u = sin(n pi x) cos((n pi)^2 t), n = 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,7 @@ class Beam(Problem):
 
     def exact(self, x):
         k = self.p["n"] * math.pi
-        return {"u": torch.sin(k * x["x"]) * torch.cos(k ** 2 * x["t"])}
+        return {"u": torch.sin(k * x["x"]) * torch.cos(k**2 * x["t"])}
 
     def initial(self, d):
         return {**self.misfit(d, "u"), "u_t": d["u_t"]}

@@ -9,6 +9,7 @@ A shock forms at x = 0 near t = 0.5. Reference: data/burgers.h5, pinnrun's
 Cole-Hopf/Gauss-Hermite solution on the published 100 x 256 grid
 (t in [0, 0.99]); it agrees with the published burgers_shock.mat to 4e-11.
 """
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,7 @@ A plain network learns the left half and the mean of the right half and then
 stalls (the frequency principle); MscaleDNN's scaled neurons reach the
 oscillations. Liu, Cai & Xu, Commun. Comput. Phys. 28 (2020).
 """
+
 from __future__ import annotations
 
 import torch
@@ -18,7 +19,7 @@ class FitMscale1D(FunctionFit):
     variables = ("x",)
     outputs = ("u",)
     fields = ("u",)
-    grid_points = 8001   # 203 rad per unit: about 20 points per period on [-pi, pi]
+    grid_points = 8001  # 203 rad per unit: about 20 points per period on [-pi, pi]
 
     def exact(self, x):
         x = x["x"]

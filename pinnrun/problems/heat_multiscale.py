@@ -8,6 +8,7 @@ With k = 20 and kappa = 1 / (k pi)^2 the high-frequency mode decays by e^-1
 over the run while the low one barely changes: frequency k in x against
 time scales 1 and k^2 in t.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,10 @@ class HeatMultiscale(Problem):
     def exact(self, x):
         k, a, kappa, pi = self.p["k"], self.p["a"], self.p["kappa"], math.pi
         t, x = x["t"], x["x"]
-        return {"u": torch.exp(-kappa * pi ** 2 * t) * torch.sin(pi * x)
-                + a * torch.exp(-kappa * (k * pi) ** 2 * t) * torch.sin(k * pi * x)}
+        return {
+            "u": torch.exp(-kappa * pi**2 * t) * torch.sin(pi * x)
+            + a * torch.exp(-kappa * (k * pi) ** 2 * t) * torch.sin(k * pi * x)
+        }
 
     def residual(self, d):
         return {"u": d["u_t"] - self.p["kappa"] * d["u_xx"]}

@@ -5,6 +5,7 @@
 
 Exact solution: u = sin(a1 pi x) sin(a2 pi y).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,8 @@ class Helmholtz(Problem):
 
     def residual(self, d):
         k, a1, a2 = self.p["k"], self.p["a1"] * math.pi, self.p["a2"] * math.pi
-        q = (k ** 2 - a1 ** 2 - a2 ** 2) * torch.sin(a1 * d.input("x")) * torch.sin(a2 * d.input("y"))
-        return {"u": d["u_xx"] + d["u_yy"] + k ** 2 * d["u"] - q}
+        q = (k**2 - a1**2 - a2**2) * torch.sin(a1 * d.input("x")) * torch.sin(a2 * d.input("y"))
+        return {"u": d["u_xx"] + d["u_yy"] + k**2 * d["u"] - q}
 
 
 PROBLEM = Helmholtz

@@ -6,6 +6,7 @@
 Reference: data/kdv.h5, pinnrun's Fourier/ETDRK4 solution (512 modes) on the
 published 201 x 512 grid; it agrees with the published KdV.mat to 1.8e-11.
 """
+
 from __future__ import annotations
 
 import math

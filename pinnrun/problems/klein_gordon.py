@@ -6,6 +6,7 @@
 with f chosen so that u = x cos(5 pi t) + (x t)^3 is the exact solution:
 f = -25 pi^2 x cos(5 pi t) + 6 x^3 t - 6 x t^3 + u^3.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,13 +34,13 @@ class KleinGordon(Problem):
 
     def initial(self, d):
         t, x = d.input("t"), d.input("x")
-        u_t = -5 * math.pi * x * torch.sin(5 * math.pi * t) + 3 * x ** 3 * t ** 2
+        u_t = -5 * math.pi * x * torch.sin(5 * math.pi * t) + 3 * x**3 * t**2
         return {**self.misfit(d, "u"), "u_t": d["u_t"] - u_t}
 
     def residual(self, d):
         t, x = d.input("t"), d.input("x")
         ue = self.exact({"t": t, "x": x})["u"]
-        f = -25 * math.pi ** 2 * x * torch.cos(5 * math.pi * t) + 6 * x ** 3 * t - 6 * x * t ** 3 + ue ** 3
+        f = -25 * math.pi**2 * x * torch.cos(5 * math.pi * t) + 6 * x**3 * t - 6 * x * t**3 + ue**3
         return {"u": d["u_tt"] - d["u_xx"] + d["u"] ** 3 - f}
 
 

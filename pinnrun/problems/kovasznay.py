@@ -10,6 +10,7 @@ p = (1 - exp(2 lam x)) / 2.
 Velocities are given on the whole boundary, the pressure on the outlet
 x = 1 (which fixes its constant).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,7 @@ class Kovasznay(Problem):
     @property
     def lam(self) -> float:
         re = self.p["re"]
-        return re / 2 - math.sqrt(re ** 2 / 4 + 4 * math.pi ** 2)
+        return re / 2 - math.sqrt(re**2 / 4 + 4 * math.pi**2)
 
     def conditions(self):
         return {
@@ -40,9 +41,11 @@ class Kovasznay(Problem):
     def exact(self, x):
         lam, x, y = self.lam, x["x"], x["y"]
         e = torch.exp(lam * x)
-        return {"u": 1 - e * torch.cos(2 * math.pi * y),
-                "v": lam / (2 * math.pi) * e * torch.sin(2 * math.pi * y),
-                "p": (1 - e ** 2) / 2}
+        return {
+            "u": 1 - e * torch.cos(2 * math.pi * y),
+            "v": lam / (2 * math.pi) * e * torch.sin(2 * math.pi * y),
+            "p": (1 - e**2) / 2,
+        }
 
     def residual(self, d):
         u, v, nu = d["u"], d["v"], 1.0 / self.p["re"]

@@ -11,6 +11,7 @@ splits into a real and an imaginary part:
 
 The paper reports the relative L2 error of |h| (field ``h_abs``, the ``primary_field``).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,17 +33,18 @@ class NLS(Problem):
         (t0, _), (x0, _) = self.domain["t"], self.domain["x"]
         return {
             "initial": Condition(("u", "v"), self.initial, fixed={"t": t0}),
-            "boundary": Condition(("u", "v", "u_x", "v_x"), self.periodic("x", ("u", "v", "u_x", "v_x")),
-                                  fixed={"x": x0}),
+            "boundary": Condition(
+                ("u", "v", "u_x", "v_x"), self.periodic("x", ("u", "v", "u_x", "v_x")), fixed={"x": x0}
+            ),
             "residual": Condition(("u", "v"), self.residual),
         }
 
     def initial(self, d):
-        h0 = 2.0 / torch.cosh(d.input("x"))              # h(0, x) = 2 sech x, real
+        h0 = 2.0 / torch.cosh(d.input("x"))  # h(0, x) = 2 sech x, real
         return {"u": d["u"] - h0, "v": d["v"]}
 
     def residual(self, d):
-        sq = d["u"] ** 2 + d["v"] ** 2                   # |h|^2
+        sq = d["u"] ** 2 + d["v"] ** 2  # |h|^2
         return {
             "u": -d["v_t"] + 0.5 * d["u_xx"] + sq * d["u"],
             "v": d["u_t"] + 0.5 * d["v_xx"] + sq * d["v"],

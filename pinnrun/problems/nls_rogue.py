@@ -7,6 +7,7 @@ with the exact h as initial data at the first time and as Dirichlet data at
 x = -5 and x = 5. Outputs (u, v) = (Re h, Im h); the primary field is |h|, which
 peaks at 3 at (0, 0).
 """
+
 from __future__ import annotations
 
 import torch
@@ -27,8 +28,8 @@ class NLSRogue(NLS):
 
     def exact(self, x):
         t, x = x["t"], x["x"]
-        den = 1 + 4 * x ** 2 + 4 * t ** 2
-        re, im = 1 - 4 / den, -8 * t / den             # 1 - 4 (1 + 2 i t) / den
+        den = 1 + 4 * x**2 + 4 * t**2
+        re, im = 1 - 4 / den, -8 * t / den  # 1 - 4 (1 + 2 i t) / den
         c, s = torch.cos(t), torch.sin(t)
         return {"u": re * c - im * s, "v": re * s + im * c}
 

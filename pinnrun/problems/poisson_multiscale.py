@@ -7,6 +7,7 @@
 A plain network fits the low frequency quickly and the high one slowly; a
 multiscale network (model=mscale) is meant to fit both.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,7 @@ class PoissonMultiscale(Problem):
 
     def residual(self, d):
         k1, k2, a, x = self.p["k1"] * math.pi, self.p["k2"] * math.pi, self.p["a"], d.input("x")
-        f = k1 ** 2 * torch.sin(k1 * x) + a * k2 ** 2 * torch.sin(k2 * x)
+        f = k1**2 * torch.sin(k1 * x) + a * k2**2 * torch.sin(k2 * x)
         return {"u": -d["u_xx"] - f}
 
 

@@ -5,6 +5,7 @@
 
 Exact solution: u = sin(pi x) cos(c pi t) + a sin(4 pi x) cos(4 c pi t).
 """
+
 from __future__ import annotations
 
 import math

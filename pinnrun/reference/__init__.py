@@ -12,12 +12,13 @@ builds a missing file with ``BUILDERS[name]`` (the run calls it, and says so,
 before training); ``load(path)`` reads one back.
 ``python -m pinnrun.reference [name ...]`` (re)builds them (default: all).
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable, Dict, Tuple
 
 import h5py
 import numpy as np
@@ -29,7 +30,7 @@ from pinnrun.reference.spectral import build_allen_cahn, build_kdv, build_nls
 
 #: name -> builder returning (grid: {var: 1-D array} in variable order,
 #: ref: {field: array}, method: one-line description)
-BUILDERS: Dict[str, Callable[[], Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], str]]] = {
+BUILDERS: dict[str, Callable[[], tuple[dict[str, np.ndarray], dict[str, np.ndarray], str]]] = {
     "nls": build_nls,
     "burgers": build_burgers,
     "allen_cahn": build_allen_cahn,
@@ -61,8 +62,7 @@ def _builder(name: str):
     try:
         return BUILDERS[name]
     except KeyError:
-        raise ConfigError(f"unknown reference dataset '{name}': available are "
-                          f"{', '.join(sorted(BUILDERS))}") from None
+        raise ConfigError(f"unknown reference dataset '{name}': available are {', '.join(sorted(BUILDERS))}") from None
 
 
 def build(name: str) -> Path:
@@ -99,7 +99,7 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def load(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
+def load(path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Read a reference file: ``(grid, ref)``, grid in the equation's variable order.
 
     Raises :class:`ConfigError` naming the file when it is missing, unreadable
@@ -107,8 +107,7 @@ def load(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"reference file {path} does not exist: build it with "
-                          f"`python -m pinnrun.reference`")
+        raise ConfigError(f"reference file {path} does not exist: build it with `python -m pinnrun.reference`")
     try:
         with h5py.File(path, "r") as f:
             variables = f.attrs["variables"]
@@ -118,13 +117,14 @@ def load(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
             grid = {v: np.asarray(f["grid"][v][()]) for v in variables}
             ref = {k: np.asarray(d[()]) for k, d in f["ref"].items()}
     except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise ConfigError(f"reference file {path} is corrupt ({_one_line(exc)}): "
-                          f"delete it to rebuild it") from None
+        raise ConfigError(f"reference file {path} is corrupt ({_one_line(exc)}): delete it to rebuild it") from None
     shape = tuple(a.shape[0] if a.ndim == 1 else -1 for a in grid.values())
     if not variables or not ref or any(a.shape != shape for a in ref.values()):
-        raise ConfigError(f"reference file {path} is corrupt (expected /grid axes for "
-                          f"{variables or 'attribute variables'} and /ref fields of shape {shape}): "
-                          f"delete it to rebuild it")
+        raise ConfigError(
+            f"reference file {path} is corrupt (expected /grid axes for "
+            f"{variables or 'attribute variables'} and /ref fields of shape {shape}): "
+            f"delete it to rebuild it"
+        )
     return grid, ref
 
 

@@ -7,7 +7,8 @@ problems of the paper are :mod:`pinnrun.sip.synthetic` and :mod:`pinnrun.sip.hea
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ class Inversion:
     """
 
     variables: tuple[str, ...] = ()
-    params: Dict[str, Any] = {}
+    params: dict[str, Any] = {}
     x_dim: int = 0
     y_dim: int = 0
     fields = ("x", "y")
@@ -51,7 +52,7 @@ class Inversion:
         """Bounds of y* for the network's input normalisation (default: y* as it is)."""
         return [-1.0] * self.y_dim, [1.0] * self.y_dim
 
-    def axes(self, n: int) -> Dict[str, np.ndarray]:
+    def axes(self, n: int) -> dict[str, np.ndarray]:
         """The predictions file's axes for n samples: sample index and component of x."""
         return {"sample": np.arange(n), "component": np.arange(self.x_dim)}
 

@@ -12,6 +12,7 @@ modes with g^2 >> reg).
 States: random smooth initial conditions x = sum_{k=1..modes} (a_k cos ks + b_k sin ks) / k
 with a_k, b_k standard normal, drawn once as a data set (``equation.points.data``).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,11 +41,11 @@ class SipHeat(Inversion):
 
     def simulate(self, x: torch.Tensor) -> torch.Tensor:
         g = self.damping(x.dtype, x.device)
-        return torch.fft.irfft(torch.fft.rfft(x) * g, n=self.x_dim)        # F^-1[g F(x)]
+        return torch.fft.irfft(torch.fft.rfft(x) * g, n=self.x_dim)  # F^-1[g F(x)]
 
     def local_inverse(self, x: torch.Tensor, y: torch.Tensor, y_target: torch.Tensor) -> torch.Tensor:
         g = self.damping(x.dtype, x.device)
-        inv = g / (g * g + float(self.p["reg"]))                           # g / (g^2 + reg)
+        inv = g / (g * g + float(self.p["reg"]))  # g / (g^2 + reg)
         return x + torch.fft.irfft(torch.fft.rfft(y_target - y) * inv, n=self.x_dim)
 
     def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,6 +58,3 @@ class SipHeat(Inversion):
 
     def axes(self, n: int):
         return {"sample": np.arange(n), "s": self.s}
-
-
-

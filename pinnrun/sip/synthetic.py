@@ -11,6 +11,7 @@ The local inverse is one saddle-free Newton step per sample on
 l(x) = 1/2 |P(x) - y_target|^2:  x_tilde = x - |H|^-1 grad l,  |H| = V |Lambda| V^T
 (the absolute eigenvalues of the 2x2 Hessian), via torch.func.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,7 @@ from pinnrun.sip import Inversion
 
 
 class SipSynthetic(Inversion):
-    variables = ("x1", "x2")            # the box x_hat* is drawn from
+    variables = ("x1", "x2")  # the box x_hat* is drawn from
     params = {"xi": 1.0, "phi": math.pi / 8}
     x_dim = y_dim = 2
 
@@ -33,13 +34,13 @@ class SipSynthetic(Inversion):
     def simulate(self, x: torch.Tensor, rotation: torch.Tensor | None = None) -> torch.Tensor:
         xi = float(self.p["xi"])
         r = self.rotation(x.dtype, x.device) if rotation is None else rotation
-        xh = x @ r.T                                         # x_hat = R x
+        xh = x @ r.T  # x_hat = R x
         return torch.stack([torch.sin(xh[..., 0]) / xi, xi * xh[..., 1]], -1)
 
     def local_inverse(self, x: torch.Tensor, y: torch.Tensor, y_target: torch.Tensor) -> torch.Tensor:
-        r = self.rotation(x.dtype, x.device)                 # made outside the transforms
+        r = self.rotation(x.dtype, x.device)  # made outside the transforms
 
-        def misfit(xs, yt):                                  # l(x) = 1/2 |P(x) - y_target|^2
+        def misfit(xs, yt):  # l(x) = 1/2 |P(x) - y_target|^2
             return 0.5 * (self.simulate(xs, r) - yt).pow(2).sum()
 
         g = vmap(grad(misfit))(x, y_target)
@@ -48,19 +49,16 @@ class SipSynthetic(Inversion):
         # saddle-free: |lambda|, kept above rounding level where the problem is locally flat
         lam = lam.abs().clamp_min(torch.finfo(lam.dtype).eps * lam.abs().amax(-1, keepdim=True))
         step = v @ ((v.transpose(-1, -2) @ g.unsqueeze(-1)) / lam.unsqueeze(-1))
-        return x - step.squeeze(-1)                          # x - |H|^-1 grad l
+        return x - step.squeeze(-1)  # x - |H|^-1 grad l
 
     def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         lo = torch.tensor([self.domain[v][0] for v in self.variables], dtype=torch.float64)
         hi = torch.tensor([self.domain[v][1] for v in self.variables], dtype=torch.float64)
         x_hat = lo + (hi - lo) * torch.rand(n, 2, generator=generator, dtype=torch.float64)
-        x = x_hat @ self.rotation(torch.float64, "cpu")      # x = R^T x_hat
+        x = x_hat @ self.rotation(torch.float64, "cpu")  # x = R^T x_hat
         return self.simulate(x), x
 
     def input_bounds(self) -> tuple[list[float], list[float]]:
-        xi = float(self.p["xi"])                             # the image of the box under P
+        xi = float(self.p["xi"])  # the image of the box under P
         (a1, b1), (a2, b2) = (self.domain[v] for v in self.variables)
         return [math.sin(a1) / xi, xi * a2], [math.sin(b1) / xi, xi * b2]
-
-
-

@@ -15,16 +15,16 @@ The run directory is the PINN runs' one: metrics.csv (loss, loss/y, loss/proxy, 
 l2/y on held-out samples), predictions.h5 (x and P(x) against x* and y* per held-out
 sample), checkpoints (resumable, the same steps and numbers), plots, summary.json.
 """
+
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 import torch
 
-from pinnrun.config import (Adaptive, ConfigError, PhaseKind, RunConfig, SamplerConfig, WeightingConfig,
-                            config_hash)
+from pinnrun.config import Adaptive, ConfigError, PhaseKind, RunConfig, SamplerConfig, WeightingConfig, config_hash
 from pinnrun.models import build_model, count_parameters
 from pinnrun.optim import Phase, make_optimizer, plan_phases
 from pinnrun.runner import Chunk, Results, pick_device
@@ -52,25 +52,31 @@ def reject_pinn_settings(cfg: RunConfig) -> None:
     name, eq = cfg.equation.name, cfg.equation
     for i, ph in enumerate(cfg.optimizer.phases):
         if ph.kind is PhaseKind.lbfgs:
-            raise ConfigError(f"optimizer.phases.{i}.kind=lbfgs: the learned inverse problem {name} trains on "
-                              "a new batch every step; choose optimizer=sip, adam or gd")
+            raise ConfigError(
+                f"optimizer.phases.{i}.kind=lbfgs: the learned inverse problem {name} trains on "
+                "a new batch every step; choose optimizer=sip, adam or gd"
+            )
     unknown = set(eq.points) - set(POINTS)
     if unknown:
         raise ConfigError(f"equation.points: unknown {sorted(unknown)} for {name} (it takes: {', '.join(POINTS)})")
     if eq.unknowns or eq.observations.count:
         raise ConfigError(f"equation.unknowns/observations are for PINN inverse problems, not {name}")
     if cfg.model.adaptive is not Adaptive.none:
-        raise ConfigError(f"model.adaptive={cfg.model.adaptive.value}: adaptive activations and their slope-recovery "
-                          f"term are for PINNs, not the learned inverse problem {name} (use model.adaptive=none)")
+        raise ConfigError(
+            f"model.adaptive={cfg.model.adaptive.value}: adaptive activations and their slope-recovery "
+            f"term are for PINNs, not the learned inverse problem {name} (use model.adaptive=none)"
+        )
     for group, default in (("weighting", WeightingConfig()), ("sampler", SamplerConfig())):
         given = getattr(cfg, group)
         for f in fields(default):
             value = getattr(given, f.name)
             if value != getattr(default, f.name):
                 shown = value.value if hasattr(value, "value") else value
-                raise ConfigError(f"{group}.{f.name}={shown}: the learned inverse problem {name} has one loss "
-                                  f"on fresh targets; {group} settings are for PINN loss terms and collocation "
-                                  f"points (leave {group} at its default)")
+                raise ConfigError(
+                    f"{group}.{f.name}={shown}: the learned inverse problem {name} has one loss "
+                    f"on fresh targets; {group} settings are for PINN loss terms and collocation "
+                    f"points (leave {group} at its default)"
+                )
 
 
 class SipTask:
@@ -100,7 +106,7 @@ class SipTask:
         self.n_parameters = count_parameters(self.model)
         sip = any(p.kind is PhaseKind.sip for p in self.phases)
         self.columns = ["step", "phase", "lr", "loss", "loss/y"] + ["loss/proxy"] * sip + ["l2/x", "l2/y", "time_s"]
-        self.opt: Optional[torch.optim.Optimizer] = None
+        self.opt: torch.optim.Optimizer | None = None
         self.sched = None
 
     # -- data ----------------------------------------------------------------------------
@@ -116,7 +122,7 @@ class SipTask:
         idx = torch.randint(self.data_size, (self.batch_size,), generator=g).to(self.device)
         return self.data[0][idx]
 
-    def losses(self, step: int, kind: PhaseKind, eta: float) -> tuple[torch.Tensor, Dict[str, float]]:
+    def losses(self, step: int, kind: PhaseKind, eta: float) -> tuple[torch.Tensor, dict[str, float]]:
         """(the objective of this kind of phase, the logged losses)."""
         y_star = self.batch(step)
         x = self.model(y_star)
@@ -135,7 +141,7 @@ class SipTask:
         x = self.model(self.test[0])
         return x, self.problem.simulate(x)
 
-    def errors(self) -> Dict[str, float]:
+    def errors(self) -> dict[str, float]:
         """Relative L2 errors on the held-out samples: ||x - x*|| / ||x*||, ||P(x) - y*|| / ||y*||."""
         x, y = self.predict()
         y_star, x_star = self.test
@@ -143,16 +149,15 @@ class SipTask:
 
     # -- for the runner ------------------------------------------------------------------
     def describe(self) -> str:
-        return (f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
-                f"({self.n_parameters} parameters)")
+        return f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} ({self.n_parameters} parameters)"
 
-    def notes(self) -> List[str]:
+    def notes(self) -> list[str]:
         return []
 
-    def chunk_every(self, phase: Phase) -> List[int]:
+    def chunk_every(self, phase: Phase) -> list[int]:
         return []
 
-    def start_phase(self, phase: Phase, saved: Optional[Dict[str, Any]]) -> None:
+    def start_phase(self, phase: Phase, saved: dict[str, Any] | None) -> None:
         self.opt, self.sched = make_optimizer(phase, list(self.model.parameters()))
         if saved is not None:
             self.opt.load_state_dict(saved["optimizer"])
@@ -170,20 +175,23 @@ class SipTask:
                 break
         return Chunk(step, loss.item(), losses)
 
-    def log_values(self, phase: Phase) -> Dict[str, float]:
+    def log_values(self, phase: Phase) -> dict[str, float]:
         return {"lr": self.opt.param_groups[0]["lr"]}
 
-    def evaluate(self) -> Dict[str, float]:
+    def evaluate(self) -> dict[str, float]:
         return self.errors()
 
-    def diagnostics(self) -> List[Tuple[int, Dict[str, Any]]]:
+    def diagnostics(self) -> list[tuple[int, dict[str, Any]]]:
         return []
 
-    def state_dict(self) -> Dict[str, Any]:
-        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
-                "scheduler": self.sched.state_dict()}
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict(),
+        }
 
-    def load_state_dict(self, state: Dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
 
     def results(self, diverged: bool) -> Results:
