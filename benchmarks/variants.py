@@ -150,7 +150,7 @@ def run_job(out: Path, suite: str, equation: str, variant: str, seed: int, extra
         env = dict(os.environ, OMP_NUM_THREADS="1")
         t0 = time.time()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
+        if proc.returncode not in (0, 3):  # 3: the run diverged, its summary.json says so
             print(f"FAILED {equation} / {variant} / seed {seed}: {proc.stderr.strip()[-300:]}", flush=True)
             return {}
         print(f"{equation} / {variant} / seed {seed}: {time.time() - t0:.0f} s", flush=True)

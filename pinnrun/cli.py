@@ -13,9 +13,10 @@ exit status 3, naming the step and its last good checkpoint.
 In a sweep (``-m``) a failing job does not stop the others: its directory gets
 a summary.json with ``"status": "failed"`` and the one-line ``error``, the line
 is printed, and once every job has run pinnrun exits with status 1 naming the
-failed jobs (:class:`SweepEnd`, a Hydra callback, so it works for any launcher). A diverged job
+failed jobs (:class:`RunCallbacks`, a Hydra callback, so it works for any launcher). A diverged job
 counts as failed there, and the sweep goes on as well.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,9 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -41,7 +43,7 @@ from pinnrun.config import ConfigError, register, validate
 EXIT_BAD_INPUT = 2
 EXIT_JOBS_FAILED = 1
 EXIT_DIVERGED = 3
-DATA_DIR_ENV = "PINNRUN_DATA_DIR"   # pinnrun.reference.data_dir()
+DATA_DIR_ENV = "PINNRUN_DATA_DIR"  # pinnrun.reference.data_dir()
 BAD_INPUT = (ConfigError, HydraException, OmegaConfBaseException)
 
 
@@ -50,7 +52,7 @@ class _BadInput(BaseException):
 
 
 class _SweepFailed(BaseException):
-    """Raised by :class:`SweepEnd` after a sweep in which some jobs failed."""
+    """Raised by :class:`RunCallbacks` after a sweep in which some jobs failed."""
 
 
 @hydra.main(config_path="pkg://pinnrun.conf", config_name="config", version_base="1.3")
@@ -79,7 +81,7 @@ def _hydra_main(cfg: DictConfig) -> float:
         return math.nan
 
 
-class SweepEnd(Callback):
+class RunCallbacks(Callback):
     """The command line's Hydra callback (conf/config.yaml names it). Before a run or a sweep: its
     directory must be one pinnrun can write into, checked before Hydra makes it. After a sweep:
     the failed and the diverged jobs, read from the jobs' summary.json (the jobs may have run in
@@ -104,8 +106,10 @@ class SweepEnd(Callback):
             if s.get("status") == "failed":
                 failed.append(f"{summary.parent.name} ({s.get('error', '?')})")
             elif s.get("status") == "diverged":
-                failed.append(f"{summary.parent.name} (diverged at step {s.get('steps', '?')}, "
-                              f"loss {(s.get('final') or {}).get('loss', '?')})")
+                failed.append(
+                    f"{summary.parent.name} (diverged at step {s.get('steps', '?')}, "
+                    f"loss {(s.get('final') or {}).get('loss', '?')})"
+                )
         if failed:
             raise _SweepFailed(f"{len(failed)} job(s) failed: " + "; ".join(failed))
 
@@ -138,8 +142,10 @@ def _data_dir_error(e: BaseException) -> ConfigError | None:
     where = Path(os.fsdecode(e.filename)).absolute()
     if where != data and data not in where.parents:
         return None
-    return ConfigError(f"data directory {data} ({DATA_DIR_ENV}) cannot hold the reference dataset this "
-                       f"run needs: {e.strerror or type(e).__name__} ({where})")
+    return ConfigError(
+        f"data directory {data} ({DATA_DIR_ENV}) cannot hold the reference dataset this "
+        f"run needs: {e.strerror or type(e).__name__} ({where})"
+    )
 
 
 @contextlib.contextmanager
@@ -162,7 +168,7 @@ def placement(hc: Any) -> Iterator[None]:
         torch.cuda.set_device(gpu)
     if "JoblibLauncher" in target:
         cores, n_jobs = os.cpu_count() or 1, int(hc.launcher.n_jobs)
-        jobs = cores if n_jobs < 1 else min(n_jobs, cores)   # joblib: -1 means one per core
+        jobs = cores if n_jobs < 1 else min(n_jobs, cores)  # joblib: -1 means one per core
         torch.set_num_threads(max(1, cores // jobs))
     try:
         yield
@@ -228,7 +234,7 @@ def _run(cfg: DictConfig, hc: Any) -> float:
         sys.exit(130)
     if summary["status"] == "diverged":
         line = diverged_line(summary, run_dir)
-        if hc.mode == RunMode.MULTIRUN:   # recorded in its summary.json; SweepEnd counts it
+        if hc.mode == RunMode.MULTIRUN:  # recorded in its summary.json; RunCallbacks counts it
             print(f"pinnrun: job {hc.job.num} {line}", file=sys.stderr)
             return math.nan
         print(f"pinnrun: run {line}", file=sys.stderr)
@@ -248,17 +254,24 @@ def diverged_line(summary: dict, run_dir: Path) -> str:
             good = f"{last} (step {io.load_checkpoint(last)['step']})"
         except (ConfigError, KeyError, TypeError):
             good = str(last)
-    return (f"diverged at step {summary.get('steps', '?')} "
-            f"(loss {'non-finite' if loss is None else loss}); last good checkpoint: {good}")
+    return (
+        f"diverged at step {summary.get('steps', '?')} "
+        f"(loss {'non-finite' if loss is None else loss}); last good checkpoint: {good}"
+    )
 
 
 def describe(e: BaseException) -> str:
     """One line for an error in the user's input."""
     if isinstance(e, SearchPathException) and "Additional config directory" in str(e):
         where = str(e).split("'")[1] if str(e).count("'") >= 2 else ""
-        if where:   # Hydra says 'not found' for a file as well
-            problem = ("is a file, not a directory" if os.path.isfile(where) else
-                       "is not a directory" if os.path.lexists(where) else "does not exist")
+        if where:  # Hydra says 'not found' for a file as well
+            problem = (
+                "is a file, not a directory"
+                if os.path.isfile(where)
+                else "is not a directory"
+                if os.path.lexists(where)
+                else "does not exist"
+            )
             return f"config directory {where} (--config-dir) {problem}"
     if isinstance(e, MissingConfigException) and e.options is not None and e.missing_cfg_file:
         group, _, option = e.missing_cfg_file.rpartition("/")
@@ -285,14 +298,14 @@ def main() -> None:
         print(f"pinnrun: {e.args[0]}", file=sys.stderr)
         sys.exit(EXIT_JOBS_FAILED)
     except ValueError as e:
-        if "can be specified" not in str(e):   # Hydra's "Only one of --run, --multirun, --cfg ..."
+        if "can be specified" not in str(e):  # Hydra's "Only one of --run, --multirun, --cfg ..."
             raise
         print(f"pinnrun: error: {e}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except (_BadInput, *BAD_INPUT) as e:
         err = e.args[0] if isinstance(e, _BadInput) else e
         if debug:
-            raise err
+            raise err from err.__cause__
         print(f"pinnrun: error: {describe(err)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 

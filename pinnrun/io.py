@@ -11,6 +11,7 @@
 Every file is written to a temporary name and renamed into place, so a killed
 run never leaves a torn file (ntk.h5 excepted: it grows by one row per update).
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,9 +21,10 @@ import os
 import pickle
 import tempfile
 import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -89,13 +91,16 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
         if last.is_dir():
             raise ConfigError(f"checkpoint {last} is a directory, not a checkpoint file (trainer.resume=true)")
         if not last.exists():
-            raise ConfigError(f"trainer.resume=true but {last} does not exist "
-                              "(give the run's directory with hydra.run.dir=<dir>)")
+            raise ConfigError(
+                f"trainer.resume=true but {last} does not exist (give the run's directory with hydra.run.dir=<dir>)"
+            )
         return
     found = [f for f in RESULT_FILES if (run_dir / f).exists()]
     if found:
-        raise ConfigError(f"{run_dir} already holds a run ({found[0]}): pass trainer.resume=true to "
-                          "continue it, or choose another hydra.run.dir")
+        raise ConfigError(
+            f"{run_dir} already holds a run ({found[0]}): pass trainer.resume=true to "
+            "continue it, or choose another hydra.run.dir"
+        )
 
 
 # -- checkpoints ---------------------------------------------------------------
@@ -106,7 +111,7 @@ def save_checkpoint(path: Path, state: Mapping[str, Any]) -> None:
         torch.save(dict(state), tmp)
 
 
-def load_checkpoint(path: Path) -> Dict[str, Any]:
+def load_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint written by :func:`save_checkpoint`; a :class:`ConfigError` naming the file and
     what is wrong with it (missing, a directory, unreadable, empty, truncated, corrupt)."""
     import torch
@@ -125,20 +130,20 @@ def load_checkpoint(path: Path) -> Dict[str, Any]:
     if size == 0:
         raise ConfigError(f"checkpoint {path} is empty (0 bytes): it is not a checkpoint")
     if not whole:  # torch.save writes a zip archive; a torn or foreign file is not one
-        raise ConfigError(f"checkpoint {path} is truncated or corrupt ({size} bytes, not a complete "
-                          "torch checkpoint)")
+        raise ConfigError(f"checkpoint {path} is truncated or corrupt ({size} bytes, not a complete torch checkpoint)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a zip, but not a (safe) checkpoint
         detail = str(e).splitlines()[0] if str(e) else "no detail"
         if isinstance(e, pickle.UnpicklingError):
             detail = "it holds objects other than tensors and plain values"
-        raise ConfigError(f"checkpoint {path} is corrupt or not a pinnrun checkpoint "
-                          f"({type(e).__name__}: {detail[:160]})") from None
+        raise ConfigError(
+            f"checkpoint {path} is corrupt or not a pinnrun checkpoint ({type(e).__name__}: {detail[:160]})"
+        ) from None
 
 
 # -- metrics.csv -----------------------------------------------------------------
-TENSORBOARD = "tensorboard"   # the events' folder in a run directory
+TENSORBOARD = "tensorboard"  # the events' folder in a run directory
 
 
 class MetricsLog:
@@ -148,13 +153,19 @@ class MetricsLog:
     the part of the run that was lost), so the file reads as one clean run.
     """
 
-    def __init__(self, path: Path, columns: Sequence[str], resume_step: int | None = None,
-                 tensorboard: bool = False) -> None:
+    def __init__(
+        self, path: Path, columns: Sequence[str], resume_step: int | None = None, tensorboard: bool = False
+    ) -> None:
         self.path, self.columns = path, list(columns)
         # the same scalars as TensorBoard events in <run dir>/tensorboard (logger=tensorboard); a
         # resumed run drops the events after its checkpoint's step, as it does the rows
-        self._tb = None if not tensorboard else tensorboard_writer(
-            path.parent / TENSORBOARD, purge_step=None if resume_step is None else resume_step + 1)
+        self._tb = (
+            None
+            if not tensorboard
+            else tensorboard_writer(
+                path.parent / TENSORBOARD, purge_step=None if resume_step is None else resume_step + 1
+            )
+        )
         if resume_step is not None and path.exists():
             with open(path, newline="") as f:
                 reader = csv.DictReader(f)
@@ -212,13 +223,13 @@ def _fmt(v: Any) -> Any:
     return v
 
 
-def read_metrics(path: Path) -> Dict[str, np.ndarray]:
+def read_metrics(path: Path) -> dict[str, np.ndarray]:
     """metrics.csv as columns; empty cells are NaN."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
         return {}
-    out: Dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}
     for key in rows[0]:
         if key == "phase":
             out[key] = np.array([r[key] for r in rows])
@@ -228,9 +239,14 @@ def read_metrics(path: Path) -> Dict[str, np.ndarray]:
 
 
 # -- predictions.h5 --------------------------------------------------------------
-def write_predictions(path: Path, variables: Sequence[str], grid: Mapping[str, np.ndarray],
-                      pred: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray],
-                      attrs: Mapping[str, Any]) -> None:
+def write_predictions(
+    path: Path,
+    variables: Sequence[str],
+    grid: Mapping[str, np.ndarray],
+    pred: Mapping[str, np.ndarray],
+    ref: Mapping[str, np.ndarray],
+    attrs: Mapping[str, Any],
+) -> None:
     import h5py
 
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:

@@ -40,6 +40,7 @@ def prepare_reference(problem: problems.Problem | Inversion, console: Console) -
     its run directory), saying so."""
     name = problem.reference_dataset() if isinstance(problem, problems.Problem) else None
     if name is not None and not reference.path(name).exists():
+        io.check_dir(reference.data_dir(), "data directory", "PINNRUN_DATA_DIR", writable=True)
         console.print(f"building the reference dataset '{name}' ({reference.path(name)}) with pinnrun's solver")
         reference.ensure(name)
 

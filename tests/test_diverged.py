@@ -6,6 +6,7 @@ The run ends as ``diverged``: exit status 3 and one line naming the step and the
 checkpoint; summary.json, metrics.csv and checkpoints/last.pt tell the same story. In a sweep the
 diverged job is a failed one: the other jobs run, and the sweep exits 1 naming it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,10 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-try:
-    from helpers import explain, run_cli
-except ImportError:  # the helpers' older home
-    from conftest import explain, run_cli
+from helpers import explain, run_cli
 
 ADAM_STEPS = 20
 SMALL = ["equation.points.residual=100", "model.width=8", "model.depth=1", "trainer.progress=false"]
@@ -47,15 +45,17 @@ def test_diverged_run_exits_3_with_one_line_naming_step_and_checkpoint(diverged)
     step = summary["steps"]
     last = run_dir / "checkpoints" / "last.pt"
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("pinnrun: ")]
-    assert lines == [f"pinnrun: run diverged at step {step} (loss {summary['final']['loss']}); "
-                     f"last good checkpoint: {last} (step {ADAM_STEPS})"], explain(proc)
+    assert lines == [
+        f"pinnrun: run diverged at step {step} (loss {summary['final']['loss']}); "
+        f"last good checkpoint: {last} (step {ADAM_STEPS})"
+    ], explain(proc)
 
 
 def test_diverged_run_leaves_its_last_good_checkpoint_and_the_non_finite_row(diverged):
     run_dir, proc = diverged
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "diverged", summary
-    assert ADAM_STEPS < summary["steps"] < ADAM_STEPS + 50, summary["steps"]   # in the GD phase
+    assert ADAM_STEPS < summary["steps"] < ADAM_STEPS + 50, summary["steps"]  # in the GD phase
     assert not math.isfinite(summary["final"]["loss"])
 
     ck = torch.load(run_dir / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
@@ -72,8 +72,17 @@ def test_diverged_run_leaves_its_last_good_checkpoint_and_the_non_finite_row(div
 def test_sweep_goes_on_after_a_diverged_job_and_exits_1_naming_it(tmp_path):
     sweep = tmp_path / "sweep"
     # job 0 diverges, job 1 (the same phases at a sane rate) completes: the sweep must reach it
-    p = run_cli(["-m", OVERFLOW, "optimizer.phases.1.lr=1e12,1e-3", "optimizer.phases.1.steps=10", *SMALL,
-                 f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    p = run_cli(
+        [
+            "-m",
+            OVERFLOW,
+            "optimizer.phases.1.lr=1e12,1e-3",
+            "optimizer.phases.1.steps=10",
+            *SMALL,
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=tmp_path,
+    )
     assert p.returncode == 1, explain(p)
     assert "Traceback" not in p.stdout + p.stderr, explain(p)
     bad = json.loads((sweep / "0" / "summary.json").read_text())
@@ -82,5 +91,6 @@ def test_sweep_goes_on_after_a_diverged_job_and_exits_1_naming_it(tmp_path):
     assert good["status"] == "completed" and good["steps"] == ADAM_STEPS + 10
     assert math.isfinite(good["final"]["loss"])
     assert f"pinnrun: job 0 diverged at step {bad['steps']}" in p.stderr, explain(p)
-    assert p.stderr.splitlines()[-1] == (f"pinnrun: 1 job(s) failed: 0 (diverged at step {bad['steps']}, "
-                                         f"loss {bad['final']['loss']})"), explain(p)
+    assert p.stderr.splitlines()[-1] == (
+        f"pinnrun: 1 job(s) failed: 0 (diverged at step {bad['steps']}, loss {bad['final']['loss']})"
+    ), explain(p)

@@ -5,6 +5,7 @@ The paths: the run directory (hydra.run.dir) and the sweep directory (hydra.swee
 config directory (--config-dir / -cd), the data directory ($PINNRUN_DATA_DIR) and the checkpoint
 a resumed run (trainer.resume=true) starts from. All through the real command line.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,7 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from helpers import TINY, assert_one_line_error, cli_command, cli_env, explain, run_cli
-except ImportError:  # the helpers' older home
-    from conftest import TINY, assert_one_line_error, cli_command, cli_env, explain, run_cli
-
+from helpers import TINY, assert_one_line_error, cli_command, cli_env, explain, run_cli
 
 
 def _modes_bind() -> bool:
@@ -47,7 +44,7 @@ def _modes_bind() -> bool:
             file.chmod(0o600)
 
 
-ROOT = not _modes_bind()   # root in effect: chmod protects nothing from it
+ROOT = not _modes_bind()  # root in effect: chmod protects nothing from it
 #: a run that fails on its path before training: fewer points still, to be quick if it did not
 QUICK = [*TINY, "trainer.max_steps=5", "equation.points.residual=100", "model.width=8", "model.depth=1"]
 
@@ -75,6 +72,7 @@ def unwritable(tmp_path):
 
 
 # -- the run directory -------------------------------------------------------------------------
+
 
 def test_run_dir_that_is_a_file(tmp_path):
     earlier = tmp_path / "results.txt"
@@ -121,6 +119,7 @@ def test_sweep_dir_that_is_a_file(tmp_path):
 
 # -- the config directory ----------------------------------------------------------------------
 
+
 def test_config_dir_that_does_not_exist(tmp_path):
     missing = tmp_path / "my_conf"
     run_dir = tmp_path / "run"
@@ -141,6 +140,7 @@ def test_config_dir_that_is_a_file(tmp_path):
 
 
 # -- the data directory ($PINNRUN_DATA_DIR) --------------------------------------------------------
+
 
 def run_with_data_dir(data_dir: Path, args, cwd: Path) -> subprocess.CompletedProcess:
     env = {**cli_env(), "PINNRUN_DATA_DIR": str(data_dir)}
@@ -187,6 +187,7 @@ def test_data_dir_that_is_not_writable_when_a_dataset_must_be_built(unwritable, 
 
 # -- the checkpoint of trainer.resume=true ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def earlier_run(tmp_path_factory) -> Path:
     """A finished tiny run, copied by each test that damages its checkpoint."""
@@ -218,23 +219,34 @@ def damage(kind: str, last: Path) -> str:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", [
-    "a directory", "truncated", "corrupt", "empty",
-    pytest.param("unreadable", marks=pytest.mark.skipif(
-        ROOT, reason="running as root, which reads a file of mode 000: chmod cannot make a checkpoint "
-                     "unreadable here")),
-])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "a directory",
+        "truncated",
+        "corrupt",
+        "empty",
+        pytest.param(
+            "unreadable",
+            marks=pytest.mark.skipif(
+                ROOT,
+                reason="running as root, which reads a file of mode 000: chmod cannot make a checkpoint "
+                "unreadable here",
+            ),
+        ),
+    ],
+)
 def test_resume_from_a_bad_checkpoint(earlier_run, tmp_path, kind):
     run_dir = tmp_path / "run"
     shutil.copytree(earlier_run, run_dir)
     last = run_dir / "checkpoints" / "last.pt"
     words = damage(kind, last) if kind != "unreadable" else ""
     before = snapshot(run_dir)
-    if kind == "unreadable":   # after the snapshot, which reads it
+    if kind == "unreadable":  # after the snapshot, which reads it
         words = damage(kind, last)
     proc = run_cli([*QUICK, "trainer.resume=true", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
     if kind == "unreadable":
         last.chmod(0o600)
     line = assert_one_line_error(proc, str(last), words)
-    assert "weights_only" not in line   # torch's advice to load an untrusted file unsafely
+    assert "weights_only" not in line  # torch's advice to load an untrusted file unsafely
     assert snapshot(run_dir) == before, "the rejected resume changed the earlier run's files"
