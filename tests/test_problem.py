@@ -12,6 +12,8 @@ from pinnrun.derivatives import Derivatives, PointDerivatives
 from pinnrun.problems import build, term_name
 from pinnrun.problems.nls import NLS
 
+from helpers import NLS_TERMS
+
 DOMAIN = {"t": [0.0, math.pi / 2], "x": [-5.0, 5.0]}
 
 
@@ -94,16 +96,7 @@ def test_periodic_terms_zero_only_for_periodic_functions():
 def test_nls_declares_the_papers_terms_and_fields():
     p = nls_problem()
     terms = [term_name(c, k) for c, cond in p.conditions().items() for k in cond.components]
-    assert terms == [
-        "initial_u",
-        "initial_v",
-        "boundary_u",
-        "boundary_v",
-        "boundary_u_x",
-        "boundary_v_x",
-        "residual_u",
-        "residual_v",
-    ]
+    assert terms == NLS_TERMS
     assert p.fields == ("u", "v", "h_abs") and p.primary_field == "h_abs"
 
 
