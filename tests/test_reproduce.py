@@ -56,3 +56,6 @@ def test_smoke_checks_fail_what_they_should():
         }
     }
     assert [p for _, p in r.smoke_checks("raissi_burgers_inverse", inverse)] == [True, False]
+    # one bound per constant: lambda1 is held to 30 %, nu (the slow one) to 75 %
+    inverse["raissi_burgers_inverse"]["unknowns"] = {"lambda1": 0.4, "nu": 0.6}
+    assert [p for _, p in r.smoke_checks("raissi_burgers_inverse", inverse)] == [False, True]
