@@ -43,7 +43,6 @@ from pinnrun.config import ConfigError, register, validate
 EXIT_BAD_INPUT = 2
 EXIT_JOBS_FAILED = 1
 EXIT_DIVERGED = 3
-DATA_DIR_ENV = "PINNRUN_DATA_DIR"  # pinnrun.reference.data_dir()
 BAD_INPUT = (ConfigError, HydraException, OmegaConfBaseException)
 
 
@@ -123,31 +122,6 @@ def _check_output_dir(path: Any, name: str, key: str) -> None:
         raise _BadInput(e) from None
 
 
-def check_data_dir() -> None:
-    """$PINNRUN_DATA_DIR, if set, is a directory or can be made one (whether it must be writable
-    shows only when a dataset has to be built: :func:`_data_dir_error`)."""
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        from pinnrun import io
-
-        io.check_dir(Path(env).expanduser(), "data directory", DATA_DIR_ENV, writable=False)
-
-
-def _data_dir_error(e: BaseException) -> ConfigError | None:
-    """An OSError from writing a reference dataset into $PINNRUN_DATA_DIR, as one line."""
-    env = os.environ.get(DATA_DIR_ENV)
-    if not env or not isinstance(e, OSError) or not e.filename:
-        return None
-    data = Path(env).expanduser().absolute()
-    where = Path(os.fsdecode(e.filename)).absolute()
-    if where != data and data not in where.parents:
-        return None
-    return ConfigError(
-        f"data directory {data} ({DATA_DIR_ENV}) cannot hold the reference dataset this "
-        f"run needs: {e.strerror or type(e).__name__} ({where})"
-    )
-
-
 @contextlib.contextmanager
 def placement(hc: Any) -> Iterator[None]:
     """A job's share of the machine under a parallel launcher (joblib, submitit). With several
@@ -207,7 +181,6 @@ def _run(cfg: DictConfig, hc: Any) -> float:
     existed = any(run_dir.iterdir()) if run_dir.exists() else False
     try:
         validate(cfg)
-        check_data_dir()
         run_cfg = OmegaConf.to_object(cfg)
         from pinnrun.tasks import build_runner  # torch import kept off `--help` and `--cfg`
 
@@ -216,20 +189,14 @@ def _run(cfg: DictConfig, hc: Any) -> float:
         # Hydra made the directory; a run rejected before it started leaves nothing behind
         if not existed and run_dir.exists() and not any(run_dir.iterdir()):
             run_dir.rmdir()
-        bad = _data_dir_error(e) or e
-        if isinstance(bad, BAD_INPUT):
+        if isinstance(e, BAD_INPUT):
             # past Hydra's `except Exception`, which would print a second line first
-            raise _BadInput(bad) from e
+            raise _BadInput(e) from e
         raise
     try:
         summary = runner.run()
     except BAD_INPUT as e:
         raise _BadInput(e) from e
-    except OSError as e:
-        bad = _data_dir_error(e)
-        if bad is None:
-            raise
-        raise _BadInput(bad) from e
     if summary["status"] == "interrupted":
         sys.exit(130)
     if summary["status"] == "diverged":

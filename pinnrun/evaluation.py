@@ -72,9 +72,12 @@ class Evaluation:
         pred = torch.cat([self.model(x) for x in pts.split(EVAL_BATCH)])
         return float((pred - values).pow(2).mean())
 
-    def metrics(self) -> dict[str, float]:
-        """The evaluation's columns of metrics.csv: ``l2/<field>`` and ``test_loss``."""
-        out = {f"l2/{k}": v for k, v in (self.l2_errors(self.predict()) if self.fields else {}).items()}
+    def metrics(self, pred: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+        """The evaluation's columns of metrics.csv: ``l2/<field>`` (of ``pred``, predicted here if
+        not given) and ``test_loss``."""
+        out = {}
+        if self.fields:
+            out = {f"l2/{k}": v for k, v in self.l2_errors(self.predict() if pred is None else pred).items()}
         if self.test_set is not None:
             out["test_loss"] = self.test_loss()
         return out
@@ -82,10 +85,7 @@ class Evaluation:
     def payload(self) -> tuple[Payload, dict[str, float]]:
         """What predictions.h5 holds, and the final metrics."""
         pred = self.predict()
-        out = {f"l2/{k}": v for k, v in self.l2_errors(pred).items()}
-        if self.test_set is not None:
-            out["test_loss"] = self.test_loss()
-        return (tuple(self.problem.variables), self.grid, pred, self.ref), out
+        return (tuple(self.problem.variables), self.grid, pred, self.ref), self.metrics(pred)
 
     def observations(self, cfg: ObservationConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise

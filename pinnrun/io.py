@@ -88,8 +88,6 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
     check_dir(run_dir, "run directory", "hydra.run.dir")
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
-        if last.is_dir():
-            raise ConfigError(f"checkpoint {last} is a directory, not a checkpoint file (trainer.resume=true)")
         if not last.exists():
             raise ConfigError(
                 f"trainer.resume=true but {last} does not exist (give the run's directory with hydra.run.dir=<dir>)"

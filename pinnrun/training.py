@@ -179,9 +179,7 @@ class PinnTask:
         if diverged:
             return Results(None, constants, self.identified())
         payload, metrics = self.evaluation.payload()
-        l2 = {k: v for k, v in metrics.items() if k.startswith("l2/")}
-        rest = {k: v for k, v in metrics.items() if not k.startswith("l2/")}
-        return Results(payload, {**l2, **constants, **rest}, self.identified())
+        return Results(payload, {**metrics, **constants}, self.identified())
 
     def identified(self) -> dict[str, Any]:
         """The unknown constants: initial, true (equation.params) and found values, relative error."""

@@ -93,7 +93,7 @@ def activation_factory(cfg: ModelConfig) -> Callable[[int], nn.Module]:
     """width -> a new activation module for ``cfg.activation``, adaptive if ``cfg.adaptive`` says so."""
     if cfg.adaptive is Adaptive.none:
         return lambda width: get_activation(cfg.activation)
-    per_neuron = {Adaptive.layer: False, Adaptive.neuron: True}[cfg.adaptive]
+    per_neuron = cfg.adaptive is Adaptive.neuron
     # not a rule of config.validate: checked here only
     if not cfg.adaptive_scale > 0:
         raise ConfigError(f"model.adaptive_scale must be positive, got {cfg.adaptive_scale}")
