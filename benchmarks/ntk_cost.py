@@ -23,7 +23,6 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from pinnrun.config import TraceMethod, register
-from pinnrun.objective import weighted
 from pinnrun.optim import make_optimizer
 from pinnrun.tasks import build_task
 
@@ -45,9 +44,7 @@ def main() -> None:
 
     def steps():
         for _ in range(args.steps):
-            loss = weighted(t.objective.losses(0), w.weights)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            t.step(t.points.at(0), t.weights(t.phases[0]), opt)
             opt.step()
 
     def update(method):

@@ -129,9 +129,15 @@ def main() -> None:
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, CPU")
     for setup in args.setups:
-        runners = {"pinnrun": pinnrun_steps(SETUPS[setup]), "deepxde": deepxde_steps(setup)}
-        for run in runners.values():  # warm-up
+        runners = {
+            "eager": pinnrun_steps(SETUPS[setup]),
+            "compiled": pinnrun_steps([*SETUPS[setup], "trainer.compile=true"]),
+            "deepxde": deepxde_steps(setup),
+        }
+        for name, run in runners.items():  # warm-up (the compiled step compiles here)
+            t = time.perf_counter()
             run(max(1, args.steps // 10))
+            print(f"  warm-up {name}: {time.perf_counter() - t:.1f} s")
         rates = {k: [] for k in runners}
         for _ in range(args.rounds):
             for name, run in runners.items():
@@ -142,7 +148,9 @@ def main() -> None:
         print(f"{setup}: {args.steps} Adam steps x {args.rounds} rounds")
         for k, v in med.items():
             print(f"  {k:8s} {v:8.1f} it/s   (rounds: {', '.join(f'{r:.1f}' for r in rates[k])})")
-        print(f"  ratio pinnrun / deepxde: {med['pinnrun'] / med['deepxde']:.2f}")
+        for k in ("eager", "compiled"):
+            print(f"  ratio pinnrun {k} / deepxde: {med[k] / med['deepxde']:.2f}")
+        print(f"  ratio compiled / eager: {med['compiled'] / med['eager']:.2f}")
 
 
 if __name__ == "__main__":

@@ -154,3 +154,172 @@ class PointDerivatives(_ByName):
                 self._fns.append(transform(self._fns[-1]))
             self._values[k] = self._fns[k](self.points[0])
         return self._values[k][(self.outputs.index(field), *idx)].reshape(1)
+
+
+# -- Taylor mode: every derivative a residual needs in one forward pass --------------------------
+
+Key = tuple[int, ...]  # a partial derivative: the sorted indices of the variables it is taken in
+
+
+def closure(keys: Sequence[Key]) -> tuple[Key, ...]:
+    """``keys`` with every partial they are built from (u_xxt needs u_x, u_t, u_xx, u_xt), sorted
+    by order, the value () first. Their chain rules are worked out here, once, so that a compiled
+    step finds them ready (a table filled while compiling would make it compile again)."""
+    out = {()}
+    for key in keys:
+        for r in range(1, len(key) + 1):
+            out.update(tuple(sorted(c)) for c in _sub_multisets(key, r))
+    for key in out:
+        faa_di_bruno(key)
+    return tuple(sorted(out, key=lambda k: (len(k), k)))
+
+
+def _sub_multisets(key: Key, r: int):
+    from itertools import combinations
+
+    return {tuple(key[i] for i in c) for c in combinations(range(len(key)), r)}
+
+
+def _partitions(items: list[int]):
+    """The set partitions of ``items`` (positions), each a list of blocks."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        yield [[first], *part]
+        for i in range(len(part)):
+            yield [*part[:i], [first, *part[i]], *part[i + 1 :]]
+
+
+def faa_di_bruno(key: Key) -> list[tuple[int, int, tuple[Key, ...]]]:
+    """The chain rule of order len(key) for an elementwise function s of a(x):
+
+        d^S s(a) = sum over set partitions P of S of  s^(|P|)(a) * prod_{B in P} d^B a,
+
+    as (coefficient, |P|, blocks) with equal terms merged: for S = xx, 1 * s'' a_x a_x and
+    1 * s' a_xx."""
+    if key in _CHAIN_RULES:
+        return _CHAIN_RULES[key]
+    from collections import Counter
+
+    terms = Counter(
+        (len(p), tuple(sorted(tuple(sorted(key[i] for i in b)) for b in p))) for p in _partitions(list(range(len(key))))
+    )
+    _CHAIN_RULES[key] = [(c, order, blocks) for (order, blocks), c in sorted(terms.items())]
+    return _CHAIN_RULES[key]
+
+
+_CHAIN_RULES: dict[Key, list[tuple[int, int, tuple[Key, ...]]]] = {}
+
+
+class Jet:
+    """A tensor a(x) with its partial derivatives in the input variables, ``streams[key]`` (None
+    where a partial is identically zero), carried forward through a network layer by layer
+    (Taylor mode): a linear layer maps each stream, an elementwise function combines them by
+    :func:`faa_di_bruno`. Nothing is differentiated twice, so the parameter gradient is one
+    ordinary backward pass and the whole loss compiles (torch.compile does not do double
+    backward)."""
+
+    def __init__(self, streams: dict[Key, torch.Tensor | None]) -> None:
+        self.streams = streams
+
+    @classmethod
+    def inputs(cls, points: torch.Tensor, keys: Sequence[Key]) -> Jet:
+        """The jet of x itself: d x / d x_j = e_j, higher partials zero."""
+        d = points.shape[-1]
+        eye = torch.eye(d, dtype=points.dtype, device=points.device)
+        return cls({k: points if not k else (eye[k[0]][None] if len(k) == 1 else None) for k in closure(keys)})
+
+    @property
+    def value(self) -> torch.Tensor:
+        return self.streams[()]
+
+    def map(self, fn: Callable[[torch.Tensor], torch.Tensor], value_fn=None) -> Jet:
+        """A linear map ``fn`` on every stream; the value gets ``value_fn`` (the affine map) if
+        given: ``jet.map(lambda s: s @ W.T, layer)``."""
+        return Jet(
+            {k: (value_fn or fn)(s) if not k else (None if s is None else fn(s)) for k, s in self.streams.items()}
+        )
+
+    def __add__(self, other: Jet) -> Jet:
+        def add(a, b):
+            return b if a is None else a if b is None else a + b
+
+        return Jet({k: add(s, other.streams[k]) for k, s in self.streams.items()})
+
+    def apply(self, derivatives: Sequence[torch.Tensor]) -> Jet:
+        """The jet of s(a) from ``derivatives`` = [s(a), s'(a), ..., s^(n)(a)] (n = highest order)."""
+        out = {(): derivatives[0]}
+        for key in self.streams:
+            if not key:
+                continue
+            total = None
+            for coef, order, blocks in faa_di_bruno(key):
+                factors = [self.streams[b] for b in blocks]
+                if any(f is None for f in factors):
+                    continue
+                term = derivatives[order]
+                for f in factors:
+                    term = term * f
+                term = term if coef == 1 else coef * term
+                total = term if total is None else total + term
+            out[key] = total
+        return Jet(out)
+
+    @property
+    def order(self) -> int:
+        return max(len(k) for k in self.streams)
+
+
+class JetDerivatives(_ByName):
+    """The :class:`Derivatives` interface on a Taylor-mode pass: ``model_jet(Jet) -> Jet`` gives
+    the outputs' jet; ``keys`` are the partials (sorted variable indices) the residual asks for,
+    all computed at once (found by :class:`Recorder`)."""
+
+    def __init__(
+        self,
+        model_jet: Callable[[Jet], Jet],
+        points: torch.Tensor,
+        variables: Sequence[str],
+        outputs: Sequence[str],
+        keys: Sequence[Key],
+    ) -> None:
+        self.model_jet, self.keys = model_jet, tuple(keys)
+        self.variables, self.outputs, self.points = tuple(variables), tuple(outputs), points
+        self.streams = model_jet(Jet.inputs(points, self.keys)).streams
+        if self.streams[()].shape[-1] != len(self.outputs):
+            raise ValueError(f"network gives {self.streams[()].shape[-1]} outputs, equation expects {len(outputs)}")
+
+    def input(self, var: str) -> torch.Tensor:
+        return self.points[:, self.variables.index(var)]
+
+    def at(self, **values: float) -> JetDerivatives:
+        return JetDerivatives(self.model_jet, self._moved(values), self.variables, self.outputs, self.keys)
+
+    def diff(self, field: str, *wrt: str) -> torch.Tensor:
+        key = tuple(sorted(self._indices(field, wrt)))
+        if key not in self.streams:
+            raise KeyError(f"{field} {wrt}: not among the derivatives recorded for this residual")
+        s = self.streams[key]
+        i = self.outputs.index(field)
+        return torch.zeros_like(self.points[:, 0]) if s is None else s[..., i].expand(len(self.points))
+
+
+class Recorder(_ByName):
+    """Runs a residual once to learn which partials it asks for (on ``d`` and on ``d.at(...)``):
+    every request answers zeros; :attr:`keys` collects them."""
+
+    def __init__(self, points: torch.Tensor, variables: Sequence[str], outputs: Sequence[str], keys=None) -> None:
+        self.variables, self.outputs, self.points = tuple(variables), tuple(outputs), points
+        self.keys: set[Key] = set() if keys is None else keys
+
+    def input(self, var: str) -> torch.Tensor:
+        return self.points[:, self.variables.index(var)]
+
+    def at(self, **values: float) -> Recorder:
+        return Recorder(self._moved(values), self.variables, self.outputs, self.keys)
+
+    def diff(self, field: str, *wrt: str) -> torch.Tensor:
+        self.keys.add(tuple(sorted(self._indices(field, wrt))))
+        return torch.zeros_like(self.points[:, 0])

@@ -18,11 +18,11 @@ the problem itself keeps its true constants.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 
-from pinnrun.derivatives import Derivatives
+from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure
 from pinnrun.models import AdaptiveActivation, slope_recovery
 from pinnrun.ntk import Group
 from pinnrun.problems import Problem, term_name
@@ -44,8 +44,12 @@ class Objective:
         points: PointSets,
         observations: Observations | None = None,
         unknowns: Mapping[str, float] | None = None,
+        taylor: Callable[[Jet], Jet] | None = None,
     ) -> None:
         self.model, self.points, self.observations = model, points, observations
+        # the derivative engine: reverse mode (autograd, the eager step's), or Taylor mode through
+        # the network ``taylor`` (the compiled step's: no double backward)
+        self.taylor = taylor
         p = next(model.parameters())
         self.unknowns = torch.nn.ParameterDict(
             {
@@ -64,6 +68,15 @@ class Objective:
             + [SLOPE_RECOVERY] * bool(self.adaptive)
         )
 
+        # the partials each residual asks for (Taylor mode computes them all in one pass): run
+        # once on a recorder at the domain's centre
+        centre = torch.tensor([[(a + b) / 2 for a, b in zip(problem.lower, problem.upper)]], dtype=p.dtype)
+        self.partials = {}
+        for c, cond in self.conditions.items():
+            rec = Recorder(centre, self.variables, self.outputs)
+            cond.residual(rec)
+            self.partials[c] = closure(rec.keys)
+
     def condition_terms(self, condition: str) -> list[str]:
         """The loss terms of one condition (none if it has no points)."""
         cond = self.conditions.get(condition)
@@ -73,14 +86,20 @@ class Objective:
         """Everything the optimizer trains: the network's parameters, then the unknown constants."""
         return list(self.model.parameters()) + list(self.unknowns.parameters())
 
-    def derivatives(self, points: torch.Tensor) -> Derivatives:
-        return Derivatives(self.model, points, self.variables, self.outputs)
+    def derivatives(self, condition: str, points: torch.Tensor) -> Derivatives | JetDerivatives:
+        if self.taylor is None:
+            return Derivatives(self.model, points, self.variables, self.outputs)
+        return JetDerivatives(self.taylor, points, self.variables, self.outputs, self.partials[condition])
 
     def losses(self, step: int) -> dict[str, torch.Tensor]:
         """Every loss term at ``step`` (on that step's points), with its graph."""
+        return self.losses_on(self.points.at(step))
+
+    def losses_on(self, points: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Every loss term on the given points of each condition."""
         out = {}
-        for c, pts in self.points.at(step).items():
-            res = self.conditions[c].residual(self.derivatives(pts))
+        for c, pts in points.items():
+            res = self.conditions[c].residual(self.derivatives(c, pts))
             for k in self.conditions[c].components:
                 out[term_name(c, k)] = res[k].pow(2).mean()
         if self.observations is not None:
@@ -112,9 +131,4 @@ class Objective:
         return {k: v.item() for k, v in self.unknowns.items()}
 
 
-def weighted(losses: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:
-    """sum_i w_i L_i."""
-    return sum(weights[k] * v for k, v in losses.items())
-
-
-__all__ = ["Objective", "Observations", "SLOPE_RECOVERY", "weighted"]
+__all__ = ["Objective", "Observations", "SLOPE_RECOVERY"]

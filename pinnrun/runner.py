@@ -45,6 +45,7 @@ class Chunk:
     loss: float
     losses: dict[str, float]
     converged: bool = False  # L-BFGS found nothing more to do: the phase ends here
+    warning: str | None = None  # one line for the console (e.g. the step could not compile)
 
 
 @dataclass
@@ -190,6 +191,8 @@ class Runner:
             target = min(min(((s["step"] // e) + 1) * e for e in every), end)
             chunk = self.task.advance(phase, s["step"], target)
             s["step"] = chunk.step
+            if chunk.warning:
+                self.console.print(f"[yellow]{chunk.warning}[/yellow]")
             if chunk.converged:
                 end, s["phase_converged"] = s["step"], True
             if not math.isfinite(chunk.loss):
@@ -313,8 +316,10 @@ def draw_figures(run_dir: Path, step: int, tensorboard: bool, console: Console) 
         console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
 
 
-def pick_device(choice: Device) -> torch.device:
-    """The device ``trainer.device`` asks for: CUDA when present (auto), else the CPU."""
+def pick_device(choice: Device, tf32: bool = False) -> torch.device:
+    """The device ``trainer.device`` asks for: CUDA when present (auto), else the CPU. On CUDA,
+    float32 matrix products use TensorFloat-32 only if ``tf32`` (trainer.tf32) says so."""
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
     if choice is Device.cuda and not torch.cuda.is_available():
         raise ConfigError("trainer.device=cuda but no CUDA device is available (use trainer.device=auto or cpu)")
     if choice is Device.cpu or (choice is Device.auto and not torch.cuda.is_available()):

@@ -7,8 +7,15 @@ nothing; :class:`~pinnrun.runner.Runner` drives the task and writes the run dire
 One step of a first-order phase (Adam, GD), in :meth:`PinnTask.advance`:
 
     weighting.update(step)                     # adaptive schemes, every update_every steps
-    loss = sum_i w_i L_i(step)                 # objective.losses: the terms on this step's points
+    loss = sum_i w_i L_i(step)                 # LossStep: the terms on this step's points
     loss.backward(); optimizer.step(); schedule.step()
+
+:class:`LossStep` computes the loss and its gradient, eagerly (reverse-mode input derivatives)
+or, with ``trainer.compile=true``, as one compiled function (Taylor-mode input derivatives,
+:mod:`pinnrun.models.taylor`; on CUDA captured in CUDA graphs unless trainer.cuda_graphs=false).
+The points and the weights are its tensor arguments: new points (same shapes) and new weights
+reuse the compiled code. No step reads a value back to the host; the loss of a chunk's last
+step is read once at its end.
 
 An L-BFGS phase runs chunks of iterations on one fixed objective (the points and weights of
 the chunk's first step; :func:`~pinnrun.optim.lbfgs_chunk`), and forgets its curvature
@@ -17,6 +24,7 @@ history where the points or the weights change.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -25,11 +33,53 @@ from pinnrun import problems
 from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash
 from pinnrun.evaluation import Evaluation
 from pinnrun.models import build_model, count_parameters
-from pinnrun.objective import Objective, weighted
+from pinnrun.models.taylor import propagate
+from pinnrun.objective import Objective
 from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, plan_phases
 from pinnrun.runner import Chunk, Results, pick_device
 from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
+
+
+class LossStep:
+    """``step(points, weights, opt)``: clears the gradients, computes sum_i w_i L_i on ``points``
+    (condition -> tensor) and its gradient; returns the loss and the terms (a tensor in the
+    order of objective.terms)."""
+
+    def __init__(self, objective: Objective, compiled: bool, cuda_graphs: bool) -> None:
+        self.objective, self.warning = objective, None
+        self.fn = self.losses
+        self.trial = compiled  # the first call compiles, and falls back to eager if it fails
+        if compiled:
+            mode = "reduce-overhead" if cuda_graphs and next(objective.model.parameters()).is_cuda else None
+            self.fn = torch.compile(self.losses, dynamic=False, mode=mode)
+
+    def losses(self, points: dict[str, torch.Tensor], weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        terms = torch.stack(list(self.objective.losses_on(points).values()))
+        return (weights * terms).sum(), terms
+
+    def __call__(
+        self, points: dict[str, torch.Tensor], weights: torch.Tensor, opt: torch.optim.Optimizer
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.trial:
+            try:
+                return self._run(points, weights, opt)
+            except Exception as e:  # noqa: BLE001 - any failure to compile: the eager step
+                first = (str(e).strip().splitlines() or [""])[0][:200]
+                self.warning = (
+                    f"trainer.compile: the step did not compile ({type(e).__name__}: {first}); training eagerly"
+                )
+                self.objective.taylor = None
+                self.fn = self.losses
+            finally:
+                self.trial = False
+        return self._run(points, weights, opt)
+
+    def _run(self, points, weights, opt):
+        opt.zero_grad(set_to_none=True)
+        loss, terms = self.fn(points, weights)
+        loss.backward()
+        return loss, terms
 
 
 class PinnTask:
@@ -47,7 +97,7 @@ class PinnTask:
                     f"(equation=sip_synthetic, sip_heat), not the PINN '{eq.name}'"
                 )
         self.problem = problem or problems.build(eq)
-        self.device = pick_device(cfg.trainer.device)
+        self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
         dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs)).to(
@@ -65,8 +115,15 @@ class PinnTask:
         )
         self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed)
         self.objective = Objective(
-            self.problem, self.model, self.points, self.evaluation.observations(eq.observations, cfg.seed), eq.unknowns
+            self.problem,
+            self.model,
+            self.points,
+            self.evaluation.observations(eq.observations, cfg.seed),
+            eq.unknowns,
+            taylor=functools.partial(propagate, self.model) if cfg.trainer.compile else None,
         )
+        self.step = LossStep(self.objective, cfg.trainer.compile, cfg.trainer.cuda_graphs)
+        self._weights: tuple[dict[str, float], torch.Tensor] | None = None
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
         self.config_hash = config_hash(cfg, ("equation", "model", "optimizer", "weighting", "sampler"))
@@ -88,7 +145,11 @@ class PinnTask:
 
     # -- for the runner ------------------------------------------------------------------
     def describe(self) -> str:
-        return f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} ({self.n_parameters} parameters)"
+        step = "compiled step" if self.cfg.trainer.compile else "eager step"
+        return (
+            f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
+            f"({self.n_parameters} parameters, {step})"
+        )
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
@@ -118,19 +179,14 @@ class PinnTask:
         """The steps up to ``target`` (fewer if the loss stops being finite or L-BFGS converges)."""
         if not phase.first_order:
             return self._lbfgs(phase, step, target)
-        opt, sched, obj = self.opt, self.sched, self.objective
+        opt, sched, points = self.opt, self.sched, self.points
         while step < target:
             self.weighting.update(step)
-            losses = obj.losses(step)
-            loss = weighted(losses, self.weighting.weights_for(phase))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss, terms = self.step(points.at(step), self.weights(phase), opt)
             opt.step()
             sched.step()
             step += 1
-            if not torch.isfinite(loss):
-                break
-        return Chunk(step, loss.item(), {k: v.item() for k, v in losses.items()})
+        return self._chunk(step, loss, terms)
 
     def _lbfgs(self, phase: Phase, step: int, target: int) -> Chunk:
         """L-BFGS iterations up to ``target`` on the points and weights of the chunk's first step."""
@@ -138,11 +194,25 @@ class PinnTask:
         new_points = self.points.round_at(step) != self.points.round_at(step - 1)
         if new_weights or new_points:  # another objective: curvature pairs of two must not mix
             clear_history(self.opt)
-        weights = self.weighting.weights_for(phase)
-        done, converged = lbfgs_chunk(self.opt, lambda: weighted(self.objective.losses(step), weights), target - step)
+        points, weights = self.points.at(step), self.weights(phase)
+        done, converged = lbfgs_chunk(self.opt, lambda: self.step(points, weights, self.opt)[0], target - step)
         # the loss at the parameters L-BFGS ends with (its last closure call may be a trial point)
-        losses = self.objective.losses(step)
-        return Chunk(step + done, weighted(losses, weights).item(), {k: v.item() for k, v in losses.items()}, converged)
+        loss, terms = self.step(points, weights, self.opt)
+        return self._chunk(step + done, loss, terms, converged)
+
+    def weights(self, phase: Phase) -> torch.Tensor:
+        """The weights of the terms as one tensor (rebuilt only when they change)."""
+        w = self.weighting.weights_for(phase)
+        if self._weights is None or self._weights[0] != w:
+            p = next(self.model.parameters())
+            values = torch.tensor([w[k] for k in self.objective.terms], dtype=p.dtype, device=p.device)
+            self._weights = (dict(w), values)  # a copy: a scheme may update its dict in place
+        return self._weights[1]
+
+    def _chunk(self, step: int, loss: torch.Tensor, terms: torch.Tensor, converged: bool = False) -> Chunk:
+        values = terms.detach().tolist()  # the one read back to the host
+        warning, self.step.warning = self.step.warning, None
+        return Chunk(step, float(loss.detach()), dict(zip(self.objective.terms, values)), converged, warning)
 
     def log_values(self, phase: Phase) -> dict[str, float]:
         return {

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from pinnrun.config import ConfigError
-from pinnrun.objective import weighted
 
 from helpers import build_task, explain, run_cli
 
@@ -60,8 +59,7 @@ def test_noise_is_relative_to_the_standard_deviation(tmp_path):
 
 def test_unknowns_get_gradients_from_the_residual(tmp_path):
     t = trainer(tmp_path, TINY_INVERSE)
-    loss = weighted(t.objective.losses(0), t.weighting.weights)
-    loss.backward()
+    sum(t.objective.losses(0).values()).backward()
     for name, p in t.objective.unknowns.items():
         assert p.grad is not None and p.grad.abs().item() > 0, name
 
@@ -73,12 +71,12 @@ def test_the_residual_reads_the_unknowns_and_the_problem_keeps_its_constants(tmp
     pts = t.points.at(0)["residual"]
     view = t.objective.conditions["residual"].residual
     own = t.problem.conditions()["residual"].residual
-    before = view(t.objective.derivatives(pts))["u"].detach().clone()
+    before = view(t.objective.derivatives("residual", pts))["u"].detach().clone()
     with torch.no_grad():
         t.objective.unknowns["lambda1"].fill_(1.0)
         t.objective.unknowns["nu"].fill_(0.01 / np.pi)
-    after = view(t.objective.derivatives(pts))["u"].detach()
-    truth = own(t.objective.derivatives(pts))["u"].detach()
+    after = view(t.objective.derivatives("residual", pts))["u"].detach()
+    truth = own(t.objective.derivatives("residual", pts))["u"].detach()
     assert float((after - before).abs().max()) > 1e-6
     torch.testing.assert_close(after, truth, rtol=0, atol=1e-15)
     assert t.problem.p["lambda1"] == 1.0 and t.problem.reference() is not None

@@ -13,11 +13,11 @@ from rich.console import Console
 from pinnrun import problems, reference
 from pinnrun.config import ConfigError, EquationConfig, PhaseConfig, PhaseKind, SamplerMethod
 from pinnrun.evaluation import Evaluation
-from pinnrun.objective import Objective, weighted
+from pinnrun.objective import Objective
 from pinnrun.optim import clear_history, lbfgs_chunk, make_optimizer, plan_phases
 from pinnrun.sampling import PointSets
 from pinnrun.tasks import build_task as tasks_build_task
-from pinnrun.training import PinnTask
+from pinnrun.training import LossStep, PinnTask
 
 from helpers import build_task, compose, run_task
 
@@ -80,11 +80,16 @@ def test_loss_terms_are_mean_squares_of_the_residuals_and_the_total_is_weighted(
     obj = Objective(p, model, point_sets(p, counts))
     losses = obj.losses(0)
     pts = obj.points.at(0)["initial"]
-    res = p.conditions()["initial"].residual(obj.derivatives(pts))
+    res = p.conditions()["initial"].residual(obj.derivatives("initial", pts))
     assert float(losses["initial_u_t"]) == pytest.approx(float(res["u_t"].pow(2).mean()), rel=1e-14)
     w = {k: float(i + 1) for i, k in enumerate(obj.terms)}
-    total = weighted(losses, w)
+    opt = torch.optim.SGD(obj.parameters(), lr=0.0)
+    total, terms = LossStep(obj, compiled=False, cuda_graphs=False)(
+        obj.points.at(0), torch.tensor([w[k] for k in obj.terms], dtype=torch.float64), opt
+    )
+    assert terms.tolist() == [float(losses[k]) for k in obj.terms]
     assert float(total) == pytest.approx(sum(w[k] * float(v) for k, v in losses.items()), rel=1e-14)
+    assert all(q.grad is not None for q in obj.parameters())
     assert obj.condition_terms("initial") == ["initial_u", "initial_u_t"]
 
 
@@ -164,10 +169,16 @@ def test_lbfgs_chunk_counts_iterations_and_converges_on_a_quadratic():
         [PhaseConfig(kind=PhaseKind.lbfgs, steps=100, tolerance_grad=1e-9, tolerance_change=1e-30)], None
     )[0]
     opt, _ = make_optimizer(phase, [w])
-    objective = lambda: (scale * (w - target) ** 2).sum()  # noqa: E731
-    done, converged = lbfgs_chunk(opt, objective, 2)
+
+    def closure():
+        opt.zero_grad()
+        loss = (scale * (w - target) ** 2).sum()
+        loss.backward()
+        return loss
+
+    done, converged = lbfgs_chunk(opt, closure, 2)
     assert (done, converged) == (2, False)
-    done, converged = lbfgs_chunk(opt, objective, 100)
+    done, converged = lbfgs_chunk(opt, closure, 100)
     assert converged and 0 < done < 100
     torch.testing.assert_close(w.detach(), target, rtol=0, atol=1e-8)
     clear_history(opt)
@@ -258,7 +269,7 @@ def test_building_a_task_writes_nothing_and_the_reference_is_an_explicit_step(tm
 def test_a_task_needs_no_run_directory_for_a_loss(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     task = build_task(["model.width=6", "model.depth=1", "equation.points.residual=20"])
-    loss = weighted(task.objective.losses(0), task.weighting.weights)
+    loss = sum(task.objective.losses(0).values())
     assert math.isfinite(float(loss)) and float(loss) > 0
     assert set(task.evaluate()) == {"l2/u", "l2/v", "l2/h_abs"}
     assert list(tmp_path.iterdir()) == []

@@ -92,7 +92,7 @@ class SipTask:
             raise ConfigError(f"equation.points.batch must be >= 1, got {self.batch_size}")
         if eq.test_points < 1:
             raise ConfigError("equation.test_points must be >= 1: the held-out samples the errors are measured on")
-        self.device = pick_device(cfg.trainer.device)
+        self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
         self.dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
         lower, upper = problem.input_bounds()
