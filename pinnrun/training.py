@@ -14,8 +14,8 @@ One step of a first-order phase (Adam, GD), in :meth:`PinnTask.advance`:
 or, with ``trainer.compile=true``, as one compiled function (Taylor-mode input derivatives,
 :mod:`pinnrun.models.taylor`; on CUDA captured in CUDA graphs unless trainer.cuda_graphs=false).
 The points and the weights are its tensor arguments: new points (same shapes) and new weights
-reuse the compiled code. No step reads a value back to the host; the loss of a chunk's last
-step is read once at its end.
+reuse the compiled code. Only every FINITE_EVERY-th step reads a value back to the host (is the
+loss still finite?), and a chunk's last loss and terms are read once at its end.
 
 An L-BFGS phase runs chunks of iterations on one fixed objective (the points and weights of
 the chunk's first step; :func:`~pinnrun.optim.lbfgs_chunk`), and forgets its curvature
@@ -39,6 +39,10 @@ from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, pla
 from pinnrun.runner import Chunk, Results, pick_device
 from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
+
+
+#: a chunk of first-order steps stops within this many steps of a non-finite loss
+FINITE_EVERY = 10
 
 
 class LossStep:
@@ -186,6 +190,8 @@ class PinnTask:
             opt.step()
             sched.step()
             step += 1
+            if step % FINITE_EVERY == 0 and not torch.isfinite(loss):  # a host sync: not every step
+                break
         return self._chunk(step, loss, terms)
 
     def _lbfgs(self, phase: Phase, step: int, target: int) -> Chunk:

@@ -9,6 +9,7 @@ keeps a run to a few seconds on a CPU.
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -166,3 +167,9 @@ def run_task(overrides_or_task, run_dir: Path, overrides: Sequence[str] = ()) ->
 
     task = build_task(overrides_or_task) if isinstance(overrides_or_task, (list, tuple)) else overrides_or_task
     return Runner(task, run_dir, overrides, Console(stderr=True, quiet=True)).run()
+
+
+def read_rows(run_dir: Path) -> list[dict]:
+    """metrics.csv of a run, one dict per row."""
+    with open(run_dir / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))

@@ -9,7 +9,6 @@ metrics must equal A's.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -24,7 +23,7 @@ import pytest
 import torch
 import yaml
 
-from helpers import REPO, cli_command, cli_env, explain, run_cli
+from helpers import REPO, cli_command, cli_env, explain, read_rows, run_cli
 
 ADAM_STEPS, LBFGS_STEPS = 100, 200
 RUN = [
@@ -63,11 +62,6 @@ def run_a(tmp_path_factory) -> Path:
     for phase in ("adam", "lbfgs"):
         assert len({w for p, w in weights if p == phase}) > 2, f"NTK weights did not change in {phase}: {weights}"
     return run_dir
-
-
-def read_rows(run_dir: Path) -> list[dict]:
-    with open(run_dir / "metrics.csv", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def read_checkpoint(path: Path):

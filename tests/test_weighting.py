@@ -15,7 +15,7 @@ from pinnrun import ntk
 from pinnrun.derivatives import Derivatives
 from pinnrun.training import PinnTask
 
-from helpers import assert_one_line_error, build_task, run_cli, run_task
+from helpers import assert_one_line_error, build_task, read_rows, run_cli, run_task
 
 TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu", "trainer.progress=false"]
 
@@ -170,11 +170,6 @@ def test_gradnorm_weights_follow_the_annealing_formula(tmp_path):
         mean = sum(float(gi.abs().sum()) for gi in g if gi is not None) / n
         assert t.weighting.weights[term] == pytest.approx(0.7 * before[term] + 0.3 * top / mean, rel=1e-10)
         assert t.weighting.weights[term] != pytest.approx(before[term], rel=1e-3)
-
-
-def read_rows(run_dir):
-    with open(run_dir / "metrics.csv", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):

@@ -66,6 +66,11 @@ def reject_pinn_settings(cfg: RunConfig) -> None:
             f"model.adaptive={cfg.model.adaptive.value}: adaptive activations and their slope-recovery "
             f"term are for PINNs, not the learned inverse problem {name} (use model.adaptive=none)"
         )
+    if cfg.trainer.compile:
+        raise ConfigError(
+            f"trainer.compile=true compiles the PINN training step; the learned inverse problem {name} "
+            "trains eagerly (leave trainer.compile=false)"
+        )
     for group, default in (("weighting", WeightingConfig()), ("sampler", SamplerConfig())):
         given = getattr(cfg, group)
         for f in fields(default):
