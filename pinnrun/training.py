@@ -40,7 +40,6 @@ from pinnrun.runner import Chunk, Results, pick_device
 from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
 
-
 #: a chunk of first-order steps stops within this many steps of a non-finite loss
 FINITE_EVERY = 10
 
