@@ -3,10 +3,13 @@
     pip install -e ".[bench]"                      # DeepXDE (PyTorch backend)
     python benchmarks/peers.py                     # both setups
     python benchmarks/peers.py burgers --steps 200 --rounds 5
+    python benchmarks/peers.py --device cuda       # on a GPU: also the step in CUDA graphs
 
-Both libraries train in this one process, in alternating rounds (warm-up excluded), on the
-same threads, float32, the same network and the same point counts; the median of the rounds
-is reported, and the ratio pinnrun / DeepXDE.
+Both libraries train in this one process, in alternating rounds (warm-up excluded, the compiled
+step compiles there), on the same threads, float32, the same network and the same point counts;
+the median of the rounds is reported, and the ratios. pinnrun runs with each of its engines:
+the eager step, the compiled step (trainer.compile=true) and, on CUDA, the compiled step
+captured in CUDA graphs.
 
 * ``burgers``: the Raissi Burgers setup of DeepXDE's own example (examples/pinn_forward/
   Burgers.py): 2-20-20-20-1 tanh, Glorot normal, 2540 residual + 80 boundary + 160 initial
@@ -48,9 +51,14 @@ SETUPS = {
         "model.init=xavier_normal",
         "optimizer=adam",
         "optimizer.phases.0.lr=1e-3",
-        "trainer.device=cpu",
     ],
-    "nls": ["experiment=raissi_nls", "optimizer=adam", "optimizer.phases.0.lr=1e-3", "trainer.device=cpu"],
+    "nls": ["experiment=raissi_nls", "optimizer=adam", "optimizer.phases.0.lr=1e-3"],
+}
+#: pinnrun's engines: the eager step, the compiled step, and (CUDA only) the compiled step in CUDA graphs
+ENGINES = {
+    "eager": ["trainer.compile=false"],
+    "compiled": ["trainer.compile=true", "trainer.cuda_graphs=false"],
+    "graphs": ["trainer.compile=true", "trainer.cuda_graphs=true"],
 }
 
 
@@ -126,14 +134,22 @@ def main() -> None:
     ap.add_argument("setups", nargs="*", default=list(SETUPS), choices=list(SETUPS))
     ap.add_argument("--steps", type=int, default=100, help="Adam steps per round")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, CPU")
+    try:
+        import deepxde  # noqa: F401
+    except ImportError:
+        print("DeepXDE is not installed (pip install -e '.[bench]'): pinnrun's engines only")
+        peer = False
+    else:
+        peer = True
+    engines = [e for e in ENGINES if args.device == "cuda" or e != "graphs"]
+    name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, {name}")
     for setup in args.setups:
-        runners = {
-            "eager": pinnrun_steps(SETUPS[setup]),
-            "compiled": pinnrun_steps([*SETUPS[setup], "trainer.compile=true"]),
-            "deepxde": deepxde_steps(setup),
-        }
+        runners = {e: pinnrun_steps([*SETUPS[setup], *ENGINES[e], f"trainer.device={args.device}"]) for e in engines}
+        if peer:
+            runners["deepxde"] = deepxde_steps(setup)
         for name, run in runners.items():  # warm-up (the compiled step compiles here)
             t = time.perf_counter()
             run(max(1, args.steps // 10))
@@ -142,15 +158,17 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, run in runners.items():
                 t = time.perf_counter()
-                run(args.steps)
+                run(args.steps)  # ends with the loss read back: the device is done
                 rates[name].append(args.steps / (time.perf_counter() - t))
         med = {k: statistics.median(v) for k, v in rates.items()}
-        print(f"{setup}: {args.steps} Adam steps x {args.rounds} rounds")
+        print(f"{setup}: {args.steps} Adam steps x {args.rounds} rounds, {args.device}")
         for k, v in med.items():
             print(f"  {k:8s} {v:8.1f} it/s   (rounds: {', '.join(f'{r:.1f}' for r in rates[k])})")
-        for k in ("eager", "compiled"):
-            print(f"  ratio pinnrun {k} / deepxde: {med[k] / med['deepxde']:.2f}")
-        print(f"  ratio compiled / eager: {med['compiled'] / med['eager']:.2f}")
+        for k in engines:
+            if peer:
+                print(f"  ratio pinnrun {k} / deepxde: {med[k] / med['deepxde']:.2f}")
+            if k != "eager":
+                print(f"  ratio {k} / eager: {med[k] / med['eager']:.2f}")
 
 
 if __name__ == "__main__":

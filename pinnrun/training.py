@@ -54,6 +54,10 @@ class LossStep:
         self.fn = self.losses
         self.trial = compiled  # the first call compiles, and falls back to eager if it fails
         if compiled:
+            # the code compiled for an earlier task of this process (a sweep's jobs in one process)
+            # is dropped: else each new task would count as a recompilation of this method, and
+            # past torch's limit of those the step would silently run uncompiled
+            torch._dynamo.reset()
             mode = "reduce-overhead" if cuda_graphs and next(objective.model.parameters()).is_cuda else None
             self.fn = torch.compile(self.losses, dynamic=False, mode=mode)
 

@@ -53,7 +53,21 @@ def cli_env() -> dict:
     return env
 
 
+#: the tests train with the eager step unless they ask for trainer.compile: compiling costs 10-30 s
+#: a process on this CPU, more than most test runs train (tests/test_compiled.py compares the two)
+EAGER = "trainer.compile=false"
+
+
+def eager(args: Iterable[str]) -> list[str]:
+    """``args`` with trainer.compile=false added, unless they set it (or are no run: --help)."""
+    args = list(map(str, args))
+    if any(a.lstrip("+~").startswith("trainer.compile=") for a in args) or "--help" in args:
+        return args
+    return [*args, EAGER]
+
+
 def cli_command(args: Iterable[str], script: bool = False) -> list[str]:
+    args = eager(args)
     if script:
         exe = Path(sys.executable).parent / ("pinnrun.exe" if os.name == "nt" else "pinnrun")
         return [str(exe), *map(str, args)]
@@ -121,7 +135,7 @@ def compose_config(overrides: Sequence[str]):
 
     register()
     with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=list(overrides))
+        cfg = compose("config", overrides=eager(overrides))
     validate(cfg)
     return cfg
 

@@ -211,7 +211,6 @@ def test_bad_settings_get_one_line():
         (["experiment=holl_sip_synthetic", "model.adaptive=neuron"], "model.adaptive=neuron"),
         (["experiment=holl_sip_synthetic", "+equation.unknowns.xi=1.0"], "equation.unknowns"),
         (["experiment=holl_sip_synthetic", "equation.observations.count=5"], "observations"),
-        (["experiment=holl_sip_synthetic", "trainer.compile=true"], "trainer.compile=true"),
     ],
 )
 def test_the_sip_task_rejects_pinn_settings_it_would_ignore(args, message):

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from helpers import REPO
+from helpers import EAGER, REPO
 
 
 def test_ipinn_suite_runs_both_variants_and_tabulates_them(tmp_path):
@@ -32,6 +32,7 @@ def test_ipinn_suite_runs_both_variants_and_tabulates_them(tmp_path):
             "trainer.eval_every=20",
             "equation.points.residual=300",
             "optimizer.phases.0.steps=20",
+            EAGER,
         ],
         capture_output=True,
         text=True,

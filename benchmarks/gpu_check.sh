@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The GPU check: one script, under 8 minutes, on a machine with a CUDA GPU.
+#
+#  1. the GPU-marked tests (tests/test_gpu.py: device handling; the compiled step and the step
+#     in CUDA graphs against the eager step, Adam and L-BFGS);
+#  2. the speed table on CUDA: pinnrun eager, compiled, CUDA graphs, and DeepXDE on the same GPU,
+#     Burgers and NLS setups (benchmarks/peers.py --device cuda);
+#  3. experiment=raissi_nls at the paper's full budget (50k Adam + 50k L-BFGS) with the compiled
+#     step, stopped by SIGTERM if it is not done in its share of the time (a stopped run is
+#     resumable: trainer.resume=true with the same hydra.run.dir).
+#
+# Where the GPU machine has no network and no Hydra (the device machines here), prepare the
+# wheels in the project root first and carry them:
+#   ../shared/tools/gpu-wheels.sh deepxde==1.15.0 scikit-learn==1.5.2 scikit-optimize==0.10.2 \
+#       pyaml==24.12.1 joblib==1.4.2 threadpoolctl==3.5.0 pytest==8.3.4 pluggy==1.5.0 \
+#       iniconfig==2.0.0 packaging==24.2
+#   device run, carry [".whl"]: bash benchmarks/gpu_check.sh
+# Elsewhere (pip install -e ".[test,bench]" done) it runs as is. Results go to $OUT (or
+# ./gpu_check/) : gpu_check.log, raissi_nls_summary.json, raissi_nls_metrics.csv.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-gpu_check}
+mkdir -p "$out"
+exec > >(tee "$out/gpu_check.log") 2>&1
+export PYTHONUNBUFFERED=1
+if [ -d .whl ] && ! python3 -c "import hydra" 2>/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    || { echo "gpu_check: installing the carried wheels failed"; exit 1; }
+  export PYTHONPATH=/tmp/site:$PWD
+fi
+export PYTHONPATH=${PYTHONPATH:-$PWD}
+python3 - <<'EOF' || exit 1
+import torch
+assert torch.cuda.is_available(), "gpu_check: no CUDA device"
+print("gpu_check:", torch.__version__, torch.cuda.get_device_name(), flush=True)
+EOF
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+start=$SECONDS
+
+echo "== 1. GPU tests"
+timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py
+echo "gpu tests: exit $? after $((SECONDS - start)) s"
+
+echo "== 2. speed on CUDA"
+timeout 150 python3 benchmarks/peers.py burgers nls --device cuda --steps 200 --rounds 3
+echo "speed table: exit $? after $((SECONDS - start)) s"
+
+echo "== 3. experiment=raissi_nls, full budget, compiled step"
+left=$((470 - (SECONDS - start)))
+run_dir=${TMPDIR:-/tmp}/pinnrun_gpu_check/raissi_nls
+rm -rf "$run_dir"
+timeout -s TERM -k 20 "$left" python3 -m pinnrun experiment=raissi_nls trainer.compile=true trainer.progress=false \
+  trainer.log_every=1000 hydra.run.dir="$run_dir"
+echo "raissi_nls: exit $? after $((SECONDS - start)) s"
+cp "$run_dir/summary.json" "$out/raissi_nls_summary.json" 2>/dev/null
+cp "$run_dir/metrics.csv" "$out/raissi_nls_metrics.csv" 2>/dev/null
+python3 - "$out/raissi_nls_summary.json" <<'EOF'
+import json, sys
+try:
+    s = json.load(open(sys.argv[1]))
+except OSError:
+    sys.exit("raissi_nls: no summary")
+print("raissi_nls:", s["status"], "steps", s["steps"], "wall", s["wall_time_s"], "s,",
+      "l2/h_abs", s["final"].get("l2/h_abs"), "(paper: 1.97e-3)", s.get("device"))
+EOF
