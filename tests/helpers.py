@@ -59,11 +59,13 @@ EAGER = "trainer.compile=false"
 
 
 def eager(args: Iterable[str]) -> list[str]:
-    """``args`` with trainer.compile=false added, unless they set it (or are no run: --help)."""
+    """``args`` with trainer.compile=false added, unless they set it (or are no run: --help);
+    next to the other overrides, as Hydra's argument parser wants them together."""
     args = list(map(str, args))
     if any(a.lstrip("+~").startswith("trainer.compile=") for a in args) or "--help" in args:
         return args
-    return [*args, EAGER]
+    at = next((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), len(args))
+    return [*args[:at], EAGER, *args[at:]]
 
 
 def cli_command(args: Iterable[str], script: bool = False) -> list[str]:
