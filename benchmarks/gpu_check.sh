@@ -10,7 +10,7 @@
 #     resumable: trainer.resume=true with the same hydra.run.dir).
 #
 # Where the GPU machine has no network and no Hydra (the device machines here), prepare the
-# wheels in the project root first and carry them:
+# wheels in the project root first (14 MB) and carry them:
 #   ../shared/tools/gpu-wheels.sh deepxde==1.15.0 scikit-learn==1.5.2 scikit-optimize==0.10.2 \
 #       pyaml==24.12.1 joblib==1.4.2 threadpoolctl==3.5.0 pytest==8.3.4 pluggy==1.5.0 \
 #       iniconfig==2.0.0 packaging==24.2
@@ -29,6 +29,8 @@ if [ -d .whl ] && ! python3 -c "import hydra" 2>/dev/null; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 export PYTHONPATH=${PYTHONPATH:-$PWD}
+# from a plain checkout (not pip-installed), pinnrun.conf is conf/: the package maps it so
+python3 -c "import pinnrun.conf" 2>/dev/null || ln -sfn ../conf pinnrun/conf
 python3 - <<'EOF' || exit 1
 import torch
 assert torch.cuda.is_available(), "gpu_check: no CUDA device"
