@@ -69,6 +69,7 @@ class Task(Protocol):
     checkpoint_keys: tuple[str, ...]  # what state_dict() holds
     device: torch.device
     n_parameters: int
+    engine: str  # how its steps ran: "compiled" or "eager"
 
     def describe(self) -> str: ...  # "equation=... model=... (N parameters)"
 
@@ -192,7 +193,7 @@ class Runner:
             chunk = self.task.advance(phase, s["step"], target)
             s["step"] = chunk.step
             if chunk.warning:
-                self.console.print(f"[yellow]{chunk.warning}[/yellow]")
+                self.console.print(f"[yellow]{chunk.warning}[/yellow]", soft_wrap=True)
             if chunk.converged:
                 end, s["phase_converged"] = s["step"], True
             if not math.isfinite(chunk.loss):
@@ -291,6 +292,7 @@ def run_summary(
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         "dtype": cfg.trainer.dtype.value,
         "threads": torch.get_num_threads(),
+        "engine": task.engine,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": task.n_parameters,
         "equation": cfg.equation.name,

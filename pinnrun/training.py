@@ -50,7 +50,7 @@ class LossStep:
     order of objective.terms)."""
 
     def __init__(self, objective: Objective, compiled: bool, cuda_graphs: bool) -> None:
-        self.objective, self.warning = objective, None
+        self.objective, self.warning, self.compiled = objective, None, compiled
         self.fn = self.losses
         self.trial = compiled  # the first call compiles, and falls back to eager if it fails
         if compiled:
@@ -77,7 +77,7 @@ class LossStep:
                     f"trainer.compile: the step did not compile ({type(e).__name__}: {first}); training eagerly"
                 )
                 self.objective.taylor = None
-                self.fn = self.losses
+                self.fn, self.compiled = self.losses, False
             finally:
                 self.trial = False
         return self._run(points, weights, opt)
@@ -157,6 +157,10 @@ class PinnTask:
             f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} "
             f"({self.n_parameters} parameters, {step})"
         )
+
+    @property
+    def engine(self) -> str:
+        return "compiled" if self.step.compiled else "eager"
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]

@@ -9,7 +9,9 @@ eager ones, with resampling, weight updates, L-BFGS and resume (float32, real to
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, clos
 from pinnrun.models import build_model
 from pinnrun.models.taylor import activation_derivatives, propagate
 
-from helpers import build_task, read_rows, run_task
+from helpers import REPO, TINY, build_task, cli_command, cli_env, explain, read_rows, run_task
 
 VARIABLES, OUTPUTS = ("x", "t"), ("u", "v")
 #: partials up to fourth order, mixed ones included
@@ -183,6 +185,7 @@ def test_a_resumed_compiled_run_equals_an_uninterrupted_one(tmp_path):
     run_task([*run, "trainer.max_steps=15", "trainer.checkpoint_every=5"], tmp_path / "cut")
     resumed = run_task([*run, "trainer.max_steps=30", "trainer.resume=true"], tmp_path / "cut")
     assert whole["steps"] == resumed["steps"] == 30
+    assert whole["engine"] == resumed["engine"] == "compiled"
     a, b = read_rows(tmp_path / "whole"), read_rows(tmp_path / "cut")
     assert [r["step"] for r in a] == [r["step"] for r in b]
     for ra, rb in zip(a, b):
@@ -190,3 +193,20 @@ def test_a_resumed_compiled_run_equals_an_uninterrupted_one(tmp_path):
             if col in ("time_s", "phase") or ra[col] == "":
                 continue
             assert math.isclose(float(ra[col]), float(rb[col]), rel_tol=1e-6), (ra["step"], col, ra[col], rb[col])
+
+
+def test_where_the_step_cannot_compile_one_line_says_so_and_the_run_trains_eagerly(tmp_path):
+    """A real failure: no C++ compiler for TorchInductor (CXX names none, an empty compile cache)."""
+    env = {**cli_env(), "CXX": str(tmp_path / "no-such-g++"), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "cache")}
+    run_dir = tmp_path / "run"
+    args = [*TINY, "trainer.compile=true", f"hydra.run.dir={run_dir}"]
+    p = subprocess.run(cli_command(args), cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, explain(p)
+    lines = [line for line in (p.stdout + p.stderr).splitlines() if "trainer.compile" in line]
+    assert len(lines) == 1 and "did not compile" in lines[0] and "training eagerly" in lines[0], lines
+    assert "Traceback" not in p.stdout + p.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["status"], summary["steps"], summary["engine"]) == ("completed", 20, "eager")
+    eager_run = run_task(TINY, tmp_path / "eager")
+    assert eager_run["engine"] == "eager"
+    assert summary["final"]["loss"] == pytest.approx(eager_run["final"]["loss"], rel=1e-5)

@@ -151,6 +151,8 @@ class SipTask:
     def describe(self) -> str:
         return f"equation={self.cfg.equation.name} model={self.cfg.model.name.value} ({self.n_parameters} parameters)"
 
+    engine = "eager"
+
     def notes(self) -> list[str]:
         # trainer.compile compiles the PINN step (loss terms, input derivatives); this step is a
         # few small products, eager
