@@ -210,3 +210,40 @@ def test_where_the_step_cannot_compile_one_line_says_so_and_the_run_trains_eager
     eager_run = run_task(TINY, tmp_path / "eager")
     assert eager_run["engine"] == "eager"
     assert summary["final"]["loss"] == pytest.approx(eager_run["final"]["loss"], rel=1e-5)
+
+
+EQUATIONS = [
+    "nls",
+    "burgers",
+    "allen_cahn",
+    "kdv",
+    "wave",
+    "helmholtz",
+    "klein_gordon",
+    "poisson_multiscale",
+    "heat_multiscale",
+    "beam",
+    "nls_rogue",
+    "kovasznay",
+    "fit_mscale_1d",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("equation", EQUATIONS)
+def test_every_equation_compiles_and_gives_the_eager_losses(equation, no_recompiles):
+    """Each equation's default model and points (reduced), 10 Adam steps, new points every 5."""
+    overrides = [
+        f"equation={equation}",
+        "optimizer=adam",
+        "trainer.max_steps=10",
+        "trainer.progress=false",
+        "sampler.resample_every=5",
+        "model.width=16",
+        "model.depth=2",
+    ]
+    eager, _ = losses_of(overrides, 10)
+    compiled, warnings = losses_of([*overrides, "trainer.compile=true"], 10)
+    assert warnings == [None] * 10, warnings
+    rel = np.abs(compiled - eager) / np.abs(eager)
+    assert rel.max() < 1e-5, f"{equation}: compiled differs from eager by {rel.max():.2e}"
