@@ -5,9 +5,10 @@
 
 The peer is the same training step written by hand in plain PyTorch (the
 network, the four autograd.grad calls for u_t, v_t, u_xx, v_xx, the same
-eight MSE terms, Adam), so the ratio pinnrun / hand-written is pinnrun's own
-overhead, measured in alternating rounds in one process so that machine
-noise hits both alike. ``--default-run`` also times ``pinnrun`` with its
+eight MSE terms, Adam), measured in alternating rounds in one process so that
+machine noise hits both alike. pinnrun runs its default, compiled step (it
+compiles in the warm-up); with ``-- experiment=raissi_nls trainer.compile=false``
+the ratio pinnrun / hand-written is the eager step's own overhead. ``--default-run`` also times ``pinnrun`` with its
 default config end to end (subprocess, imports included).
 """
 
