@@ -149,6 +149,13 @@ class OptimizerConfig:
     phases: list[PhaseConfig] = field(default_factory=lambda: [PhaseConfig()])
 
 
+class GradStats(Enum):
+    """How gradnorm measures a gradient's size (pinnrun/weighting.py)."""
+
+    layers = "layers"  # the authors' code: weight matrices only, max of per-layer maxima, mean of per-layer means
+    flat = "flat"  # eq. 40 as printed: every network parameter as one vector
+
+
 class TraceMethod(Enum):
     exact = "exact"  # per-point parameter gradients (torch.func vmap)
     hutchinson = "hutchinson"  # randomized: E ||J^T v||^2, v Rademacher
@@ -166,6 +173,8 @@ class WeightingConfig:
     alpha: float = 1.0
     # also update during L-BFGS phases (the L-BFGS history restarts at each update)
     lbfgs_updates: bool = False
+    # gradnorm: layers (the authors' published code) | flat (the paper's eq. 40 as printed)
+    grad_stats: GradStats = GradStats.layers
     # ntk: points per loss term the kernel trace is computed on (a random subsample)
     points: int = 300
     trace: TraceMethod = TraceMethod.exact

@@ -26,9 +26,16 @@ Schemes:
   tr K_i; the mean keeps a term's weight independent of how many points it has,
   as the loss terms are means. Every term adapts, the residual included.
 * ``gradnorm`` (learning-rate annealing, Wang, Teng & Perdikaris 2021,
-  eq. 40): w_hat_i = max_theta |grad L_r| / mean_theta |grad (w_i L_i)| for
-  every term i outside the ``residual`` condition, whose terms (together L_r,
-  with their configured weights) are the reference and stay fixed.
+  eq. 40): w_hat_i = max |grad L_r| / mean |grad (w_i L_i)| for every term i
+  outside the ``residual`` condition, whose terms (together L_r, with their
+  configured weights) are the reference and stay fixed. ``weighting.grad_stats``
+  says over what: ``layers`` (default) as the authors' published code computes it
+  (GradientPathologiesPINNs, Helmholtz2D_model_tf.py): the gradients with respect
+  to the weight matrices W_1..W_L only, max_l max|grad_{W_l} L_r| over
+  mean_l mean|grad_{W_l} (w_i L_i)|, each layer's mean counting once whatever its
+  size; ``flat``: eq. 40 as printed, max and mean over every network parameter
+  (biases and adaptive slopes too) as one vector. At initialisation on Helmholtz
+  the two differ by an order of magnitude.
 
 Regularizers (the slope-recovery term of adaptive activations, ``model.adaptive``) are not
 fits: they keep their configured weight (1) under every scheme, and L-BFGS phases leave them
@@ -44,7 +51,7 @@ import numpy as np
 import torch
 
 from pinnrun import ntk
-from pinnrun.config import ConfigError, TraceMethod, WeightingConfig
+from pinnrun.config import ConfigError, GradStats, TraceMethod, WeightingConfig
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase
 
@@ -166,20 +173,30 @@ class GradNorm(Weighting):
             )
 
     def compute(self, step: int) -> dict[str, float]:
-        params = [p for p in self.objective.model.parameters() if p.requires_grad]
+        model = self.objective.model
+        if self.cfg.grad_stats is GradStats.layers:  # one group per weight matrix
+            groups = [[m.weight] for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        else:  # every network parameter, one group
+            groups = [[p for p in model.parameters() if p.requires_grad]]
+        params = [p for g in groups for p in g]
         losses = self.objective.losses(step)
 
-        def grad(loss: torch.Tensor) -> torch.Tensor:
+        def grads(loss: torch.Tensor) -> list[torch.Tensor]:
+            """|grad loss| of each group, flattened."""
             g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-            return torch.cat([(torch.zeros_like(p) if gi is None else gi).reshape(-1) for gi, p in zip(g, params)])
+            flat = [(torch.zeros_like(p) if gi is None else gi).abs().reshape(-1) for gi, p in zip(g, params)]
+            out, i = [], 0
+            for group in groups:
+                out.append(torch.cat(flat[i : i + len(group)]))
+                i += len(group)
+            return out
 
-        g_r = grad(sum(self.weights[t] * losses[t] for t in self.ref_terms))
-        top = float(g_r.abs().max())
+        top = max(float(g.max()) for g in grads(sum(self.weights[t] * losses[t] for t in self.ref_terms)))
         new = {}
         for t in self.terms:
             if t in self.ref_terms or t in self.regularizers:
                 continue
-            mean = float(grad(self.weights[t] * losses[t]).abs().mean())
+            mean = float(np.mean([float(g.mean()) for g in grads(self.weights[t] * losses[t])]))
             if mean > 0:
                 new[t] = top / mean
         return new
