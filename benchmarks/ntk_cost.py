@@ -19,12 +19,10 @@ import statistics
 import time
 
 import torch
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
+from speed import build_trainer
 
-from pinnrun.config import TraceMethod, register
+from pinnrun.config import TraceMethod
 from pinnrun.optim import make_optimizer
-from pinnrun.tasks import build_task
 
 
 def main() -> None:
@@ -34,10 +32,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("overrides", nargs="*", help="config overrides (after --)")
     args = ap.parse_args()
-    register()
-    with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"experiment={args.experiment}", "trainer.progress=false", *args.overrides])
-    t = build_task(OmegaConf.to_object(cfg))
+    t = build_trainer([f"experiment={args.experiment}", "trainer.progress=false", *args.overrides])
+    cfg = t.cfg
     opt, sched = make_optimizer(t.phases[0], t.objective.parameters())
     w = t.weighting
     sync = torch.cuda.synchronize if t.device.type == "cuda" else (lambda: None)

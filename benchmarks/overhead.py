@@ -22,20 +22,10 @@ import time
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
 from rich.console import Console
+from speed import build_trainer as build
 
-from pinnrun.config import register
 from pinnrun.runner import Runner
-from pinnrun.tasks import build_task
-
-
-def build(overrides):
-    register()
-    with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    return build_task(OmegaConf.to_object(cfg))
 
 
 def main() -> None:

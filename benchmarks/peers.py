@@ -33,11 +33,8 @@ import time
 os.environ.setdefault("DDE_BACKEND", "pytorch")
 
 import torch  # noqa: E402
-from hydra import compose, initialize_config_module  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
-
-from pinnrun.config import register  # noqa: E402
-from pinnrun.tasks import build_task  # noqa: E402
+from speed import build_trainer  # noqa: E402
+from speed import pinnrun_steps as task_steps  # noqa: E402
 
 SETUPS = {
     "burgers": [
@@ -63,20 +60,7 @@ ENGINES = {
 
 
 def pinnrun_steps(overrides: list[str]):
-    register()
-    with initialize_config_module("pinnrun.conf", version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    task = build_task(OmegaConf.to_object(cfg))
-    phase = task.phases[0]
-    task.start_phase(phase, None)
-    state = {"step": 0}
-
-    def run(n: int) -> float:
-        chunk = task.advance(phase, state["step"], state["step"] + n)
-        state["step"] = chunk.step
-        return chunk.loss
-
-    return run
+    return task_steps(build_trainer(overrides))
 
 
 def deepxde_steps(setup: str):

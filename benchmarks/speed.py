@@ -86,8 +86,10 @@ def pinnrun_steps(task: PinnTask):
     task.start_phase(phase, None)
     state = {"step": 0}
 
-    def run(n: int):
-        state["step"] = task.advance(phase, state["step"], state["step"] + n).step
+    def run(n: int) -> float:
+        chunk = task.advance(phase, state["step"], state["step"] + n)
+        state["step"] = chunk.step
+        return chunk.loss
 
     return run
 

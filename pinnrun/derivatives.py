@@ -18,7 +18,9 @@ x set to 1.0 (a periodic boundary compares d["u"] with d.at(x=upper)["u"]).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import combinations
 
 import torch
 from torch.func import jacfwd, jacrev
@@ -30,9 +32,15 @@ class _ByName:
     variables: tuple[str, ...]
     outputs: tuple[str, ...]
 
+    points: torch.Tensor
+
     def __getitem__(self, name: str) -> torch.Tensor:
         field, _, wrt = name.partition("_")
         return self.diff(field, *wrt)
+
+    def input(self, var: str) -> torch.Tensor:
+        """The column of input coordinates of variable ``var``."""
+        return self.points[:, self.variables.index(var)]
 
     def _moved(self, values: dict) -> torch.Tensor:
         """A copy of ``self.points`` (n, d) with the named variables set to fixed values, built
@@ -137,9 +145,6 @@ class PointDerivatives(_ByName):
         self._fns = [lambda x: model(x[None])[0]]  # order k: (d,) -> (m, d, ..., d)
         self._values: dict[int, torch.Tensor] = {}
 
-    def input(self, var: str) -> torch.Tensor:
-        return self.points[:, self.variables.index(var)]
-
     def at(self, **values: float) -> PointDerivatives:
         """The same function's derivatives at the point with the named variables set to fixed
         values; the moved point is built out of place, so this works under vmap/jacrev."""
@@ -175,8 +180,6 @@ def closure(keys: Sequence[Key]) -> tuple[Key, ...]:
 
 
 def _sub_multisets(key: Key, r: int):
-    from itertools import combinations
-
     return {tuple(key[i] for i in c) for c in combinations(range(len(key)), r)}
 
 
@@ -201,8 +204,6 @@ def faa_di_bruno(key: Key) -> list[tuple[int, int, tuple[Key, ...]]]:
     1 * s' a_xx."""
     if key in _CHAIN_RULES:
         return _CHAIN_RULES[key]
-    from collections import Counter
-
     terms = Counter(
         (len(p), tuple(sorted(tuple(sorted(key[i] for i in b)) for b in p))) for p in _partitions(list(range(len(key))))
     )
@@ -226,10 +227,11 @@ class Jet:
 
     @classmethod
     def inputs(cls, points: torch.Tensor, keys: Sequence[Key]) -> Jet:
-        """The jet of x itself: d x / d x_j = e_j, higher partials zero."""
+        """The jet of x itself: d x / d x_j = e_j, higher partials zero; ``keys`` as
+        :func:`closure` gives them (the value and everything the partials are built from)."""
         d = points.shape[-1]
         eye = torch.eye(d, dtype=points.dtype, device=points.device)
-        return cls({k: points if not k else (eye[k[0]][None] if len(k) == 1 else None) for k in closure(keys)})
+        return cls({k: points if not k else (eye[k[0]][None] if len(k) == 1 else None) for k in keys})
 
     @property
     def value(self) -> torch.Tensor:
@@ -274,8 +276,9 @@ class Jet:
 
 class JetDerivatives(_ByName):
     """The :class:`Derivatives` interface on a Taylor-mode pass: ``model_jet(Jet) -> Jet`` gives
-    the outputs' jet; ``keys`` are the partials (sorted variable indices) the residual asks for,
-    all computed at once (found by :class:`Recorder`)."""
+    the outputs' jet; ``keys`` are the partials (sorted variable indices) the residual asks for
+    (found by :class:`Recorder`) with those they are built from (:func:`closure`), all computed
+    at once."""
 
     def __init__(
         self,
@@ -290,9 +293,6 @@ class JetDerivatives(_ByName):
         self.streams = model_jet(Jet.inputs(points, self.keys)).streams
         if self.streams[()].shape[-1] != len(self.outputs):
             raise ValueError(f"network gives {self.streams[()].shape[-1]} outputs, equation expects {len(outputs)}")
-
-    def input(self, var: str) -> torch.Tensor:
-        return self.points[:, self.variables.index(var)]
 
     def at(self, **values: float) -> JetDerivatives:
         return JetDerivatives(self.model_jet, self._moved(values), self.variables, self.outputs, self.keys)
@@ -313,9 +313,6 @@ class Recorder(_ByName):
     def __init__(self, points: torch.Tensor, variables: Sequence[str], outputs: Sequence[str], keys=None) -> None:
         self.variables, self.outputs, self.points = tuple(variables), tuple(outputs), points
         self.keys: set[Key] = set() if keys is None else keys
-
-    def input(self, var: str) -> torch.Tensor:
-        return self.points[:, self.variables.index(var)]
 
     def at(self, **values: float) -> Recorder:
         return Recorder(self._moved(values), self.variables, self.outputs, self.keys)

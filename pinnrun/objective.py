@@ -68,14 +68,15 @@ class Objective:
             + [SLOPE_RECOVERY] * bool(self.adaptive)
         )
 
-        # the partials each residual asks for (Taylor mode computes them all in one pass): run
-        # once on a recorder at the domain's centre
-        centre = torch.tensor([[(a + b) / 2 for a, b in zip(problem.lower, problem.upper)]], dtype=p.dtype)
-        self.partials = {}
-        for c, cond in self.conditions.items():
-            rec = Recorder(centre, self.variables, self.outputs)
-            cond.residual(rec)
-            self.partials[c] = closure(rec.keys)
+        # Taylor mode: the partials each residual asks for, computed in one pass; found by running
+        # it once on a recorder at the domain's centre
+        self.partials = {c: self._partials(cond) for c, cond in self.conditions.items()} if taylor else {}
+
+    def _partials(self, cond) -> tuple:
+        centre = [[(a + b) / 2 for a, b in zip(self.problem.lower, self.problem.upper)]]
+        rec = Recorder(torch.tensor(centre, dtype=next(self.model.parameters()).dtype), self.variables, self.outputs)
+        cond.residual(rec)
+        return closure(rec.keys)
 
     def condition_terms(self, condition: str) -> list[str]:
         """The loss terms of one condition (none if it has no points)."""

@@ -50,7 +50,7 @@ class LossStep:
     order of objective.terms)."""
 
     def __init__(self, objective: Objective, compiled: bool, cuda_graphs: bool) -> None:
-        self.objective, self.warning, self.compiled = objective, None, compiled
+        self.objective, self.warning = objective, None
         self.fn = self.losses
         self.trial = compiled  # the first call compiles, and falls back to eager if it fails
         if compiled:
@@ -77,10 +77,15 @@ class LossStep:
                     f"trainer.compile: the step did not compile ({type(e).__name__}: {first}); training eagerly"
                 )
                 self.objective.taylor = None
-                self.fn, self.compiled = self.losses, False
+                self.fn = self.losses
             finally:
                 self.trial = False
         return self._run(points, weights, opt)
+
+    @property
+    def engine(self) -> str:
+        """How the steps run: "compiled", or "eager" (asked for, or fallen back to)."""
+        return "eager" if self.fn == self.losses else "compiled"
 
     def _run(self, points, weights, opt):
         opt.zero_grad(set_to_none=True)
@@ -160,7 +165,7 @@ class PinnTask:
 
     @property
     def engine(self) -> str:
-        return "compiled" if self.step.compiled else "eager"
+        return self.step.engine
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]

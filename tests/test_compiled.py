@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from pinnrun import problems
 from pinnrun.config import Adaptive, ModelConfig, ModelKind, MscaleStructure
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure, faa_di_bruno
 from pinnrun.models import build_model
@@ -109,7 +110,7 @@ def test_recorder_asks_the_residual_for_its_partials():
     rec = Recorder(torch.zeros(1, 2), VARIABLES, OUTPUTS)
     r = rec["u_t"] + rec["u"] * rec["u_x"] - rec.at(x=1.0)["v_xx"]
     assert r.shape == (1,) and rec.keys == {(1,), (), (0,), (0, 0)}
-    assert Jet.inputs(torch.zeros(3, 2), [(0, 1)]).order == 2
+    assert Jet.inputs(torch.zeros(3, 2), closure([(0, 1)])).order == 2
 
 
 def losses_of(overrides, steps=20):
@@ -212,25 +213,8 @@ def test_where_the_step_cannot_compile_one_line_says_so_and_the_run_trains_eager
     assert summary["final"]["loss"] == pytest.approx(eager_run["final"]["loss"], rel=1e-5)
 
 
-EQUATIONS = [
-    "nls",
-    "burgers",
-    "allen_cahn",
-    "kdv",
-    "wave",
-    "helmholtz",
-    "klein_gordon",
-    "poisson_multiscale",
-    "heat_multiscale",
-    "beam",
-    "nls_rogue",
-    "kovasznay",
-    "fit_mscale_1d",
-]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("equation", EQUATIONS)
+@pytest.mark.parametrize("equation", sorted(problems.available()))
 def test_every_equation_compiles_and_gives_the_eager_losses(equation, no_recompiles):
     """Each equation's default model and points (reduced), 10 Adam steps, new points every 5."""
     overrides = [

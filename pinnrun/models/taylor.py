@@ -50,14 +50,10 @@ def _derivative(f):
     return lambda x: jvp(f, (x,), (torch.ones_like(x),))[1]
 
 
-def _linear(layer: nn.Linear, jet: Jet) -> Jet:
-    return jet.map(lambda s: s @ layer.weight.T, layer)
-
-
 def propagate(module: nn.Module, jet: Jet) -> Jet:
     """The jet of ``module``'s output, given the jet of its input."""
-    if isinstance(module, nn.Linear):
-        return _linear(module, jet)
+    if isinstance(module, nn.Linear):  # W a + b for the value, W a_S for each partial
+        return jet.map(lambda s: s @ module.weight.T, module)
     if isinstance(module, nn.Sequential):
         for m in module:
             jet = propagate(m, jet)
