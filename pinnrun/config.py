@@ -86,6 +86,9 @@ class ObservationConfig:
     count: int = 0
     # Gaussian noise added to the data, relative to each output's standard deviation
     noise: float = 0.0
+    # conditions evaluated at the observed points instead of sampled ones (Raissi's Burgers
+    # identification: the residual at the data points); their equation.points entry must equal count
+    collocate: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +104,13 @@ class EquationConfig:
     # inverse problems: constants (names of params) trained with the network, from these
     # initial values; logged as param/<name>. The values in `params` are the true ones.
     unknowns: dict[str, float] = field(default_factory=dict)
+    # unknowns trained as lambda = log(value) (the constant is exp(lambda), always positive);
+    # their `unknowns` entry is still the initial value of the constant, e.g. exp(-6)
+    log_unknowns: list[str] = field(default_factory=list)
+    # conditions on the domain's faces whose `points` count is per face and whose loss term is the
+    # sum over the faces of the per-face mean squares (else: the count is shared among the faces in
+    # proportion to their size, and the term is one mean)
+    per_face: list[str] = field(default_factory=list)
     observations: ObservationConfig = field(default_factory=ObservationConfig)
     # held-out random points where the outputs are compared with the exact solution: the
     # mean squared error is logged as test_loss (0: none)
@@ -165,7 +175,10 @@ class TraceMethod(Enum):
 class WeightingConfig:
     # fixed | ntk | gradnorm (pinnrun/weighting.py)
     name: str = "fixed"
-    # loss term -> weight (fixed), or starting weight (adaptive); terms not named get 1.0
+    # loss terms that share one weight: group -> its terms. A group's loss is the sum of its terms';
+    # one weight per group (and per term outside every group), logged as weight/<group>
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    # group or term -> weight (fixed), or starting weight (adaptive); those not named get 1.0
     weights: dict[str, float] = field(default_factory=dict)
     # adaptive schemes: recompute the weights every N steps (step 0 included)
     update_every: int = 100
@@ -213,6 +226,10 @@ class TrainerConfig:
     # TensorFloat-32 matrix products on CUDA: faster, about 3 digits. Off: a reproduction's
     # accuracy comes first
     tf32: bool = False
+    # CPU threads of the run's tensor operations (null: torch's default, all cores; under a joblib
+    # sweep an equal share of them). On the CPU results depend on it: recorded in summary.json and
+    # part of the config hash
+    threads: int | None = None
 
 
 @dataclass
@@ -237,13 +254,16 @@ class RunConfig:
     published: Published | None = None
 
 
-def config_hash(cfg: RunConfig, groups: tuple[str, ...]) -> str:
-    """Hash of the settings that decide a task's numbers: its config ``groups``, the seed and the
-    dtype (not logging, max_steps or resume), so a checkpoint resumes only the run it belongs to."""
+def config_hash(cfg: RunConfig, groups: tuple[str, ...], threads: int | None = None) -> str:
+    """Hash of the settings that decide a task's numbers: its config ``groups``, the seed, the
+    dtype and, for a run on the CPU, the thread count (not logging, max_steps or resume), so a
+    checkpoint resumes only the run it belongs to."""
     c = OmegaConf.structured(cfg)
     keep = {k: c[k] for k in groups}
     keep["seed"] = c.seed
     keep["dtype"] = c.trainer.dtype
+    if threads is not None:
+        keep["threads"] = threads
     return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(keep)).encode()).hexdigest()[:16]
 
 
@@ -297,6 +317,22 @@ def validate(cfg: Any) -> None:
         raise ConfigError(f"equation.test_points must be >= 0, got {eq.test_points}")
     if eq.observations.noise < 0:
         raise ConfigError(f"equation.observations.noise must be >= 0, got {eq.observations.noise}")
+    for cond in eq.observations.collocate:
+        if eq.observations.count == 0:
+            raise ConfigError("equation.observations.collocate needs observations (equation.observations.count > 0)")
+        if eq.points.get(cond) != eq.observations.count:
+            raise ConfigError(
+                f"equation.points.{cond} must equal equation.observations.count ({eq.observations.count}): "
+                "the condition is collocated with the observations"
+            )
+    unknown = set(eq.log_unknowns) - set(eq.unknowns)
+    if unknown:
+        raise ConfigError(f"equation.log_unknowns: {sorted(unknown)} are not in equation.unknowns")
+    for k in eq.log_unknowns:
+        if eq.unknowns[k] <= 0:
+            raise ConfigError(
+                f"equation.unknowns.{k} must be > 0 to be trained as log (equation.log_unknowns), got {eq.unknowns[k]}"
+            )
 
     m = cfg.model
     _positive(m.width, "model.width")
@@ -333,3 +369,5 @@ def validate(cfg: Any) -> None:
         raise ConfigError(f"trainer.max_steps must be >= 0, got {t.max_steps}")
     for key in ("log_every", "eval_every", "checkpoint_every"):
         _positive(getattr(t, key), f"trainer.{key}")
+    if t.threads is not None:
+        _positive(t.threads, "trainer.threads")

@@ -13,7 +13,7 @@ the P network parameters and K = J J^T its kernel; tr K = sum_p ||dr_p/dtheta||^
   vectors v; J^T v is one ordinary backward pass through the batched residual,
   so its cost does not grow with the number of parameters the way J does.
 
-A *group* is one condition's residual function over its points: ``residual(d)``,
+A *residual set* is one condition's residual function over its points: ``residual(d)``,
 ``d`` the derivatives at the points (a :class:`~pinnrun.derivatives.Derivatives`,
 or per point under the transforms a :class:`~pinnrun.derivatives.PointDerivatives`),
 returns one residual tensor per component (``components``), and the loss term
@@ -33,7 +33,7 @@ from pinnrun.problems import term_name
 
 
 @dataclass
-class Group:
+class ResidualSet:
     name: str
     components: Sequence[str]
     points: torch.Tensor
@@ -43,7 +43,7 @@ class Group:
         return term_name(self.name, component)
 
 
-def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
+def _per_point(model: torch.nn.Module, group: ResidualSet, variables, outputs):
     """(params, x) -> residual components at the single point x, shape (m,)."""
     buffers = dict(model.named_buffers())
 
@@ -57,7 +57,7 @@ def _per_point(model: torch.nn.Module, group: Group, variables, outputs):
     return residual
 
 
-def jacobian_blocks(model: torch.nn.Module, group: Group, variables, outputs, chunk: int):
+def jacobian_blocks(model: torch.nn.Module, group: ResidualSet, variables, outputs, chunk: int):
     """Yields, for ``chunk`` points at a time, J as {parameter name: (points, m, *shape)}."""
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
     jac = vmap(jacrev(_per_point(model, group, variables, outputs)), in_dims=(None, 0))
@@ -66,13 +66,13 @@ def jacobian_blocks(model: torch.nn.Module, group: Group, variables, outputs, ch
             yield jac(params, pts)
 
 
-def jacobian_chunks(model: torch.nn.Module, group: Group, variables, outputs, chunk: int):
+def jacobian_chunks(model: torch.nn.Module, group: ResidualSet, variables, outputs, chunk: int):
     """Yields J for ``chunk`` points at a time, shape (points, m, P) (P: all trainable parameters)."""
     for rows in jacobian_blocks(model, group, variables, outputs, chunk):
         yield torch.cat([r.reshape(r.shape[0], r.shape[1], -1) for r in rows.values()], dim=2)
 
 
-def traces(model, group: Group, variables, outputs, chunk: int = 64) -> dict[str, float]:
+def traces(model, group: ResidualSet, variables, outputs, chunk: int = 64) -> dict[str, float]:
     """tr K of each component of ``group``: sum over its points of ||dr_p/dtheta||^2."""
     total = torch.zeros(len(group.components), dtype=torch.float64, device=group.points.device)
     for rows in jacobian_blocks(model, group, variables, outputs, chunk):
@@ -85,14 +85,14 @@ def traces(model, group: Group, variables, outputs, chunk: int = 64) -> dict[str
     return {group.term(c): float(t) for c, t in zip(group.components, total)}
 
 
-def kernel(model, group: Group, variables, outputs, chunk: int = 64) -> dict[str, torch.Tensor]:
+def kernel(model, group: ResidualSet, variables, outputs, chunk: int = 64) -> dict[str, torch.Tensor]:
     """K = J J^T (n x n, float64) of each component of ``group``."""
     J = torch.cat(list(jacobian_chunks(model, group, variables, outputs, chunk)), dim=0).double()
     return {group.term(c): J[:, i] @ J[:, i].T for i, c in enumerate(group.components)}
 
 
 def hutchinson_traces(
-    model, group: Group, variables, outputs, probes: int, generator: torch.Generator
+    model, group: ResidualSet, variables, outputs, probes: int, generator: torch.Generator
 ) -> dict[str, float]:
     """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass."""
     params = [p for p in model.parameters() if p.requires_grad]
@@ -108,4 +108,4 @@ def hutchinson_traces(
     return out
 
 
-__all__ = ["Group", "jacobian_blocks", "jacobian_chunks", "traces", "kernel", "hutchinson_traces"]
+__all__ = ["ResidualSet", "jacobian_blocks", "jacobian_chunks", "traces", "kernel", "hutchinson_traces"]

@@ -5,6 +5,7 @@ the loss term ``<c>_<k>`` (:func:`~pinnrun.problems.term_name`) is the mean squa
 
     L_{c,k} = 1/n sum_p r_k(x_p)^2,
 
+(for a condition in ``equation.per_face``: the sum over its faces of each face's mean square),
 with the residuals computed from the network's derivatives at those points. With
 observations (inverse problems), ``data_<output>`` is the mean square misfit of each output
 at the observed points. With adaptive activations, ``slope_recovery`` is the regularizer
@@ -13,18 +14,21 @@ anything, so every weighting scheme keeps its configured weight (:attr:`Objectiv
 
 Unknown constants (inverse problems) are owned here: trainable parameters handed to the
 residuals through a copy of the problem (:meth:`~pinnrun.problems.Problem.with_params`);
-the problem itself keeps its true constants.
+the problem itself keeps its true constants. A log-parametrised unknown (``equation.log_unknowns``)
+is trained as lambda = log(value), and the residuals read exp(lambda), formed anew for every
+evaluation of the loss terms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure
 from pinnrun.models import AdaptiveActivation, slope_recovery
-from pinnrun.ntk import Group
+from pinnrun.ntk import ResidualSet
 from pinnrun.problems import Problem, term_name
 from pinnrun.sampling import PointSets
 
@@ -45,20 +49,24 @@ class Objective:
         observations: Observations | None = None,
         unknowns: Mapping[str, float] | None = None,
         taylor: Callable[[Jet], Jet] | None = None,
+        log_unknowns: Sequence[str] = (),
     ) -> None:
         self.model, self.points, self.observations = model, points, observations
         # the derivative engine: reverse mode (autograd, the eager step's), or Taylor mode through
         # the network ``taylor`` (the compiled step's: no double backward)
         self.taylor = taylor
         p = next(model.parameters())
+        self.log_unknowns = tuple(log_unknowns)
         self.unknowns = torch.nn.ParameterDict(
             {
-                k: torch.nn.Parameter(torch.tensor(float(v), dtype=p.dtype, device=p.device))
+                k: torch.nn.Parameter(
+                    torch.tensor(math.log(v) if k in self.log_unknowns else float(v), dtype=p.dtype, device=p.device)
+                )
                 for k, v in (unknowns or {}).items()
             }
         )
         # the residuals read the trainable constants; ``problem`` keeps the true ones
-        self.problem = problem.with_params(dict(self.unknowns.items())) if unknowns else problem
+        self.problem = problem.with_params(self.values()) if unknowns else problem
         self.conditions = {c: cond for c, cond in self.problem.conditions().items() if c in points.conditions}
         self.variables, self.outputs = problem.variables, problem.outputs
         self.adaptive = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
@@ -96,13 +104,21 @@ class Objective:
         """Every loss term at ``step`` (on that step's points), with its graph."""
         return self.losses_on(self.points.at(step))
 
+    def values(self) -> dict[str, torch.Tensor]:
+        """The unknown constants as the residuals read them (exp(lambda) where log-parametrised)."""
+        return {k: v.exp() if k in self.log_unknowns else v for k, v in self.unknowns.items()}
+
     def losses_on(self, points: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Every loss term on the given points of each condition."""
+        if self.log_unknowns:
+            self.problem.p.update(self.values())
         out = {}
         for c, pts in points.items():
             res = self.conditions[c].residual(self.derivatives(c, pts))
+            faces = self.points.faces[c]
             for k in self.conditions[c].components:
-                out[term_name(c, k)] = res[k].pow(2).mean()
+                square = res[k].pow(2)
+                out[term_name(c, k)] = square.mean() if faces == 1 else square.reshape(faces, -1).mean(1).sum()
         if self.observations is not None:
             pts, values = self.observations
             pred = self.model(pts)
@@ -112,15 +128,17 @@ class Objective:
             out[SLOPE_RECOVERY] = slope_recovery(self.model)
         return out
 
-    def groups(self, step: int) -> list[Group]:
+    def residual_sets(self, step: int) -> list[ResidualSet]:
         """Each condition's residual function with its points (and the data terms'), for the NTK."""
+        if self.log_unknowns:
+            self.problem.p.update({k: v.detach() for k, v in self.values().items()})
         out = [
-            Group(c, self.conditions[c].components, pts, self.conditions[c].residual)
+            ResidualSet(c, self.conditions[c].components, pts, self.conditions[c].residual)
             for c, pts in self.points.at(step).items()
         ]
         if self.observations is not None:  # residual pred - data: its parameter Jacobian is the output's
             outputs = self.outputs
-            out.append(Group("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
+            out.append(ResidualSet("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
         return out
 
     def slopes(self) -> dict[str, float]:
@@ -129,7 +147,7 @@ class Objective:
 
     def constants(self) -> dict[str, float]:
         """The current values of the unknown constants."""
-        return {k: v.item() for k, v in self.unknowns.items()}
+        return {k: v.item() for k, v in self.values().items()}
 
 
 __all__ = ["Objective", "Observations", "SLOPE_RECOVERY"]

@@ -46,6 +46,9 @@ class Chunk:
     losses: dict[str, float]
     converged: bool = False  # L-BFGS found nothing more to do: the phase ends here
     warning: str | None = None  # one line for the console (e.g. the step could not compile)
+    # what best.pt is chosen by (lowest): a measure comparable across the whole run, unlike a loss
+    # whose weights change (the PINN task: the sum of the unweighted fit terms); None: the loss
+    score: float | None = None
 
 
 @dataclass
@@ -127,7 +130,7 @@ class Runner:
         if ckpt["config_hash"] != self.task.config_hash:
             raise ConfigError(
                 f"{path} was written with another config (a setting that changes the "
-                "numbers differs: equation, model, optimizer, weighting, sampler, seed or dtype)"
+                "numbers differs: equation, model, optimizer, weighting, sampler, seed, dtype or CPU threads)"
             )
         return ckpt
 
@@ -203,7 +206,7 @@ class Runner:
             at_end = s["step"] >= end
             self.record(phase, chunk, evaluate=at_end or s["step"] % t.eval_every == 0)
             if at_end or s["step"] % t.checkpoint_every == 0:
-                self.checkpoint(chunk.loss)
+                self.checkpoint(chunk.loss if chunk.score is None else chunk.score)
         return True
 
     def record(self, phase: Phase, chunk: Chunk, evaluate: bool) -> None:
@@ -235,12 +238,12 @@ class Runner:
         if evaluate and not self.console.is_terminal:
             self.console.print(f"step {step}/{self.total_steps}  {info}")
 
-    def checkpoint(self, loss: float) -> None:
-        """checkpoints/last.pt (and best.pt when the loss is the lowest so far), atomically."""
+    def checkpoint(self, score: float) -> None:
+        """checkpoints/last.pt (and best.pt when ``score``, the chunk's, is the lowest so far), atomically."""
         self.state["elapsed"] = time.perf_counter() - self.t0
-        improved = loss < self.state["best_loss"]
+        improved = score < self.state["best_loss"]
         if improved:
-            self.state["best_loss"] = loss
+            self.state["best_loss"] = score
         state = {
             **self.task.state_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -329,6 +332,14 @@ def pick_device(choice: Device, tf32: bool = False) -> torch.device:
     return torch.device("cuda")
 
 
+def set_threads(threads: int | None) -> int:
+    """The CPU threads of tensor operations (``trainer.threads``; None keeps the process's: all
+    cores, or a sweep job's share, cli.placement). Returns the count in use."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
 def write_config(run_dir: Path, cfg: RunConfig, overrides: Sequence[str]) -> None:
     """config.yaml and overrides.yaml of the latest start: a resumed run (same hash, perhaps
     another max_steps) ends where a fresh run of this config and these overrides would."""
@@ -341,4 +352,4 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-__all__ = ["Chunk", "Results", "Runner", "Task", "pick_device", "write_config"]
+__all__ = ["Chunk", "Results", "Runner", "Task", "pick_device", "set_threads", "write_config"]

@@ -36,7 +36,7 @@ from pinnrun.models import build_model, count_parameters
 from pinnrun.models.taylor import propagate
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, plan_phases
-from pinnrun.runner import Chunk, Results, pick_device
+from pinnrun.runner import Chunk, Results, pick_device, set_threads
 from pinnrun.sampling import PointSets
 from pinnrun.weighting import build_weighting
 
@@ -110,6 +110,7 @@ class PinnTask:
                 )
         self.problem = problem or problems.build(eq)
         self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
+        self.threads = set_threads(cfg.trainer.threads)
         dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs)).to(
@@ -124,28 +125,37 @@ class PinnTask:
             cfg.seed,
             self.device,
             dtype,
+            eq.per_face,
         )
         self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed)
+        observations = self.evaluation.observations(eq.observations, cfg.seed)
+        if eq.observations.collocate:
+            self.points.collocate(eq.observations.collocate, observations[0])
         self.objective = Objective(
             self.problem,
             self.model,
             self.points,
-            self.evaluation.observations(eq.observations, cfg.seed),
+            observations,
             eq.unknowns,
             taylor=functools.partial(propagate, self.model) if cfg.trainer.compile else None,
+            log_unknowns=eq.log_unknowns,
         )
         self.step = LossStep(self.objective, cfg.trainer.compile, cfg.trainer.cuda_graphs)
         self._weights: tuple[dict[str, float], torch.Tensor] | None = None
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
-        self.config_hash = config_hash(cfg, ("equation", "model", "optimizer", "weighting", "sampler"))
+        self.config_hash = config_hash(
+            cfg,
+            ("equation", "model", "optimizer", "weighting", "sampler"),
+            self.threads if self.device.type == "cpu" else None,
+        )
         self.primary_field = self.problem.primary_field
         self.n_parameters = count_parameters(self.model)
         terms = self.objective.terms
         self.columns = (
             ["step", "phase", "lr", "loss"]
             + [f"loss/{k}" for k in terms]
-            + [f"weight/{k}" for k in terms]
+            + [f"weight/{g}" for g in self.weighting.groups]
             + [f"param/{k}" for k in self.objective.unknowns]
             + [f"slope/{k}" for k in self.objective.slopes()]
             + [f"l2/{f}" for f in self.evaluation.fields]
@@ -220,7 +230,7 @@ class PinnTask:
 
     def weights(self, phase: Phase) -> torch.Tensor:
         """The weights of the terms as one tensor (rebuilt only when they change)."""
-        w = self.weighting.weights_for(phase)
+        w = self.weighting.term_weights(phase)
         if self._weights is None or self._weights[0] != w:
             p = next(self.model.parameters())
             values = torch.tensor([w[k] for k in self.objective.terms], dtype=p.dtype, device=p.device)
@@ -228,9 +238,11 @@ class PinnTask:
         return self._weights[1]
 
     def _chunk(self, step: int, loss: torch.Tensor, terms: torch.Tensor, converged: bool = False) -> Chunk:
-        values = terms.detach().tolist()  # the one read back to the host
+        values = dict(zip(self.objective.terms, terms.detach().tolist()))  # the one read back to the host
         warning, self.step.warning = self.step.warning, None
-        return Chunk(step, float(loss.detach()), dict(zip(self.objective.terms, values)), converged, warning)
+        # best.pt's criterion: the fit terms unweighted, comparable across weight updates and phases
+        score = sum(v for k, v in values.items() if k not in self.objective.regularizers)
+        return Chunk(step, float(loss.detach()), values, converged, warning, score)
 
     def log_values(self, phase: Phase) -> dict[str, float]:
         return {

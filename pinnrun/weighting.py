@@ -1,4 +1,8 @@
-"""Loss-weighting schemes: one weight per loss term, as self-contained stateful objects.
+"""Loss-weighting schemes: one weight per group of loss terms, as self-contained stateful objects.
+
+A *group* is a set of loss terms that share one weight (``weighting.groups``, e.g. a paper's
+lambda_u over the initial values and both walls); its loss L_g is the sum of its terms' losses.
+A term outside every group is a group of its own, under its name. Below, i runs over groups.
 
 The task forms ``loss = sum_i w_i * L_i`` with :meth:`Weighting.weights_for` the phase, and
 calls :meth:`Weighting.update` before the loss of a step is formed; an adaptive scheme
@@ -20,13 +24,14 @@ Schemes:
 
 * ``fixed``: ``weighting.weights``, unchanged.
 * ``ntk`` (Wang, Yu & Perdikaris 2022): w_i = sum_j t_j / t_i with
-  t_i = tr K_i / n_i, the mean diagonal of term i's neural tangent kernel on a
-  random subsample of n_i = min(points, its points) points (pinnrun.ntk). With
-  equal n_i, as in the paper, this is the paper's trace ratio sum_j tr K_j /
-  tr K_i; the mean keeps a term's weight independent of how many points it has,
-  as the loss terms are means. Every term adapts, the residual included.
+  t_i = tr K_i / n_i, the mean diagonal of group i's neural tangent kernel, built on
+  its terms' points together (the paper's K_uu on the initial and boundary points),
+  each condition's points a random subsample of min(points, its points)
+  (pinnrun.ntk). With equal n_i, as in the paper, this is the paper's trace ratio
+  sum_j tr K_j / tr K_i; the mean keeps a weight independent of how many points a
+  group has, as the loss terms are means. Every group adapts, the residual included.
 * ``gradnorm`` (learning-rate annealing, Wang, Teng & Perdikaris 2021,
-  eq. 40): w_hat_i = max |grad L_r| / mean |grad (w_i L_i)| for every term i
+  eq. 40): w_hat_i = max |grad L_r| / mean |grad (w_i L_i)| for every group i
   outside the ``residual`` condition, whose terms (together L_r, with their
   configured weights) are the reference and stay fixed. ``weighting.grad_stats``
   says over what: ``layers`` (default) as the authors' published code computes it
@@ -55,7 +60,7 @@ from pinnrun.config import ConfigError, GradStats, TraceMethod, WeightingConfig
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase
 
-Spectra = tuple[int, dict[str, np.ndarray]]  # (step, eigenvalues of each term's kernel, descending)
+Spectra = tuple[int, dict[str, np.ndarray]]  # (step, eigenvalues of each group's kernel, descending)
 
 
 class Weighting:
@@ -65,27 +70,44 @@ class Weighting:
         self.objective, self.cfg, self.seed = objective, cfg, seed
         self.terms = list(objective.terms)
         self.regularizers = [t for t in self.terms if t in objective.regularizers]
-        unknown = set(cfg.weights) - set(self.terms)
+        self.groups = weight_groups(cfg.groups, self.terms, self.regularizers)
+        self.group_of = {t: g for g, members in self.groups.items() for t in members}
+        grouped = [k for k in cfg.weights if k in self.group_of and k not in self.groups]
+        if grouped:
+            raise ConfigError(
+                f"weighting.weights.{grouped[0]}: the term is in group '{self.group_of[grouped[0]]}', "
+                "whose weight it shares: set that group's"
+            )
+        unknown = set(cfg.weights) - set(self.groups)
         if unknown:
             raise ConfigError(
-                f"weighting.weights: unknown loss term {sorted(unknown)} (this equation has: {', '.join(self.terms)})"
+                f"weighting.weights: unknown loss term {sorted(unknown)} (this run has: {', '.join(self.groups)})"
             )
-        self.weights: dict[str, float] = {t: 1.0 for t in self.terms}
-        for term, w in cfg.weights.items():
+        for key, w in cfg.weights.items():
             if w < 0:
-                raise ConfigError(f"weighting.weights.{term} must be >= 0, got {w}")
-            self.weights[term] = float(w)
+                raise ConfigError(f"weighting.weights.{key} must be >= 0, got {w}")
+        #: one weight per group (a term outside every group is a group of its own, of its name)
+        self.weights: dict[str, float] = {g: float(cfg.weights.get(g, 1.0)) for g in self.groups}
 
     def updates_in(self, phase: Phase) -> bool:
         """Whether the weights change during ``phase`` (L-BFGS: only with lbfgs_updates)."""
         return self.adaptive and (phase.first_order or self.cfg.lbfgs_updates)
 
     def weights_for(self, phase: Phase) -> dict[str, float]:
-        """The weights ``phase`` trains with: the scheme's, except that L-BFGS phases leave out the
-        regularizers (see the module's docstring)."""
+        """The weight of each group that ``phase`` trains with: the scheme's, except that L-BFGS
+        phases leave out the regularizers (see the module's docstring)."""
         if phase.first_order:
             return self.weights
-        return {k: (0.0 if k in self.regularizers else v) for k, v in self.weights.items()}
+        return {g: (0.0 if g in self.regularizers else v) for g, v in self.weights.items()}
+
+    def term_weights(self, phase: Phase) -> dict[str, float]:
+        """The weight of each loss term in ``phase``: its group's."""
+        w = self.weights_for(phase)
+        return {t: w[self.group_of[t]] for t in self.terms}
+
+    def group_losses(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Each group's loss: the sum of its terms'."""
+        return {g: sum(losses[t] for t in members) for g, members in self.groups.items()}
 
     def update(self, step: int) -> bool:
         """Recompute the weights if this scheme adapts them at ``step``; True if it did."""
@@ -93,8 +115,8 @@ class Weighting:
             return False
         new = self.compute(step)
         a = self.cfg.alpha
-        for t, w in new.items():
-            self.weights[t] = (1 - a) * self.weights[t] + a * w
+        for g, w in new.items():
+            self.weights[g] = (1 - a) * self.weights[g] + a * w
         return True
 
     def compute(self, step: int) -> dict[str, float]:
@@ -108,7 +130,31 @@ class Weighting:
         return {"weights": dict(self.weights)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.weights = {t: float(state["weights"][t]) for t in self.terms}
+        self.weights = {g: float(state["weights"][g]) for g in self.groups}
+
+
+def weight_groups(declared, terms: list[str], regularizers: list[str]) -> dict[str, list[str]]:
+    """``weighting.groups`` checked, completed by a group of its own for every other term, in the
+    order of the terms (a group where its first term is)."""
+    of: dict[str, str] = {}
+    for g, members in declared.items():
+        if g in terms and list(members) != [g]:
+            raise ConfigError(f"weighting.groups.{g}: a group cannot take the name of the loss term '{g}'")
+        if not members:
+            raise ConfigError(f"weighting.groups.{g} is empty: name the loss terms that share its weight")
+        for t in members:
+            if t not in terms:
+                raise ConfigError(f"weighting.groups.{g}: unknown loss term '{t}' (this run has: {', '.join(terms)})")
+            if t in regularizers:
+                raise ConfigError(f"weighting.groups.{g}: '{t}' is a regularizer, which keeps a weight of its own")
+            if t in of:
+                raise ConfigError(f"weighting.groups: loss term '{t}' is in both '{of[t]}' and '{g}'")
+            of[t] = g
+    out: dict[str, list[str]] = {}
+    for t in terms:
+        g = of.get(t, t)
+        out.setdefault(g, []).append(t)
+    return out
 
 
 class Fixed(Weighting):
@@ -122,37 +168,54 @@ class NTK(Weighting):
         super().__init__(objective, cfg, seed)
         self.spectra: list[Spectra] = []
 
-    def subsample(self, group: ntk.Group, step: int) -> ntk.Group:
+    def subsample(self, group: ntk.ResidualSet, step: int) -> ntk.ResidualSet:
         n = len(group.points)
         k = min(self.cfg.points, n)
         if k == n:
             return group
         rng = np.random.default_rng([self.seed, step, 524287])  # a pure function of (seed, step)
         idx = torch.as_tensor(np.sort(rng.choice(n, size=k, replace=False)), device=group.points.device)
-        return ntk.Group(group.name, group.components, group.points[idx], group.residual)
+        return ntk.ResidualSet(group.name, group.components, group.points[idx], group.residual)
 
     def compute(self, step: int) -> dict[str, float]:
         c, obj = self.cfg, self.objective
         model, variables, outputs = obj.model, obj.variables, obj.outputs
-        traces: dict[str, float] = {}  # mean kernel diagonal t_i per term
-        spectra: dict[str, np.ndarray] = {}
+        trace: dict[str, float] = {}  # tr K of each term, on its (subsampled) points
+        count: dict[str, int] = {}  # ... and their number
+        rows: dict[str, torch.Tensor] = {}  # spectrum: J of each term (points, parameters)
         gen = torch.Generator().manual_seed(self.seed * 1000003 + step)
-        for group in obj.groups(step):
-            g = self.subsample(group, step)
-            if c.spectrum:  # the whole kernel: its eigenvalues, and its trace
-                kernels = ntk.kernel(model, g, variables, outputs, c.chunk)
-                spectra.update({t: torch.linalg.eigvalsh(K).flip(0).cpu().numpy() for t, K in kernels.items()})
-                tr = {t: float(K.diagonal().sum()) for t, K in kernels.items()}
+        for res in obj.residual_sets(step):
+            r = self.subsample(res, step)
+            if c.spectrum:
+                J = torch.cat(list(ntk.jacobian_chunks(model, r, variables, outputs, c.chunk)), dim=0).double()
+                rows.update({r.term(k): J[:, i] for i, k in enumerate(r.components)})
+                tr = {r.term(k): float(J[:, i].pow(2).sum()) for i, k in enumerate(r.components)}
             elif c.trace is TraceMethod.exact:
-                tr = ntk.traces(model, g, variables, outputs, c.chunk)
+                tr = ntk.traces(model, r, variables, outputs, c.chunk)
             else:
-                tr = ntk.hutchinson_traces(model, g, variables, outputs, c.probes, gen)
-            traces.update({t: v / len(g.points) for t, v in tr.items()})
-        if spectra:
-            self.spectra.append((step, spectra))
-        total = sum(traces.values())
-        # a term whose kernel vanishes (it does not depend on the parameters) keeps its weight
-        return {t: total / tr for t, tr in traces.items() if tr > 0}
+                tr = ntk.hutchinson_traces(model, r, variables, outputs, c.probes, gen)
+            trace.update(tr)
+            count.update({t: len(r.points) for t in tr})
+        # a group's kernel is built on its terms' points together: its mean diagonal t_g
+        mean = {
+            g: sum(trace[t] for t in members) / sum(count[t] for t in members)
+            for g, members in self.groups.items()
+            if all(t in trace for t in members)
+        }
+        if rows:
+            self.spectra.append(
+                (
+                    step,
+                    {
+                        g: torch.linalg.eigvalsh(J @ J.T).flip(0).cpu().numpy()
+                        for g in mean
+                        for J in [torch.cat([rows[t] for t in self.groups[g]])]
+                    },
+                )
+            )
+        total = sum(mean.values())
+        # a group whose kernel vanishes (it does not depend on the parameters) keeps its weight
+        return {g: total / t for g, t in mean.items() if t > 0}
 
     def take_diagnostics(self) -> list[Spectra]:
         out, self.spectra = self.spectra, []
@@ -165,40 +228,47 @@ class GradNorm(Weighting):
 
     def __init__(self, objective: Objective, cfg: WeightingConfig, seed: int = 0) -> None:
         super().__init__(objective, cfg, seed)
-        self.ref_terms = [t for t in self.terms if t in objective.condition_terms(self.reference)]
-        if not self.ref_terms:
+        ref_terms = set(objective.condition_terms(self.reference))
+        if not ref_terms:
             raise ConfigError(
                 "weighting=gradnorm needs the loss terms of a 'residual' condition as its "
                 f"reference (this equation has: {', '.join(self.terms)})"
             )
+        self.ref_groups = [g for g, members in self.groups.items() if ref_terms & set(members)]
+        for g in self.ref_groups:
+            if not set(self.groups[g]) <= ref_terms:
+                raise ConfigError(
+                    f"weighting.groups.{g}: gradnorm's reference, the residual terms, cannot share a "
+                    "weight with other terms"
+                )
 
     def compute(self, step: int) -> dict[str, float]:
         model = self.objective.model
         if self.cfg.grad_stats is GradStats.layers:  # one group per weight matrix
-            groups = [[m.weight] for m in model.modules() if isinstance(m, torch.nn.Linear)]
+            blocks = [[m.weight] for m in model.modules() if isinstance(m, torch.nn.Linear)]
         else:  # every network parameter, one group
-            groups = [[p for p in model.parameters() if p.requires_grad]]
-        params = [p for g in groups for p in g]
-        losses = self.objective.losses(step)
+            blocks = [[p for p in model.parameters() if p.requires_grad]]
+        params = [p for b in blocks for p in b]
+        losses = self.group_losses(self.objective.losses(step))
 
         def grads(loss: torch.Tensor) -> list[torch.Tensor]:
-            """|grad loss| of each group, flattened."""
+            """|grad loss| of each block of parameters, flattened."""
             g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
             flat = [(torch.zeros_like(p) if gi is None else gi).abs().reshape(-1) for gi, p in zip(g, params)]
             out, i = [], 0
-            for group in groups:
-                out.append(torch.cat(flat[i : i + len(group)]))
-                i += len(group)
+            for block in blocks:
+                out.append(torch.cat(flat[i : i + len(block)]))
+                i += len(block)
             return out
 
-        top = max(float(g.max()) for g in grads(sum(self.weights[t] * losses[t] for t in self.ref_terms)))
+        top = max(float(g.max()) for g in grads(sum(self.weights[g] * losses[g] for g in self.ref_groups)))
         new = {}
-        for t in self.terms:
-            if t in self.ref_terms or t in self.regularizers:
+        for g in self.groups:
+            if g in self.ref_groups or g in self.regularizers:
                 continue
-            mean = float(np.mean([float(g.mean()) for g in grads(self.weights[t] * losses[t])]))
+            mean = float(np.mean([float(b.mean()) for b in grads(self.weights[g] * losses[g])]))
             if mean > 0:
-                new[t] = top / mean
+                new[g] = top / mean
         return new
 
 

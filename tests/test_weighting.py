@@ -24,7 +24,7 @@ def task(overrides) -> PinnTask:
     return build_task([*TINY, *overrides])
 
 
-def brute_jacobian(t: PinnTask, group: ntk.Group) -> dict[str, torch.Tensor]:
+def brute_jacobian(t: PinnTask, group: ntk.ResidualSet) -> dict[str, torch.Tensor]:
     """J of each component, row by row: one autograd.grad of one point's residual per row,
     through the batched derivative engine (not torch.func)."""
     params = [p for p in t.model.parameters()]
@@ -73,7 +73,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_ntk_traces_and_kernels_equal_brute_force_jacobian(tmp_path, case):
     t = task(CASES[case])
-    groups = t.objective.groups(0)
+    groups = t.objective.residual_sets(0)
     assert {g.term(c) for g in groups for c in g.components} == set(t.objective.terms) - {"slope_recovery"}
     for group in groups:
         brute = brute_jacobian(t, group)
@@ -89,7 +89,7 @@ def test_ntk_traces_and_kernels_equal_brute_force_jacobian(tmp_path, case):
 def test_hutchinson_estimate_is_close_to_the_exact_trace(tmp_path):
     t = task(CASES["wave"])
     gen = torch.Generator().manual_seed(0)
-    for group in t.objective.groups(0):
+    for group in t.objective.residual_sets(0):
         exact = ntk.traces(t.model, group, t.problem.variables, t.problem.outputs)
         est = ntk.hutchinson_traces(t.model, group, t.problem.variables, t.problem.outputs, 4000, gen)
         for term in exact:
@@ -98,7 +98,7 @@ def test_hutchinson_estimate_is_close_to_the_exact_trace(tmp_path):
 
 def mean_diagonals(t: PinnTask, step: int, subsample) -> dict[str, float]:
     out = {}
-    for group in t.objective.groups(step):
+    for group in t.objective.residual_sets(step):
         g = subsample(group, step)
         for term, J in brute_jacobian(t, g).items():
             out[term] = float((J * J).sum()) / len(g.points)
@@ -129,7 +129,7 @@ def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
     assert t.weighting.weights == before
     assert t.weighting.update(6) is True
     tr = mean_diagonals(t, 6, t.weighting.subsample)
-    assert len(t.weighting.subsample(t.objective.groups(6)[-1], 6).points) == 8  # residual: 8 of its 20 points
+    assert len(t.weighting.subsample(t.objective.residual_sets(6)[-1], 6).points) == 8  # residual: 8 of its 20 points
     total = sum(tr.values())
     for term, w in t.weighting.weights.items():
         assert w == pytest.approx((1 - alpha) * before[term] + alpha * total / tr[term], rel=1e-10), term

@@ -39,18 +39,30 @@ class Condition:
     """A set of loss terms sampled on one region of the domain.
 
     ``fixed`` pins some variables (t = 0 for an initial condition); the others
-    are sampled over their domain bounds. ``boundary`` names variables whose
-    lower and upper faces the points lie on (``("x",)``: x = lower or upper,
-    alternately; ``("x", "y")``: the four edges of a rectangle, in equal
-    shares). ``residual(d)``, with ``d`` the derivatives at the condition's
-    points, returns one residual tensor per name in ``components``; the loss
-    term ``term_name(<condition>, <component>)`` is the mean of its square.
+    are sampled over their domain bounds. ``boundary`` names the faces of the
+    domain the points lie on: a variable for both its faces (``("x",)``: x =
+    lower and x = upper; ``("x", "y")``: the four edges of a rectangle), or
+    ``"x-"`` / ``"x+"`` for one face (``("t-", "x")``: the initial line and both
+    walls). The points are shared among the faces in proportion to their size,
+    or, for a condition in ``equation.per_face``, so many on each face.
+    ``residual(d)``, with ``d`` the derivatives at the condition's points,
+    returns one residual tensor per name in ``components``; the loss term
+    ``term_name(<condition>, <component>)`` is the mean of its square (per
+    face: the sum over the faces of each face's mean square).
     """
 
     components: Sequence[str]
     residual: Residual
     fixed: Mapping[str, float] = field(default_factory=dict)
     boundary: Sequence[str] = ()
+
+    def faces(self) -> list[tuple[str, int]]:
+        """The faces the points lie on, as (variable, 0 for its lower bound or 1 for its upper)."""
+        out = []
+        for b in self.boundary:
+            var, side = (b[:-1], b[-1]) if b[-1] in "+-" else (b, "")
+            out += [(var, s) for s in ((0, 1) if not side else (int(side == "+"),))]
+        return out
 
 
 class Problem:

@@ -3,6 +3,11 @@
     u_t + lambda1 u u_x = nu u_xx,   lambda1 = 1,  nu = 0.01 / pi,   x in [-1, 1],  t in [0, 1],
     u(0, x) = -sin(pi x),   u(t, -1) = u(t, 1) = 0.
 
+Conditions: ``initial`` and ``boundary``, each its own loss term, or ``initial_boundary``: the
+initial line and both walls in one term, u + sin(pi x) = 0 on all three, with the points shared
+in proportion to the faces' lengths (half on t = 0) -- Raissi's N_u data points, drawn from the
+initial and boundary data together, one mean square.
+
 (lambda1 and nu are the two coefficients the paper identifies in its inverse run.)
 
 A shock forms at x = 0 near t = 0.5. Reference: data/burgers.h5, pinnrun's
@@ -31,6 +36,7 @@ class Burgers(Problem):
         return {
             "initial": Condition(("u",), self.initial, fixed={"t": self.domain["t"][0]}),
             "boundary": Condition(("u",), self.boundary, boundary=("x",)),
+            "initial_boundary": Condition(("u",), self.initial, boundary=("t-", "x")),
             "residual": Condition(("u",), self.residual),
         }
 
