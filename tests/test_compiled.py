@@ -153,6 +153,27 @@ CASES = {
         "weighting.lbfgs_updates=true",
     ],
     "nls-mscale-periodic": ["equation=nls", "model=mscale", "equation.points.residual=300", "optimizer=adam"],
+    # a weight group over per-face walls and the initial line, and an inverse problem whose nu is
+    # trained as its log with the residual at the observed points (float64: Adam's first steps on the
+    # unknowns, whose gradients start near 0, are lr * sign(gradient), and in float32 the two steps'
+    # 1e-7 differences flip a sign: 2 % apart at step 19, measured)
+    "wave-grouped-per-face": [
+        "equation=wave",
+        "equation.points.residual=300",
+        "+equation.per_face=[boundary]",
+        "+weighting.groups.u=[initial_u,boundary_u]",
+        "optimizer=adam",
+    ],
+    "burgers-inverse-log-collocated": [
+        "experiment=raissi_burgers_inverse",
+        "trainer.dtype=float64",
+        "equation.points.residual=300",
+        "equation.observations.count=300",
+        "equation.unknowns.nu=0.0024787521766663585",
+        "+equation.log_unknowns=[nu]",
+        "+equation.observations.collocate=[residual]",
+        "optimizer=adam",
+    ],
 }
 
 

@@ -11,12 +11,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_weighting import brute_jacobian
 
 from pinnrun.derivatives import Derivatives
 from pinnrun.weighting import GradNorm
 
 from helpers import assert_one_line_error, build_task, read_rows, run_cli, run_task
-from test_weighting import brute_jacobian
 
 TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu", "trainer.progress=false"]
 WAVE = ["equation=wave", "equation.points.initial=5", "equation.points.boundary=4", "equation.points.residual=9"]
@@ -63,7 +63,8 @@ def test_pooled_faces_share_the_points_in_proportion_to_their_size():
     # the one term: u + sin(pi x) on all three faces, one mean over the 100 points
     d = Derivatives(t.model, pts, t.problem.variables, t.problem.outputs)
     expect = (d["u"] + torch.sin(math.pi * pts[:, 1])).pow(2).mean()
-    assert float(t.objective.losses(0)["initial_boundary_u"].detach()) == pytest.approx(float(expect.detach()), rel=1e-12)
+    got = float(t.objective.losses(0)["initial_boundary_u"].detach())
+    assert got == pytest.approx(float(expect.detach()), rel=1e-12)
     assert t.objective.terms == ["initial_boundary_u", "residual_u"]
     # a rectangle that is not a square: edges 1.5 (y faces) and 2 (x faces) long
     k = build_task([*TINY, "equation=kovasznay", "equation.points.boundary=70"])
