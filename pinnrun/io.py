@@ -1,7 +1,7 @@
 """The run directory (DESIGN.md's contract): every file a run leaves behind.
 
     config.yaml            resolved config;  overrides.yaml: the command-line overrides
-    metrics.csv            step, phase, lr, loss, loss/<term>, weight/<term>, l2/<field>, time_s
+    metrics.csv            step, phase, lr, loss, loss/<term>, weight/<group>, l2/<field>, time_s
     predictions.h5         /grid/<var>, /pred/<field>, /ref/<field>, /error/<field>; attrs
     checkpoints/last.pt    (and best.pt) resumable state, loaded with weights_only=True
     summary.json           status, final metrics, wall time, device
@@ -266,8 +266,8 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def append_spectra(path: Path, step: int, spectra: Mapping[str, np.ndarray]) -> None:
-    """ntk.h5: per loss term, ``/<term>/steps`` (k,) and ``/<term>/eigenvalues`` (k, n), one row
-    per NTK update, eigenvalues of the term's kernel in descending order."""
+    """ntk.h5: per weight group, ``/<group>/steps`` (k,) and ``/<group>/eigenvalues`` (k, n), one row
+    per NTK update, eigenvalues of the group's kernel in descending order."""
     import h5py
 
     with h5py.File(path, "a") as f:

@@ -108,10 +108,15 @@ class Objective:
         """The unknown constants as the residuals read them (exp(lambda) where log-parametrised)."""
         return {k: v.exp() if k in self.log_unknowns else v for k, v in self.unknowns.items()}
 
+    def bind_unknowns(self, graph: bool = True) -> None:
+        """Hands the residuals the unknowns' current values: exp(lambda) of a log-parametrised one is
+        a new tensor each time the parameters change (``graph=False``: detached, for the NTK)."""
+        if self.log_unknowns:
+            self.problem.p.update({k: v if graph else v.detach() for k, v in self.values().items()})
+
     def losses_on(self, points: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Every loss term on the given points of each condition."""
-        if self.log_unknowns:
-            self.problem.p.update(self.values())
+        self.bind_unknowns()
         out = {}
         for c, pts in points.items():
             res = self.conditions[c].residual(self.derivatives(c, pts))
@@ -130,8 +135,7 @@ class Objective:
 
     def residual_sets(self, step: int) -> list[ResidualSet]:
         """Each condition's residual function with its points (and the data terms'), for the NTK."""
-        if self.log_unknowns:
-            self.problem.p.update({k: v.detach() for k, v in self.values().items()})
+        self.bind_unknowns(graph=False)
         out = [
             ResidualSet(c, self.conditions[c].components, pts, self.conditions[c].residual)
             for c, pts in self.points.at(step).items()

@@ -17,7 +17,7 @@ TINY_INVERSE = [
     "experiment=raissi_burgers_inverse",
     "model.width=10",
     "model.depth=2",
-    "equation.points.residual=200",
+    "equation.points.residual=300",
     "equation.observations.count=300",
     "trainer.progress=false",
     "trainer.dtype=float64",
@@ -43,7 +43,9 @@ def test_observations_are_reference_values_at_reference_grid_points(tmp_path):
     assert len({(a, b) for a, b in zip(ti, xi)}) == 300  # drawn without replacement
     # the loss: only the residual and the data; no initial or boundary terms
     assert t.objective.terms == ["residual_u", "data_u"]
-    assert t.objective.constants() == {"lambda1": 0.0, "nu": 0.0}
+    # Raissi's parametrisation: lambda1 from 0, nu = exp(lambda2) from lambda2 = -6
+    assert t.objective.constants() == pytest.approx({"lambda1": 0.0, "nu": np.exp(-6.0)}, rel=1e-12)
+    assert float(t.objective.unknowns["nu"]) == -6.0
     # the problem keeps its true constants (the residuals read the trainable ones)
     assert {k: t.problem.p[k] for k in ("lambda1", "nu")} == pytest.approx({"lambda1": 1.0, "nu": 0.01 / np.pi})
     assert t.evaluation.fields == ["u"] and t.problem.reference() is not None
@@ -74,7 +76,8 @@ def test_the_residual_reads_the_unknowns_and_the_problem_keeps_its_constants(tmp
     before = view(t.objective.derivatives("residual", pts))["u"].detach().clone()
     with torch.no_grad():
         t.objective.unknowns["lambda1"].fill_(1.0)
-        t.objective.unknowns["nu"].fill_(0.01 / np.pi)
+        t.objective.unknowns["nu"].fill_(np.log(0.01 / np.pi))  # trained as log(nu)
+    t.objective.bind_unknowns()
     after = view(t.objective.derivatives("residual", pts))["u"].detach()
     truth = own(t.objective.derivatives("residual", pts))["u"].detach()
     assert float((after - before).abs().max()) > 1e-6
@@ -87,13 +90,13 @@ def test_the_residual_reads_the_unknowns_and_the_problem_keeps_its_constants(tmp
     [
         ("+equation.unknowns.viscosity=0.1", "viscosity"),
         ("equation.observations.count=-1", "observations.count"),
-        ("equation.observations.count=100000", "more than"),
+        ("equation.observations.count=100000 equation.points.residual=100000", "more than"),
         ("equation.domain.t=[0.0,0.5]", "no reference solution"),
     ],
 )
 def test_bad_inverse_settings(tmp_path, override, message):
     with pytest.raises(ConfigError, match=message):
-        trainer(tmp_path, [*TINY_INVERSE, override])
+        trainer(tmp_path, [*TINY_INVERSE, *override.split()])
 
 
 def test_inverse_run_logs_params_and_resumes_them(tmp_path):

@@ -51,7 +51,7 @@ CASES = {
     "burgers_inverse": [
         "experiment=raissi_burgers_inverse",
         *TINY,
-        "equation.points.residual=7",
+        "equation.points.residual=9",
         "equation.observations.count=9",
     ],
     # the other networks: MscaleDNN sub-networks with sin, and adaptive (per-neuron) activations
