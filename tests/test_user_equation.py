@@ -29,7 +29,8 @@ def test_user_equation_trains_with_plain_and_multiscale_networks(tmp_path):
     # the exact solution the user gave is the reference; 500 Adam + 100 L-BFGS steps gave 5.8e-4
     assert s["final"]["l2/u"] < 5e-3, s["final"]
     m = json.loads((tmp_path / "mscale" / "summary.json").read_text())
-    assert m["model"] == "mscale" and m["steps"] == 40 and 0 < m["final"]["l2/u"] < 10
+    # 40 Adam steps gave 0.222 (0.552 after 10): it trains
+    assert m["model"] == "mscale" and m["steps"] == 40 and 0 < m["final"]["l2/u"] < 0.4, m["final"]
 
 
 def test_user_equation_identifies_its_constant(tmp_path):

@@ -42,7 +42,8 @@ def test_ipinn_suite_runs_both_variants_and_tabulates_them(tmp_path):
     results = json.loads(store.read_text())
     assert sorted(r["variant"] for r in results) == ["IPINN (neuron-wise adaptive tanh, n = 10)", "PINN (tanh)"]
     for r in results:
-        assert r["steps"] == 40 and r["field"] == "h_abs" and math.isfinite(r["l2"]) and r["l2"] < 2
+        # 40 steps gave 0.315 (PINN) and 0.329 (IPINN); after 1 step the error is 0.933
+        assert r["steps"] == 40 and r["field"] == "h_abs" and math.isfinite(r["l2"]) and r["l2"] < 0.6, r
     by = {r["variant"].split()[0]: r for r in results}
     ipinn, pinn = (
         tmp_path / "runs" / "ipinn_rogue" / "nls_rogue" / d / "seed0"
