@@ -94,16 +94,17 @@ def test_loss_terms_are_mean_squares_of_the_residuals_and_the_total_is_weighted(
 
 
 def test_unknowns_belong_to_the_objective_not_the_problem():
-    p = problem("burgers", {"t": [0.0, 1.0], "x": [-1.0, 1.0]}, {"initial": 0, "boundary": 0, "residual": 50})
+    counts = {"initial": 0, "boundary": 0, "initial_boundary": 0, "residual": 50}
+    p = problem("burgers", {"t": [0.0, 1.0], "x": [-1.0, 1.0]}, counts)
     true_nu = p.p["nu"]
     model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
-    obj = Objective(p, model, point_sets(p, {"initial": 0, "boundary": 0, "residual": 50}), unknowns={"nu": 0.5})
+    obj = Objective(p, model, point_sets(p, counts), unknowns={"nu": 0.5})
     assert p.p["nu"] == true_nu and not isinstance(p.p["nu"], torch.Tensor)
     assert obj.constants() == {"nu": 0.5} and len(obj.parameters()) == len(list(model.parameters())) + 1
     obj.losses(0)["residual_u"].backward()
     assert obj.unknowns["nu"].grad is not None and float(obj.unknowns["nu"].grad) != 0.0
     with pytest.raises(ConfigError, match="not constants"):
-        Objective(p, model, point_sets(p, {"initial": 0, "boundary": 0, "residual": 50}), unknowns={"mu": 1.0})
+        Objective(p, model, point_sets(p, counts), unknowns={"mu": 1.0})
 
 
 # -- the evaluation --------------------------------------------------------------------------
