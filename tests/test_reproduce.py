@@ -21,7 +21,7 @@ def _reproduce():
 def test_every_experiment_has_a_smoke_case_and_every_case_a_check():
     r = _reproduce()
     assert {c.experiment or name for name, c in r.SMOKE.items()} == set(r.experiments())
-    baselines = {c.baseline for c in r.SMOKE.values() if c.baseline}
+    baselines = {b for c in r.SMOKE.values() for b in r.baselines(c)}
     assert baselines <= set(r.SMOKE)
     for name, case in r.SMOKE.items():
         checked = case.max_l2 is not None or case.max_unknown_error is not None or case.baseline is not None
@@ -47,6 +47,14 @@ def test_smoke_checks_fail_what_they_should():
         assert not all(passed for _, passed in r.smoke_checks("holl_sip_synthetic", bad))
     failed = dict(ok, holl_sip_synthetic={"name": "holl_sip_synthetic", "error": "boom", "time": 1.0})
     assert r.smoke_checks("holl_sip_synthetic", failed) == [("run failed: boom", False)]
+    # MscaleDNN must beat both baselines: the plain MLP and the same sin network with one scale
+    fit = {
+        n: {"name": n, "metric": "test_loss", "value": v, "unknowns": {}}
+        for n, v in (("mscale_fit_1d", 0.01), ("mscale_fit_1d (mlp)", 0.8), ("mscale_fit_1d (one scale)", 0.5))
+    }
+    assert [p for _, p in r.smoke_checks("mscale_fit_1d", fit)] == [True, True]
+    fit["mscale_fit_1d (one scale)"]["value"] = 0.05  # the scales add nothing: fails
+    assert [p for _, p in r.smoke_checks("mscale_fit_1d", fit)] == [True, False]
     inverse = {
         "raissi_burgers_inverse": {
             "name": "raissi_burgers_inverse",
