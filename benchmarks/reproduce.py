@@ -145,7 +145,8 @@ class Smoke:
     metric: str = ""  # default: l2/<published field>
 
 
-NLS_SMOKE = ["equation.points.residual=1000", "optimizer.phases.0.steps=300", "optimizer.phases.1.steps=700"]
+# 300 Adam + 1700 L-BFGS steps reach 0.062 (h_abs) on the 2-core CPU; Adam alone, 1000 steps: 0.371
+NLS_SMOKE = ["equation.points.residual=1000", "optimizer.phases.0.steps=300", "optimizer.phases.1.steps=1700"]
 WAVE_SMOKE = ["model.width=100", "optimizer.phases.0.steps=2000", "weighting.update_every=200"]
 HELMHOLTZ_SMOKE = ["optimizer.phases.0.steps=1500"]
 FIT_SMOKE = [
@@ -158,7 +159,7 @@ FIT_SMOKE = [
 SIP_SMOKE = ["equation.params.xi=16", "optimizer.phases.0.steps=1000"]
 HEAT_SMOKE = ["equation.params.T=0.1", "equation.points.data=500", "optimizer.phases.0.steps=1000"]
 SMOKE: dict[str, Smoke] = {
-    "raissi_nls": Smoke(NLS_SMOKE, max_l2=0.3),
+    "raissi_nls": Smoke(NLS_SMOKE, max_l2=0.15),  # a bound the Adam phase alone does not meet
     "raissi_burgers": Smoke(["equation.points.residual=2000", "optimizer.phases.0.steps=1000"], max_l2=0.3),
     # nu (0.0032) is the slow one: 37 % off after 1000 L-BFGS steps on one 2-core CPU, 50.08 % on
     # another (the same code, other floating-point kernels); untrained, either stays 100 % off

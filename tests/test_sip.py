@@ -360,12 +360,13 @@ def test_bad_synthetic_constants_get_one_line(args, message):
 
 
 def test_sip_config_hash_covers_only_what_changes_its_numbers():
-    """The checkpoint's hash of a SIP run: equation, model, optimizer, seed, dtype; not the PINN-only
-    weighting and sampler groups (which it rejects unless left at their defaults)."""
+    """The checkpoint's hash of a SIP run: equation, model, optimizer, seed, dtype and (on the CPU) the
+    thread count; not the PINN-only weighting and sampler groups (which it rejects unless left at
+    their defaults)."""
     base = ["experiment=holl_sip_synthetic"]
     task = build_task(base)
     other = compose([*base, "sampler=sobol", "weighting=ntk", "trainer.log_every=7"])
-    assert task.config_hash == config_hash(other, ("equation", "model", "optimizer"))
+    assert task.config_hash == config_hash(other, ("equation", "model", "optimizer"), torch.get_num_threads())
     assert task.config_hash != build_task([*base, "model.width=8"]).config_hash
     assert task.config_hash != build_task([*base, "seed=1"]).config_hash
     assert isinstance(task, SipTask)
