@@ -174,6 +174,8 @@ SMOKE: dict[str, Smoke] = {
     "wang_helmholtz_gradnorm": Smoke(HELMHOLTZ_SMOKE, baseline="wang_helmholtz", by=2.0),
     "wang_klein_gordon": Smoke(HELMHOLTZ_SMOKE),
     "wang_klein_gordon_gradnorm": Smoke(HELMHOLTZ_SMOKE, baseline="wang_klein_gordon", by=2.0),
+    "wang_helmholtz_m4": Smoke(HELMHOLTZ_SMOKE, baseline="wang_helmholtz", by=2.0),
+    "wang_klein_gordon_m4": Smoke(HELMHOLTZ_SMOKE, baseline="wang_klein_gordon", by=2.0),
     # two baselines: the plain tanh MLP, and MscaleDNN with the one scale 1 (the same sin network
     # without the scales: the gain is the scales', not the activation's)
     "mscale_fit_1d (mlp)": Smoke([*FIT_SMOKE, "model=mlp"], experiment="mscale_fit_1d", metric="test_loss"),

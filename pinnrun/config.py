@@ -39,6 +39,7 @@ class DType(Enum):
 
 class ModelKind(Enum):
     mlp = "mlp"
+    modified_mlp = "modified_mlp"  # Wang, Teng & Perdikaris 2021: two encoders, gated hidden layers
     mscale = "mscale"
 
 
@@ -339,6 +340,8 @@ def validate(cfg: Any) -> None:
     _positive(m.depth, "model.depth")
     if m.widths is not None and (len(m.widths) == 0 or min(m.widths) < 1):
         raise ConfigError(f"model.widths must be a non-empty list of positive integers, got {list(m.widths)}")
+    if m.name == ModelKind.modified_mlp and m.widths is not None and len(set(m.widths)) != 1:
+        raise ConfigError(f"model=modified_mlp: every hidden layer has the encoders' width, got {list(m.widths)}")
     if m.name == ModelKind.mscale:
         _positive(m.n_scales, "model.n_scales")
         if m.scales is not None and (len(m.scales) == 0 or min(m.scales) <= 0):

@@ -176,6 +176,7 @@ def closure(keys: Sequence[Key]) -> tuple[Key, ...]:
             out.update(tuple(sorted(c)) for c in _sub_multisets(key, r))
     for key in out:
         faa_di_bruno(key)
+        leibniz(key)
     return tuple(sorted(out, key=lambda k: (len(k), k)))
 
 
@@ -214,6 +215,24 @@ def faa_di_bruno(key: Key) -> list[tuple[int, int, tuple[Key, ...]]]:
 _CHAIN_RULES: dict[Key, list[tuple[int, int, tuple[Key, ...]]]] = {}
 
 
+def leibniz(key: Key) -> list[tuple[int, Key, Key]]:
+    """The product rule of order len(key): d^S (f g) = sum over subsets A of S of d^A f d^(S-A) g,
+    as (coefficient, A, S - A) with equal terms merged: for S = xx, 1 f g_xx, 2 f_x g_x, 1 f_xx g."""
+    if key in _PRODUCT_RULES:
+        return _PRODUCT_RULES[key]
+    n = len(key)
+    terms = Counter(
+        (tuple(sorted(key[i] for i in a)), tuple(sorted(key[i] for i in range(n) if i not in a)))
+        for r in range(n + 1)
+        for a in combinations(range(n), r)
+    )
+    _PRODUCT_RULES[key] = [(c, a, b) for (a, b), c in sorted(terms.items())]
+    return _PRODUCT_RULES[key]
+
+
+_PRODUCT_RULES: dict[Key, list[tuple[int, Key, Key]]] = {}
+
+
 class Jet:
     """A tensor a(x) with its partial derivatives in the input variables, ``streams[key]`` (None
     where a partial is identically zero), carried forward through a network layer by layer
@@ -249,6 +268,26 @@ class Jet:
             return b if a is None else a if b is None else a + b
 
         return Jet({k: add(s, other.streams[k]) for k, s in self.streams.items()})
+
+    def __mul__(self, other: Jet) -> Jet:
+        """The jet of the elementwise product, by :func:`leibniz`."""
+        out = {}
+        for key in self.streams:
+            total = None
+            for coef, a, b in leibniz(key):
+                f, g = self.streams[a], other.streams[b]
+                if f is None or g is None:
+                    continue
+                term = f * g if coef == 1 else coef * (f * g)
+                total = term if total is None else total + term
+            out[key] = total
+        return Jet(out)
+
+    def __neg__(self) -> Jet:
+        return self.map(lambda s: -s, lambda s: -s)
+
+    def __sub__(self, other: Jet) -> Jet:
+        return self + (-other)
 
     def apply(self, derivatives: Sequence[torch.Tensor]) -> Jet:
         """The jet of s(a) from ``derivatives`` = [s(a), s'(a), ..., s^(n)(a)] (n = highest order)."""

@@ -245,7 +245,12 @@ class GradNorm(Weighting):
     def compute(self, step: int) -> dict[str, float]:
         model = self.objective.model
         if self.cfg.grad_stats is GradStats.layers:  # one group per weight matrix
-            blocks = [[m.weight] for m in model.modules() if isinstance(m, torch.nn.Linear)]
+            linears = (
+                model.weight_layers()
+                if hasattr(model, "weight_layers")
+                else [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+            )
+            blocks = [[m.weight] for m in linears]
         else:  # every network parameter, one group
             blocks = [[p for p in model.parameters() if p.requires_grad]]
         params = [p for b in blocks for p in b]

@@ -19,7 +19,7 @@ import torch
 
 from pinnrun import problems
 from pinnrun.config import Adaptive, ModelConfig, ModelKind, MscaleStructure
-from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure, faa_di_bruno
+from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure, faa_di_bruno, leibniz
 from pinnrun.models import build_model
 from pinnrun.models.taylor import activation_derivatives, propagate
 
@@ -39,6 +39,8 @@ MODELS = [
     ("mscale", "srelu", {"structure": MscaleStructure.scaled}),
     ("mscale", "sin", {"structure": MscaleStructure.subnets}),
     ("mscale", "phi", {"structure": MscaleStructure.subnets}),
+    ("modified_mlp", "tanh", {}),  # products of jets (the gates): the Leibniz rule
+    ("modified_mlp", "sin", {"adaptive": Adaptive.neuron}),
 ]
 
 
@@ -57,6 +59,10 @@ def test_chain_rule_terms_are_the_set_partitions():
     )
     assert sum(c for c, _, _ in faa_di_bruno((0, 1, 1, 2))) == 15  # Bell number B4: all partitions distinct
     assert closure([(0, 0, 1)]) == ((), (0,), (1,), (0, 0), (0, 1), (0, 0, 1))
+    # d2 (f g)/dx2 = f g_xx + 2 f_x g_x + f_xx g; d2 (f g)/dx dt = f g_xt + f_x g_t + f_t g_x + f_xt g
+    assert sorted(leibniz((0, 0))) == [(1, (), (0, 0)), (1, (0, 0), ()), (2, (0,), (0,))]
+    assert sorted(leibniz((0, 1))) == [(1, (), (0, 1)), (1, (0,), (1,)), (1, (0, 1), ()), (1, (1,), (0,))]
+    assert sum(c for c, _, _ in leibniz((0, 0, 1, 1))) == 16  # 2^4 subsets
 
 
 @pytest.mark.parametrize("act", ["tanh", "sin", "gelu", "relu", "srelu"])
@@ -164,6 +170,8 @@ CASES = {
         "+weighting.groups.u=[initial_u,boundary_u]",
         "optimizer=adam",
     ],
+    # the modified MLP's gates: products of jets in the compiled step
+    "helmholtz-modified-mlp": ["equation=helmholtz", "model=modified_mlp", "equation.points.residual=300"],
     "burgers-inverse-log-collocated": [
         "experiment=raissi_burgers_inverse",
         "trainer.dtype=float64",

@@ -36,6 +36,7 @@ def _points(n=17, seed=0, dtype=torch.float32):
 
 ALL_MODELS = [
     dict(name=ModelKind.mlp),
+    dict(name=ModelKind.modified_mlp),
     dict(name=ModelKind.mscale, structure=MscaleStructure.scaled, activation="s2relu"),
     dict(name=ModelKind.mscale, structure=MscaleStructure.subnets, activation="sin"),
 ]
@@ -277,7 +278,7 @@ def test_adaptive_activation_and_slope_recovery_formulas():
     assert slope_recovery(build_model(_cfg(), LOWER, UPPER, 1)) is None
 
 
-@pytest.mark.parametrize("kw", ALL_MODELS)
+@pytest.mark.parametrize("kw", [k for k in ALL_MODELS if k["name"] is not ModelKind.modified_mlp])
 def test_widths_list_sets_each_hidden_layer(kw):
     model = build_model(_cfg(**kw, widths=[40, 8, 6], n_scales=4), LOWER, UPPER, 1)
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
@@ -301,6 +302,7 @@ def test_widths_list_sets_each_hidden_layer(kw):
         (["model.widths=[8,0]"], "model.widths"),
         (["model=mscale", "model.n_scales=0"], "model.n_scales"),
         (["model=mscale", "model.scales=[1.0,-2.0]"], "model.scales"),
+        (["model=modified_mlp", "model.widths=[8,16]"], "model=modified_mlp"),
     ],
 )
 def test_config_validate_checks_the_model_group(overrides, key):
@@ -320,3 +322,32 @@ def test_rules_only_the_models_check(kw, key):
     with pytest.raises(ConfigError, match=key) as err:
         build_model(_cfg(**kw), LOWER, UPPER, 1)
     assert "\n" not in str(err.value)
+
+
+# -- the modified MLP (Wang, Teng & Perdikaris 2021) ---------------------------------------------
+
+
+def test_modified_mlp_is_the_authors_forward_pass():
+    """Against the authors' forward pass written out with the model's parameters
+    (GradientPathologiesPINNs, Helmholtz2D_model_tf.py, models M3/M4):
+    H <- tanh(H W + b) * encoder_1 + (1 - tanh(H W + b)) * encoder_2, from H = x_hat."""
+    torch.manual_seed(3)
+    m = build_model(_cfg(name=ModelKind.modified_mlp, width=7, depth=3), LOWER, UPPER, 2).double()
+    x = _points(dtype=torch.float64)
+    lo, hi = m.norm.lower, m.norm.upper  # the bounds as the model holds them
+    h = 2 * (x - lo) / (hi - lo) - 1
+    e1 = torch.tanh(h @ m.enc_u.weight.T + m.enc_u.bias)
+    e2 = torch.tanh(h @ m.enc_v.weight.T + m.enc_v.bias)
+    for lin in m.hidden:
+        z = torch.tanh(h @ lin.weight.T + lin.bias)
+        h = z * e1 + (1 - z) * e2
+    want = h @ m.out.weight.T + m.out.bias
+    torch.testing.assert_close(m(x), want, rtol=1e-13, atol=1e-13)
+    # 2 encoders (2 -> 7), 3 gated layers (2 -> 7, 7 -> 7, 7 -> 7), the output (7 -> 2)
+    assert count_parameters(m) == 2 * (2 * 7 + 7) + (2 * 7 + 7) + 2 * (7 * 7 + 7) + (7 * 2 + 2)
+    # the encoders' biases start as the code draws them (std sqrt(2 / (1 + width))), the others at 0
+    big = build_model(_cfg(name=ModelKind.modified_mlp, width=4000, depth=1), LOWER, UPPER, 1)
+    assert float(big.enc_u.bias.std()) == pytest.approx((2 / 4001) ** 0.5, rel=0.05)
+    assert float(big.hidden[0].bias.abs().max()) == 0.0
+    # the grad-norm statistics take the hidden and output weights, not the encoders' (as the code)
+    assert big.weight_layers() == [*big.hidden, big.out]

@@ -13,7 +13,7 @@ from torch import nn
 
 from pinnrun.config import ModelConfig, ModelKind
 from pinnrun.models.activations import AdaptiveActivation, activation_names, get_activation, slope_recovery
-from pinnrun.models.mlp import MLP
+from pinnrun.models.mlp import MLP, ModifiedMLP
 from pinnrun.models.mscale import build_mscale
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
 def build_model(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int) -> nn.Module:
     """The network named by ``cfg.name`` for inputs in [lower, upper] and ``out_dim`` outputs."""
     assert out_dim >= 1, f"a model needs at least one output, got {out_dim}"
-    build = {ModelKind.mlp: MLP, ModelKind.mscale: build_mscale}[cfg.name]
+    build = {ModelKind.mlp: MLP, ModelKind.modified_mlp: ModifiedMLP, ModelKind.mscale: build_mscale}[cfg.name]
     return build(cfg, lower, upper, out_dim)
 
 

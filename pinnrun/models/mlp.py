@@ -86,3 +86,55 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))
+
+
+class ModifiedMLP(nn.Module):
+    """The modified fully connected network of Wang, Teng & Perdikaris (SIAM J. Sci. Comput. 43,
+    2021, sec. 3.2, eqs. 42-46), as the authors' code computes it (GradientPathologiesPINNs,
+    Helmholtz2D_model_tf.py, ``forward_pass`` of models M3/M4): two encoders of the normalised
+    input x_hat, U = s(x_hat W_u + b_u) and V = s(x_hat W_v + b_v), and every hidden layer gated
+    between them,
+
+        Z_k = s(H_k W_k + b_k),   H_{k+1} = Z_k * U + (1 - Z_k) * V,   H_1 = x_hat,
+
+    then the linear output layer. Every hidden layer has the encoders' width. The encoders'
+    biases start as the code draws them, normal with the Xavier standard deviation of a
+    1 x width matrix, sqrt(2 / (1 + width)); all other biases at zero.
+    """
+
+    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+        super().__init__()
+        widths = hidden_widths(cfg)
+        assert len(set(widths)) == 1, widths  # config.validate says so in one line
+        width, act = widths[0], activation_factory(cfg)
+        self.norm = Normalize(lower, upper)
+        d = self.norm.in_dim
+        self.enc_u, self.enc_v = nn.Linear(d, width), nn.Linear(d, width)
+        for enc in (self.enc_u, self.enc_v):
+            init_linear(enc, cfg.init)
+            nn.init.normal_(enc.bias, std=(2.0 / (1 + width)) ** 0.5)
+        self.act_u, self.act_v = act(width), act(width)
+        self.hidden = nn.ModuleList()
+        self.acts = nn.ModuleList()
+        fan_in = d
+        for _ in widths:
+            lin = nn.Linear(fan_in, width)
+            init_linear(lin, cfg.init)
+            self.hidden.append(lin)
+            self.acts.append(act(width))
+            fan_in = width
+        self.out = nn.Linear(width, out_dim)
+        init_linear(self.out, cfg.init)
+
+    def weight_layers(self) -> list[nn.Linear]:
+        """The layers whose weights the authors' grad-norm statistics take: the hidden and output
+        layers, not the encoders (Helmholtz2D_model_tf.py loops over ``self.weights`` only)."""
+        return [*self.hidden, self.out]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm(x)
+        u, v = self.act_u(self.enc_u(h)), self.act_v(self.enc_v(h))
+        for lin, act in zip(self.hidden, self.acts):
+            z = act(lin(h))
+            h = v + z * (u - v)  # = z u + (1 - z) v
+        return self.out(h)

@@ -15,7 +15,7 @@ from torch.func import jvp
 
 from pinnrun.derivatives import Jet
 from pinnrun.models.activations import ACTIVATIONS, AdaptiveActivation, Sin
-from pinnrun.models.mlp import MLP, Normalize
+from pinnrun.models.mlp import MLP, ModifiedMLP, Normalize
 from pinnrun.models.mscale import MscaleScaled, MscaleSubnets
 
 ELEMENTWISE = tuple({type(make()) for make in ACTIVATIONS.values()})
@@ -66,6 +66,14 @@ def propagate(module: nn.Module, jet: Jet) -> Jet:
         return propagate(module.act, jet.map(lambda s: s * n_a))
     if isinstance(module, MLP):
         return propagate(module.net, propagate(module.norm, jet))
+    if isinstance(module, ModifiedMLP):
+        h = propagate(module.norm, jet)
+        u = propagate(module.act_u, propagate(module.enc_u, h))
+        v = propagate(module.act_v, propagate(module.enc_v, h))
+        for lin, act in zip(module.hidden, module.acts):
+            z = propagate(act, propagate(lin, h))
+            h = v + z * (u - v)
+        return propagate(module.out, h)
     if isinstance(module, MscaleScaled):
         z = propagate(module.first, propagate(module.norm, jet)).map(lambda s: s * module.K)
         return propagate(module.rest, propagate(module.act, z))
