@@ -332,12 +332,13 @@ def pick_device(choice: Device, tf32: bool = False) -> torch.device:
     return torch.device("cuda")
 
 
-def set_threads(threads: int | None) -> int:
-    """The CPU threads of tensor operations (``trainer.threads``; None keeps the process's: all
-    cores, or a sweep job's share, cli.placement). Returns the count in use."""
+def set_threads(threads: int | None, device: torch.device) -> int | None:
+    """Sets the CPU threads of tensor operations (``trainer.threads``; None keeps the process's:
+    all cores, or a sweep job's share, cli.placement). Returns the count in use where it decides
+    the numbers (a run on the CPU; the config hash holds it), else None."""
     if threads is not None:
         torch.set_num_threads(threads)
-    return torch.get_num_threads()
+    return torch.get_num_threads() if device.type == "cpu" else None
 
 
 def write_config(run_dir: Path, cfg: RunConfig, overrides: Sequence[str]) -> None:

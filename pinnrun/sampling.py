@@ -116,7 +116,7 @@ class PointSets:
                     f"equation.observations.collocate: unknown condition '{c}' "
                     f"(this equation has: {', '.join(self.order)})"
                 )
-            if self.faces[c] > 1 or self.conditions[c].faces() or self.conditions[c].fixed:
+            if self.conditions[c].faces() or self.conditions[c].fixed:
                 raise ConfigError(
                     f"equation.observations.collocate: condition '{c}' lies on part of the domain, "
                     "not at the observed points"

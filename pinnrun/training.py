@@ -110,7 +110,7 @@ class PinnTask:
                 )
         self.problem = problem or problems.build(eq)
         self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
-        self.threads = set_threads(cfg.trainer.threads)
+        self.threads = set_threads(cfg.trainer.threads, self.device)
         dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs)).to(
@@ -144,11 +144,7 @@ class PinnTask:
         self._weights: tuple[dict[str, float], torch.Tensor] | None = None
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
-        self.config_hash = config_hash(
-            cfg,
-            ("equation", "model", "optimizer", "weighting", "sampler"),
-            self.threads if self.device.type == "cpu" else None,
-        )
+        self.config_hash = config_hash(cfg, ("equation", "model", "optimizer", "weighting", "sampler"), self.threads)
         self.primary_field = self.problem.primary_field
         self.n_parameters = count_parameters(self.model)
         terms = self.objective.terms
@@ -230,10 +226,11 @@ class PinnTask:
 
     def weights(self, phase: Phase) -> torch.Tensor:
         """The weights of the terms as one tensor (rebuilt only when they change)."""
-        w = self.weighting.term_weights(phase)
+        w = self.weighting.weights_for(phase)  # per group; the scheme's own dict in Adam phases
         if self._weights is None or self._weights[0] != w:
             p = next(self.model.parameters())
-            values = torch.tensor([w[k] for k in self.objective.terms], dtype=p.dtype, device=p.device)
+            terms = self.weighting.term_weights(phase)
+            values = torch.tensor([terms[k] for k in self.objective.terms], dtype=p.dtype, device=p.device)
             self._weights = (dict(w), values)  # a copy: a scheme may update its dict in place
         return self._weights[1]
 

@@ -57,6 +57,7 @@ import torch
 
 from pinnrun import ntk
 from pinnrun.config import ConfigError, GradStats, TraceMethod, WeightingConfig
+from pinnrun.models import weight_layers
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase
 
@@ -202,17 +203,10 @@ class NTK(Weighting):
             for g, members in self.groups.items()
             if all(t in trace for t in members)
         }
-        if rows:
-            self.spectra.append(
-                (
-                    step,
-                    {
-                        g: torch.linalg.eigvalsh(J @ J.T).flip(0).cpu().numpy()
-                        for g in mean
-                        for J in [torch.cat([rows[t] for t in self.groups[g]])]
-                    },
-                )
-            )
+        if rows:  # each group's kernel J J^T, J its terms' rows together
+            joined = {g: torch.cat([rows[t] for t in self.groups[g]]) for g in mean}
+            eigenvalues = {g: torch.linalg.eigvalsh(J @ J.T).flip(0).cpu().numpy() for g, J in joined.items()}
+            self.spectra.append((step, eigenvalues))
         total = sum(mean.values())
         # a group whose kernel vanishes (it does not depend on the parameters) keeps its weight
         return {g: total / t for g, t in mean.items() if t > 0}
@@ -245,12 +239,7 @@ class GradNorm(Weighting):
     def compute(self, step: int) -> dict[str, float]:
         model = self.objective.model
         if self.cfg.grad_stats is GradStats.layers:  # one group per weight matrix
-            linears = (
-                model.weight_layers()
-                if hasattr(model, "weight_layers")
-                else [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
-            )
-            blocks = [[m.weight] for m in linears]
+            blocks = [[m.weight] for m in weight_layers(model)]
         else:  # every network parameter, one group
             blocks = [[p for p in model.parameters() if p.requires_grad]]
         params = [p for b in blocks for p in b]

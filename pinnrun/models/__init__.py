@@ -23,6 +23,7 @@ __all__ = [
     "count_parameters",
     "get_activation",
     "slope_recovery",
+    "weight_layers",
 ]
 
 
@@ -31,6 +32,14 @@ def build_model(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float]
     assert out_dim >= 1, f"a model needs at least one output, got {out_dim}"
     build = {ModelKind.mlp: MLP, ModelKind.modified_mlp: ModifiedMLP, ModelKind.mscale: build_mscale}[cfg.name]
     return build(cfg, lower, upper, out_dim)
+
+
+def weight_layers(model: nn.Module) -> list[nn.Linear]:
+    """The layers whose weight matrices grad-norm's per-layer statistics take: every linear layer,
+    or what the model names (the modified MLP: not its encoders, as its authors' code)."""
+    if isinstance(model, ModifiedMLP):
+        return model.weight_layers()
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -98,7 +98,7 @@ class SipTask:
         if eq.test_points < 1:
             raise ConfigError("equation.test_points must be >= 1: the held-out samples the errors are measured on")
         self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
-        self.threads = set_threads(cfg.trainer.threads)
+        self.threads = set_threads(cfg.trainer.threads, self.device)
         self.dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
         lower, upper = problem.input_bounds()
@@ -107,9 +107,7 @@ class SipTask:
         self.data = self.draw(self.data_size, seed_of(cfg.seed, 1)) if self.data_size else None
         self.test = self.draw(eq.test_points, seed_of(cfg.seed, 2))
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
-        self.config_hash = config_hash(
-            cfg, ("equation", "model", "optimizer"), self.threads if self.device.type == "cpu" else None
-        )
+        self.config_hash = config_hash(cfg, ("equation", "model", "optimizer"), self.threads)
         self.primary_field = problem.primary_field
         self.n_parameters = count_parameters(self.model)
         sip = any(p.kind is PhaseKind.sip for p in self.phases)
