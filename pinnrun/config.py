@@ -40,6 +40,7 @@ class DType(Enum):
 class ModelKind(Enum):
     mlp = "mlp"
     modified_mlp = "modified_mlp"  # Wang, Teng & Perdikaris 2021: two encoders, gated hidden layers
+    pirate = "pirate"  # PirateNet (Wang, Li, Chen & Perdikaris 2024): adaptive residual gated blocks
     mscale = "mscale"
 
 
@@ -136,6 +137,27 @@ class ModelConfig:
     scale_kind: ScaleKind = ScaleKind.linear
     n_scales: int = 8
     scales: list[float] | None = None  # explicit scales; overrides scale_kind/n_scales
+    # -- input embeddings and reparametrisation, for every model (Wang, Wang & Perdikaris 2023,
+    # "An expert's guide to training PINNs"; jaxpi's archs.py) ---------------------------------
+    # variables embedded exactly periodically, x_hat -> (cos(pi x_hat), sin(pi x_hat)): the
+    # network is periodic in them with the domain's length as the period by construction
+    periodic: list[str] = field(default_factory=list)
+    # random Fourier features of the (embedded) input, [cos(x B), sin(x B)], B (d, features / 2)
+    # drawn N(0, fourier_scale^2) and trained; 0: none
+    fourier_features: int = 0
+    fourier_scale: float = 1.0
+    # random weight factorisation of every linear layer: W = diag(exp(s)) V, s drawn
+    # N(factorize_mean, factorize_std^2) per output neuron, V = W_init / exp(s)
+    factorize: bool = False
+    factorize_mean: float = 1.0
+    factorize_std: float = 0.1
+    # PirateNet only: the blocks' residual gates alpha start here (0: every block the identity),
+    # and the last layer starts as the least-squares fit of the initial condition (pi_init)
+    alpha: float = 0.0
+    pi_init: bool = True
+    # an output transform that satisfies some conditions exactly (the equation's
+    # ``hard_constraint``); those conditions' loss terms are dropped
+    hard_constraints: bool = False
 
 
 @dataclass
@@ -173,6 +195,20 @@ class TraceMethod(Enum):
 
 
 @dataclass
+class CausalConfig:
+    """Causal training (Wang, Sankaran & Perdikaris 2022, "Respecting causality is all you need"):
+    the points of one condition sorted along one variable (time) into ``chunks`` equal parts with
+    mean squares L_1..L_M; the term is mean_i w_i L_i, w_i = exp(-tol * sum_{k<i} L_k) (no
+    gradient through w). ``tol`` is a schedule: the next value is taken when min_i w_i > ``delta``."""
+
+    chunks: int = 0  # M; 0: off
+    tol: list[float] = field(default_factory=lambda: [1.0])
+    delta: float = 0.99
+    condition: str = "residual"
+    variable: str = "t"
+
+
+@dataclass
 class WeightingConfig:
     # fixed | ntk | gradnorm (pinnrun/weighting.py)
     name: str = "fixed"
@@ -196,6 +232,20 @@ class WeightingConfig:
     chunk: int = 16  # exact: points per vmap batch (bounds memory: chunk x parameters)
     # ntk: write the eigenvalues of each term's kernel at every update to <run dir>/ntk.h5
     spectrum: bool = False
+    # causal training of one condition's term, combinable with every scheme
+    causal: CausalConfig = field(default_factory=CausalConfig)
+
+
+@dataclass
+class RadConfig:
+    """Residual-based adaptive distribution (RAD; Wu, Zhu, Tan, Kartha & Lu 2023): at every
+    resampling round the points of these conditions are drawn from ``candidates`` fresh points
+    with probability proportional to |r|^k / mean |r|^k + c, |r| the residual's norm there."""
+
+    conditions: list[str] = field(default_factory=list)  # none: RAD off
+    candidates: int = 100000
+    k: float = 1.0
+    c: float = 1.0
 
 
 @dataclass
@@ -205,6 +255,8 @@ class SamplerConfig:
     resample_every: int = 0
     # condition -> method, for conditions that should not use `method`
     per_condition: dict[str, SamplerMethod] = field(default_factory=dict)
+    # residual-based adaptive sampling of some conditions (needs resample_every > 0)
+    rad: RadConfig = field(default_factory=RadConfig)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from pinnrun import problems
-from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash
+from pinnrun.config import ConfigError, ModelConfig, PhaseKind, RunConfig, config_hash
 from pinnrun.evaluation import Evaluation
 from pinnrun.models import build_model, count_parameters
 from pinnrun.models.taylor import propagate
@@ -42,6 +42,16 @@ from pinnrun.weighting import build_weighting
 
 #: a chunk of first-order steps stops within this many steps of a non-finite loss
 FINITE_EVERY = 10
+
+
+def exact_conditions(problem: problems.Problem, model: ModelConfig) -> dict[str, str]:
+    """The conditions the network satisfies by construction, each with the setting that makes it
+    so: periodicity in a variable of ``model.periodic``. Their loss terms are dropped (no points)."""
+    out = {}
+    for c, cond in problem.conditions().items():
+        if cond.periodic_in and cond.periodic_in in model.periodic:
+            out[c] = f"model.periodic={list(model.periodic)}"
+    return out
 
 
 class LossStep:
@@ -116,9 +126,11 @@ class PinnTask:
         self.model = build_model(cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs)).to(
             self.device, dtype
         )
+        #: conditions the network satisfies exactly: left out of the loss
+        self.exact_conditions = exact_conditions(self.problem, cfg.model)
         self.points = PointSets(
             self.problem,
-            eq.points,
+            {c: 0 if c in self.exact_conditions else n for c, n in eq.points.items()},
             cfg.sampler.method,
             cfg.sampler.per_condition,
             cfg.sampler.resample_every,
@@ -175,6 +187,7 @@ class PinnTask:
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
+        out += [f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.exact_conditions.items()]
         if self.objective.unknowns:
             obs = self.objective.observations
             out.append(

@@ -56,6 +56,11 @@ class Condition:
     fixed: Mapping[str, float] = field(default_factory=dict)
     boundary: Sequence[str] = ()
 
+    @property
+    def periodic_in(self) -> str:
+        """The variable this condition asks periodicity in (:meth:`Problem.periodic`), else ""."""
+        return getattr(self.residual, "periodic_in", "")
+
     def faces(self) -> list[tuple[str, int]]:
         """The faces the points lie on, as (variable, 0 for its lower bound or 1 for its upper)."""
         out = []
@@ -204,6 +209,7 @@ class Problem:
             hi = d.at(**{var: upper})
             return {k: d[k] - hi[k] for k in names}
 
+        residual.periodic_in = var  # a periodic embedding of var satisfies it (Condition.periodic_in)
         return residual
 
 
