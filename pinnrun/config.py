@@ -187,6 +187,9 @@ class GradStats(Enum):
 
     layers = "layers"  # the authors' code: weight matrices only, max of per-layer maxima, mean of per-layer means
     flat = "flat"  # eq. 40 as printed: every network parameter as one vector
+    # Wang, Wang & Perdikaris 2023 (the expert's guide, sec. 6.3) as jaxpi computes it: every term,
+    # the residual's too, w_k = mean_j |grad L_j| / |grad L_k|, |.| the L2 norm over all parameters
+    norm = "norm"
 
 
 class TraceMethod(Enum):
@@ -392,8 +395,8 @@ def validate(cfg: Any) -> None:
     _positive(m.depth, "model.depth")
     if m.widths is not None and (len(m.widths) == 0 or min(m.widths) < 1):
         raise ConfigError(f"model.widths must be a non-empty list of positive integers, got {list(m.widths)}")
-    if m.name == ModelKind.modified_mlp and m.widths is not None and len(set(m.widths)) != 1:
-        raise ConfigError(f"model=modified_mlp: every hidden layer has the encoders' width, got {list(m.widths)}")
+    if m.name in (ModelKind.modified_mlp, ModelKind.pirate) and m.widths is not None and len(set(m.widths)) != 1:
+        raise ConfigError(f"model={m.name.value}: every hidden layer has the encoders' width, got {list(m.widths)}")
     if m.name == ModelKind.mscale:
         _positive(m.n_scales, "model.n_scales")
         if m.scales is not None and (len(m.scales) == 0 or min(m.scales) <= 0):
@@ -415,6 +418,13 @@ def validate(cfg: Any) -> None:
         _positive(getattr(w, key), f"weighting.{key}")
     if not 0 < w.alpha <= 1:
         raise ConfigError(f"weighting.alpha must be in (0, 1], got {w.alpha}")
+    cz = w.causal
+    if cz.chunks < 0:
+        raise ConfigError(f"weighting.causal.chunks must be >= 0 (0: causal training off), got {cz.chunks}")
+    if not cz.tol or min(cz.tol) <= 0:
+        raise ConfigError(f"weighting.causal.tol must be a non-empty list of positive numbers, got {list(cz.tol)}")
+    if not 0 < cz.delta <= 1:
+        raise ConfigError(f"weighting.causal.delta must be in (0, 1], got {cz.delta}")
 
     if cfg.sampler.resample_every < 0:
         raise ConfigError(f"sampler.resample_every must be >= 0, got {cfg.sampler.resample_every}")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from itertools import combinations
 
 import torch
-from torch.func import jacfwd, jacrev
+from torch.func import jacfwd, jacrev, jvp
 
 
 class _ByName:
@@ -252,6 +252,22 @@ class Jet:
         eye = torch.eye(d, dtype=points.dtype, device=points.device)
         return cls({k: points if not k else (eye[k[0]][None] if len(k) == 1 else None) for k in keys})
 
+    @classmethod
+    def of(cls, fn: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor, keys: Sequence[Key]) -> Jet:
+        """The jet of ``fn`` (points (n, d) -> (n, m), acting point by point) at ``points``: the
+        partial d^S fn / dx_i1 ... dx_ik as k nested forward-mode derivatives along the coordinate
+        directions, d/dx_j g(x) = jvp(g, x, e_j) (e_j the j-th unit vector at every point)."""
+        eye = torch.eye(points.shape[-1], dtype=points.dtype, device=points.device)
+        fns: dict[Key, Callable[[torch.Tensor], torch.Tensor]] = {(): fn}
+
+        def partial(key: Key) -> Callable[[torch.Tensor], torch.Tensor]:
+            if key not in fns:
+                g, e = partial(key[:-1]), eye[key[-1]]
+                fns[key] = lambda x: jvp(g, (x,), (e.expand_as(x),))[1]
+            return fns[key]
+
+        return cls({k: partial(tuple(k))(points) for k in keys})
+
     @property
     def value(self) -> torch.Tensor:
         return self.streams[()]
@@ -262,6 +278,26 @@ class Jet:
         return Jet(
             {k: (value_fn or fn)(s) if not k else (None if s is None else fn(s)) for k, s in self.streams.items()}
         )
+
+    @classmethod
+    def cat(cls, jets: Sequence[Jet]) -> Jet:
+        """The jet of the columns of ``jets`` side by side (a partial that is zero in all: None)."""
+        n = jets[0].value.shape[0]
+        out = {}
+        for key in jets[0].streams:
+            parts = [j.streams[key] for j in jets]
+            if all(p is None for p in parts):
+                out[key] = None
+                continue
+            like = next(p for p in parts if p is not None)
+            out[key] = torch.cat(
+                [
+                    like.new_zeros(n, j.value.shape[-1]) if p is None else p.expand(n, j.value.shape[-1])
+                    for p, j in zip(parts, jets)
+                ],
+                dim=-1,
+            )
+        return cls(out)
 
     def __add__(self, other: Jet) -> Jet:
         def add(a, b):

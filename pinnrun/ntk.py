@@ -18,6 +18,10 @@ A *residual set* is one condition's residual function over its points: ``residua
 or per point under the transforms a :class:`~pinnrun.derivatives.PointDerivatives`),
 returns one residual tensor per component (``components``), and the loss term
 ``term_name(name, component)`` is the mean of that residual's square.
+
+A set may carry a weight a_p per point (``weights``: causal training, :mod:`pinnrun.causal`);
+its traces are then sum_p a_p ||dr_p/dtheta||^2, the trace of D^1/2 K D^1/2 with D = diag(a), as
+jaxpi's compute_diag_ntk weighs the residual's diagonal by the causal weight of each point's chunk.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class ResidualSet:
     components: Sequence[str]
     points: torch.Tensor
     residual: Callable  # d (derivatives at the points) -> {component: residual (n,)}
+    weights: torch.Tensor | None = None  # a_p per point (n,), or None: all 1
 
     def term(self, component: str) -> str:
         return term_name(self.name, component)
@@ -75,13 +80,11 @@ def jacobian_chunks(model: torch.nn.Module, group: ResidualSet, variables, outpu
 def traces(model, group: ResidualSet, variables, outputs, chunk: int = 64) -> dict[str, float]:
     """tr K of each component of ``group``: sum over its points of ||dr_p/dtheta||^2."""
     total = torch.zeros(len(group.components), dtype=torch.float64, device=group.points.device)
-    for rows in jacobian_blocks(model, group, variables, outputs, chunk):
+    a = group.weights.detach().double().split(chunk) if group.weights is not None else None
+    for i, rows in enumerate(jacobian_blocks(model, group, variables, outputs, chunk)):
         for r in rows.values():
-            total += (
-                torch.linalg.vector_norm(r.reshape(r.shape[0], r.shape[1], -1), dim=2, dtype=torch.float64)
-                .pow(2)
-                .sum(0)
-            )
+            sq = torch.linalg.vector_norm(r.reshape(r.shape[0], r.shape[1], -1), dim=2, dtype=torch.float64).pow(2)
+            total += (sq if a is None else sq * a[i][:, None]).sum(0)
     return {group.term(c): float(t) for c, t in zip(group.components, total)}
 
 
@@ -94,7 +97,8 @@ def kernel(model, group: ResidualSet, variables, outputs, chunk: int = 64) -> di
 def hutchinson_traces(
     model, group: ResidualSet, variables, outputs, probes: int, generator: torch.Generator
 ) -> dict[str, float]:
-    """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass."""
+    """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass
+    (with point weights a: v_p scaled by sqrt(a_p), whose expectation is sum_p a_p K_pp)."""
     params = [p for p in model.parameters() if p.requires_grad]
     res = group.residual(Derivatives(model, group.points, variables, outputs))
     out = {}
@@ -102,6 +106,8 @@ def hutchinson_traces(
         r, acc = res[c], 0.0
         for _ in range(probes):
             v = torch.randint(0, 2, r.shape, generator=generator, device="cpu").to(r) * 2 - 1
+            if group.weights is not None:
+                v = v * group.weights.detach().to(r).reshape(r.shape).sqrt()
             grads = torch.autograd.grad((v * r).sum(), params, retain_graph=True, allow_unused=True)
             acc += sum(float(g.double().pow(2).sum()) for g in grads if g is not None)
         out[group.term(c)] = acc / probes

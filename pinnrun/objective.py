@@ -17,6 +17,10 @@ residuals through a copy of the problem (:meth:`~pinnrun.problems.Problem.with_p
 the problem itself keeps its true constants. A log-parametrised unknown (``equation.log_unknowns``)
 is trained as lambda = log(value), and the residuals read exp(lambda), formed anew for every
 evaluation of the loss terms.
+
+With causal training on (``weighting.causal.chunks`` > 0; Wang, Sankaran & Perdikaris 2022,
+:mod:`pinnrun.causal`), the terms of that condition are instead mean_i w_i L_{i,k} over M chunks of
+its points sorted along the causal variable, with w_i = exp(-tol sum_{j<i} L_j) (no gradient).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from pinnrun.causal import Causal
+from pinnrun.config import CausalConfig
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure
 from pinnrun.models import AdaptiveActivation, slope_recovery
 from pinnrun.ntk import ResidualSet
@@ -50,6 +56,7 @@ class Objective:
         unknowns: Mapping[str, float] | None = None,
         taylor: Callable[[Jet], Jet] | None = None,
         log_unknowns: Sequence[str] = (),
+        causal: CausalConfig | None = None,
     ) -> None:
         self.model, self.points, self.observations = model, points, observations
         # the derivative engine: reverse mode (autograd, the eager step's), or Taylor mode through
@@ -75,6 +82,14 @@ class Objective:
             + [term_name("data", o) for o in (self.outputs if observations is not None else ())]
             + [SLOPE_RECOVERY] * bool(self.adaptive)
         )
+
+        #: causal training of one condition's terms (None: off)
+        self.causal: Causal | None = None
+        if causal is not None and causal.chunks > 0:
+            p = next(model.parameters())
+            counts = {c: points.counts[c] for c in self.conditions}
+            per_face = [c for c, f in points.faces.items() if f > 1]
+            self.causal = Causal(causal, problem, counts, per_face, p.device, p.dtype)
 
         # Taylor mode: the partials each residual asks for, computed in one pass; found by running
         # it once on a recorder at the domain's centre
@@ -120,6 +135,10 @@ class Objective:
         out = {}
         for c, pts in points.items():
             res = self.conditions[c].residual(self.derivatives(c, pts))
+            if self.causal is not None and c == self.causal.condition:  # mean_i w_i L_{i,k}
+                terms = self.causal.terms({k: res[k] for k in self.conditions[c].components}, pts)
+                out.update({term_name(c, k): v for k, v in terms.items()})
+                continue
             faces = self.points.faces[c]
             for k in self.conditions[c].components:
                 square = res[k].pow(2)
@@ -137,13 +156,47 @@ class Objective:
         """Each condition's residual function with its points (and the data terms'), for the NTK."""
         self.bind_unknowns(graph=False)
         out = [
-            ResidualSet(c, self.conditions[c].components, pts, self.conditions[c].residual)
+            ResidualSet(c, self.conditions[c].components, pts, self.conditions[c].residual, self.point_weights(c, pts))
             for c, pts in self.points.at(step).items()
         ]
         if self.observations is not None:  # residual pred - data: its parameter Jacobian is the output's
             outputs = self.outputs
             out.append(ResidualSet("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
         return out
+
+    def point_weights(self, condition: str, points: torch.Tensor) -> torch.Tensor | None:
+        """The causal weight w_{chunk(p)} of each point of the causal condition at the current tol
+        (None for the other conditions, or with causal training off): the NTK weighs its diagonal so."""
+        if self.causal is None or condition != self.causal.condition:
+            return None
+        with torch.enable_grad():  # the input derivatives need autograd; no parameter graph is kept
+            res = self.conditions[condition].residual(self.derivatives(condition, points))
+            comps = {k: res[k].detach() for k in self.conditions[condition].components}
+        return self.causal.point_weights(comps, points)
+
+    def residual_norms(self, condition: str, points: torch.Tensor, batch: int = 8192) -> torch.Tensor:
+        """|r(x)| = sqrt(sum_k r_k(x)^2) over the components of ``condition``'s residual for the
+        current network, at each of ``points`` (RAD's score, :mod:`pinnrun.sampling`), in batches.
+
+        No graph to the network's parameters: Taylor mode runs under ``torch.no_grad``; reverse
+        mode differentiates w.r.t. the inputs only, through the network with detached parameters.
+        """
+        cond = self.conditions[condition]
+        self.bind_unknowns(graph=False)
+        frozen = {k: v.detach() for k, v in self.model.named_parameters()}
+
+        def net(x: torch.Tensor) -> torch.Tensor:
+            return torch.func.functional_call(self.model, frozen, (x,))
+
+        out = []
+        for part in points.split(batch):
+            if self.taylor is not None:
+                with torch.no_grad():
+                    res = cond.residual(self.derivatives(condition, part))
+            else:
+                res = cond.residual(Derivatives(net, part, self.variables, self.outputs))
+            out.append(torch.stack([res[k].detach() for k in cond.components]).pow(2).sum(0).sqrt())
+        return torch.cat(out) if out else points.new_zeros(0)
 
     def slopes(self) -> dict[str, float]:
         """The effective slope n * a of each adaptive layer (mean over its neurons)."""

@@ -11,18 +11,36 @@ of the other free variables' ranges), dealt out in random order; a condition in
 that its loss can be the sum of the per-face means (:attr:`PointSets.faces`).
 Conditions in ``equation.observations.collocate`` keep the observed points
 (:meth:`PointSets.collocate`).
+
+Residual-based adaptive distribution (RAD; Wu, Zhu, Tan, Kartha & Lu 2023, "A comprehensive
+study of non-adaptive and residual-based adaptive sampling for physics-informed neural
+networks", CMAME 403, 115671) for the conditions in ``sampler.rad.conditions``: at
+resampling round r >= 1, ``candidates`` fresh points are drawn with the condition's method
+(seeded by (seed, condition, r) like any draw), and the condition's points are chosen among
+them without replacement with probability
+
+    p(x) proportional to |r(x)|^k / mean_candidates |r|^k + c,
+
+|r(x)| the norm over the residual's components of the current network at x (the
+:attr:`PointSets.scorer` the task gives). Round 0 is a plain draw, as in the paper's
+algorithm (uniform points first, RAD after some training). These points depend on the
+network at the round's first step, so they are checkpointed (:meth:`PointSets.state_dict`).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from scipy.stats import qmc
 
-from pinnrun.config import ConfigError, SamplerMethod
+from pinnrun.config import ConfigError, RadConfig, SamplerMethod
+
+#: (condition, candidate points (N, d)) -> |r| at each point, shape (N,)
+Scorer = Callable[[str, torch.Tensor], Any]
 
 
 def sample_box(
@@ -53,6 +71,29 @@ def sample_box(
     return qmc.scale(unit, lower, upper)
 
 
+def box_count(method: SamplerMethod, n: int, k: int) -> int:
+    """How many points :func:`sample_box` gives when asked for ``n`` in ``k`` dimensions."""
+    return max(1, round(n ** (1.0 / k))) ** k if method is SamplerMethod.grid and k > 0 else n
+
+
+def rad_probabilities(norms: np.ndarray, k: float, c: float) -> np.ndarray:
+    """RAD's selection probabilities (Wu et al. 2023): p_i proportional to
+    |r_i|^k / mean_j |r_j|^k + c over the candidates.
+
+    Where the mean is 0 or not finite (a network with no residual, or a diverged one) every
+    candidate is equally likely; with c = 0, candidates with |r| = 0 keep a tiny weight so that
+    enough of them can still be drawn without replacement.
+    """
+    e = np.abs(np.asarray(norms, dtype=np.float64)) ** k  # k = 0: 0 ** 0 = 1, uniform
+    mean = e.mean() if len(e) else 0.0
+    if not (np.isfinite(mean) and mean > 0):
+        w = np.ones_like(e)
+    else:
+        w = e / mean + c
+        w = np.where(w > 0, w, w.max() * 1e-12)
+    return w / w.sum()
+
+
 class PointSets:
     """The current points of every condition, resampled every ``resample_every`` steps."""
 
@@ -67,12 +108,14 @@ class PointSets:
         device: torch.device,
         dtype: torch.dtype,
         per_face: Sequence[str] = (),
+        rad: RadConfig | None = None,
     ) -> None:
         conditions = problem.conditions()
         for key, name in (
             ("equation.points", counts),
             ("sampler.per_condition", per_condition),
             ("equation.per_face", per_face),
+            ("sampler.rad.conditions", rad.conditions if rad else ()),
         ):
             unknown = set(name) - set(conditions)
             if unknown:
@@ -104,6 +147,34 @@ class PointSets:
         self.device, self.dtype = device, dtype
         self.round = -1
         self.points: dict[str, torch.Tensor] = {}
+        self.rad = rad or RadConfig()
+        for key in ("k", "c"):
+            if self.rad.conditions and not getattr(self.rad, key) >= 0:
+                raise ConfigError(f"sampler.rad.{key} must be >= 0, got {getattr(self.rad, key)}")
+        #: the conditions drawn by RAD from round 1 on, and their number of points
+        self.adaptive = {c: self._rad_count(c) for c in self.rad.conditions}
+        #: |r| of the current network at candidate points, given by the task (RAD needs it)
+        self.scorer: Scorer | None = None
+
+    def _rad_count(self, c: str) -> int:
+        """The points of RAD condition ``c`` per round (a plain draw's); checks RAD's settings."""
+        if self.counts[c] == 0 or c not in self.conditions:
+            raise ConfigError(f"sampler.rad.conditions: condition '{c}' has no points (it is left out of the loss)")
+        if self.faces[c] > 1:
+            raise ConfigError(f"sampler.rad.conditions: condition '{c}' is in equation.per_face (not supported by RAD)")
+        if self.resample_every <= 0:
+            raise ConfigError(
+                f"sampler.rad.conditions={list(self.rad.conditions)} needs sampler.resample_every > 0 "
+                f"(RAD draws new points every resampling round), got {self.resample_every}"
+            )
+        k = len([v for v in self.problem.variables if v not in self.conditions[c].fixed])
+        n = box_count(self.methods[c], self.counts[c], k)
+        if self.rad.candidates < n or box_count(self.methods[c], self.rad.candidates, k) < n:
+            raise ConfigError(
+                f"sampler.rad.candidates={self.rad.candidates} is fewer than the {n} points of condition '{c}' "
+                f"(equation.points.{c})"
+            )
+        return n
 
     def round_at(self, step: int) -> int:
         return step // self.resample_every if self.resample_every else 0
@@ -121,20 +192,51 @@ class PointSets:
                     f"equation.observations.collocate: condition '{c}' lies on part of the domain, "
                     "not at the observed points"
                 )
+            if c in self.adaptive:
+                raise ConfigError(
+                    f"equation.observations.collocate: condition '{c}' is also in sampler.rad.conditions"
+                )
             self.pinned[c] = points
         self.round = -1
 
     def at(self, step: int) -> dict[str, torch.Tensor]:
         r = self.round_at(step)
         if r != self.round:
-            self.points = {c: self.pinned[c] if c in self.pinned else self.draw(c, r) for c in self.conditions}
+            self.points = {c: self._points(c, r) for c in self.conditions}
             self.round = r
         return self.points
 
+    def _points(self, c: str, round_: int) -> torch.Tensor:
+        if c in self.pinned:
+            return self.pinned[c]
+        if c in self.adaptive and round_ > 0:
+            return self.draw_rad(c, round_)
+        return self.draw(c, round_)
+
     def draw(self, condition: str, round_: int) -> torch.Tensor:
-        index = self.order.index(condition)
-        rng = np.random.default_rng([self.seed, index, round_])
-        cond, n = self.conditions[condition], self.counts[condition]
+        """The points of ``condition`` in resampling round ``round_`` (a plain draw)."""
+        rng = np.random.default_rng([self.seed, self.order.index(condition), round_])
+        return self._tensor(self._box(condition, self.counts[condition], rng))
+
+    def draw_rad(self, condition: str, round_: int) -> torch.Tensor:
+        """RAD's points of ``condition`` in round ``round_``: chosen among ``rad.candidates`` fresh
+        points by the residual of the network as it is now (:func:`rad_probabilities`)."""
+        if self.scorer is None:
+            raise RuntimeError(f"sampler.rad: no residual scorer was given for condition '{condition}'")
+        rng = np.random.default_rng([self.seed, self.order.index(condition), round_])
+        candidates = self._box(condition, self.rad.candidates, rng)
+        norms = self.scorer(condition, self._tensor(candidates))
+        norms = norms.detach().cpu().double().numpy() if isinstance(norms, torch.Tensor) else np.asarray(norms)
+        p = rad_probabilities(norms.reshape(-1), self.rad.k, self.rad.c)
+        chosen = rng.choice(len(candidates), size=self.adaptive[condition], replace=False, p=p)
+        return self._tensor(candidates[chosen])
+
+    def _tensor(self, points: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(points, dtype=self.dtype, device=self.device)
+
+    def _box(self, condition: str, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` points of ``condition`` (faces, fixed variables) as one array, one column per variable."""
+        cond = self.conditions[condition]
         free = [v for v in self.problem.variables if v not in cond.fixed]
         lower = [self.problem.domain[v][0] for v in free]
         upper = [self.problem.domain[v][1] for v in free]
@@ -151,10 +253,28 @@ class PointSets:
         cols = {v: box[:, i] for i, v in enumerate(free)}
         for j, (v, side) in enumerate(faces):
             cols[v] = np.where(face_of == j, self.problem.domain[v][side], cols[v])
-        full = np.stack(
+        return np.stack(
             [cols[v] if v in cols else np.full(len(box), cond.fixed[v]) for v in self.problem.variables], axis=1
         )
-        return torch.as_tensor(full, dtype=self.dtype, device=self.device)
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint needs: the round, and RAD's points (they depend on the network at the
+        round's start, so they cannot be drawn again on resume)."""
+        return {"round": self.round, "rad": {c: self.points[c] for c in self.adaptive if c in self.points}}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """The points of the checkpointed round: RAD's as saved, the others drawn again."""
+        saved, r = state.get("rad", {}), state.get("round", -1)
+        if not self.adaptive or r < 0:
+            return
+        missing = sorted(set(self.adaptive) - set(saved))
+        if missing:
+            raise ConfigError(f"the checkpoint holds no RAD points of {missing} (sampler.rad.conditions)")
+        self.points = {
+            c: saved[c].to(self.device, self.dtype) if c in self.adaptive else self._points(c, r)
+            for c in self.conditions
+        }
+        self.round = r
 
     def shares(self, faces: Sequence[tuple[str, int]], free: Sequence[str], n: int) -> np.ndarray:
         """``n`` points apportioned to ``faces`` in proportion to their sizes (largest remainder)."""

@@ -27,12 +27,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import torch
 
 from pinnrun import problems
 from pinnrun.config import ConfigError, ModelConfig, PhaseKind, RunConfig, config_hash
 from pinnrun.evaluation import Evaluation
 from pinnrun.models import build_model, count_parameters
+from pinnrun.models.constrained import HardConstrained
+from pinnrun.models.pirate import PirateNet, fit_output
 from pinnrun.models.taylor import propagate
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, plan_phases
@@ -46,12 +49,76 @@ FINITE_EVERY = 10
 
 def exact_conditions(problem: problems.Problem, model: ModelConfig) -> dict[str, str]:
     """The conditions the network satisfies by construction, each with the setting that makes it
-    so: periodicity in a variable of ``model.periodic``. Their loss terms are dropped (no points)."""
+    so: periodicity in a variable of ``model.periodic``, or the equation's output transform
+    (``model.hard_constraints``, :func:`hard_constraint`). Their loss terms are dropped (no points)."""
     out = {}
-    for c, cond in problem.conditions().items():
+    conditions = problem.conditions()
+    for c, cond in conditions.items():
         if cond.periodic_in and cond.periodic_in in model.periodic:
             out[c] = f"model.periodic={list(model.periodic)}"
+    hard = hard_constraint(problem, model)
+    for c in hard.satisfies if hard is not None else ():
+        assert c in conditions, f"{type(problem).__name__}.hard_constraint satisfies an unknown condition '{c}'"
+        out[c] = "model.hard_constraints=true"
     return out
+
+
+def hard_constraint(problem: problems.Problem, model: ModelConfig) -> problems.HardConstraint | None:
+    """The equation's output transform u = A + B N if ``model.hard_constraints`` (else None).
+    ConfigError where the equation declares none, or where A or B is not periodic in a variable of
+    ``model.periodic`` (u would not be, though the network is)."""
+    if not model.hard_constraints:
+        return None
+    name = type(problem).__module__.rpartition(".")[2]
+    hard = problem.hard_constraint()
+    if hard is None:
+        declared = [
+            n
+            for n in problems.available()
+            if getattr(problems.load_class(n), "hard_constraint", None) not in (None, problems.Problem.hard_constraint)
+        ]
+        raise ConfigError(
+            f"model.hard_constraints=true: equation '{name}' declares no output transform "
+            f"(hard_constraint; built-in ones that do: {', '.join(declared)}); set model.hard_constraints=false"
+        )
+    broken = [v for v in model.periodic if v not in hard.periodic_in]
+    if broken:
+        raise ConfigError(
+            f"model.hard_constraints=true with model.periodic={list(model.periodic)}: the output transform "
+            f"of '{name}' is not periodic in {broken[0]}, so the network's output would not be; use one of the two"
+        )
+    return hard
+
+
+def pi_init(model: torch.nn.Module, problem: problems.Problem, cfg: ModelConfig) -> float | None:
+    """PirateNet's physics-informed start (``model.pi_init``; Wang, Li, Chen & Perdikaris 2024,
+    sec. 4.2): the output layer fitted by least squares to the initial condition u(t0, x), taken
+    from the problem's reference on its grid at every 10th time, as the authors' code does (the
+    initial values repeated over those times). Returns the fit's relative residual; None for
+    another model, ``pi_init=false``, or with ``model.hard_constraints`` (u = A + B N holds the
+    initial condition whatever N is). A problem without a reference at t = t0: ConfigError."""
+    if not (isinstance(model, PirateNet) and cfg.pi_init) or cfg.hard_constraints:
+        return None
+    ref = problem.reference() if "t" in problem.variables else None
+    fields = ref[1] if ref is not None else {}
+    if ref is None or not all(o in fields for o in problem.outputs) or ref[0]["t"][0] != problem.domain["t"][0]:
+        raise ConfigError(
+            "model.pi_init: PirateNet's start fits the initial condition from the reference solution at "
+            f"t = lower bound, which equation '{type(problem).__name__}' does not have (set model.pi_init=false)"
+        )
+    grid = ref[0]
+    axes = [grid[v][::10] if v == "t" else grid[v] for v in problem.variables]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    points = np.stack([m.reshape(-1) for m in mesh], 1)
+    # u(t0, .) at every point, whatever its time
+    t_axis = problem.variables.index("t")
+    values = np.stack([np.take(fields[o], [0], axis=t_axis) * np.ones_like(mesh[0]) for o in problem.outputs], -1)
+    p = next(model.parameters())
+    return fit_output(
+        model,
+        torch.as_tensor(points, dtype=p.dtype, device=p.device),
+        torch.as_tensor(values.reshape(len(points), -1), dtype=p.dtype, device=p.device),
+    )
 
 
 class LossStep:
@@ -123,11 +190,16 @@ class PinnTask:
         self.threads = set_threads(cfg.trainer.threads, self.device)
         dtype = getattr(torch, cfg.trainer.dtype.value)
         torch.manual_seed(cfg.seed)
-        self.model = build_model(cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs)).to(
-            self.device, dtype
-        )
+        self.model = build_model(
+            cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs), self.problem.variables
+        ).to(self.device, dtype)
+        #: the relative residual of PirateNet's least-squares start (model.pi_init), else None
+        self.pi_init_residual = pi_init(self.model, self.problem, cfg.model)
         #: conditions the network satisfies exactly: left out of the loss
         self.exact_conditions = exact_conditions(self.problem, cfg.model)
+        if cfg.model.hard_constraints:  # u = A + B N, the network N inside (its parameters under net.)
+            a_b = self.problem.hard_constraint().functions(self.problem.variables, self.problem.outputs)
+            self.model = HardConstrained(self.model, *a_b)
         self.points = PointSets(
             self.problem,
             {c: 0 if c in self.exact_conditions else n for c, n in eq.points.items()},
@@ -138,6 +210,7 @@ class PinnTask:
             self.device,
             dtype,
             eq.per_face,
+            cfg.sampler.rad,
         )
         self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed)
         observations = self.evaluation.observations(eq.observations, cfg.seed)
@@ -151,7 +224,12 @@ class PinnTask:
             eq.unknowns,
             taylor=functools.partial(propagate, self.model) if cfg.trainer.compile else None,
             log_unknowns=eq.log_unknowns,
+            causal=cfg.weighting.causal,
         )
+        self.causal = self.objective.causal  # causal training (pinnrun.causal), or None
+        if self.causal is not None:  # its tolerance schedule's position goes into the checkpoint
+            self.checkpoint_keys = (*PinnTask.checkpoint_keys, "causal")
+        self.points.scorer = self.objective.residual_norms  # RAD's |r| at candidate points
         self.step = LossStep(self.objective, cfg.trainer.compile, cfg.trainer.cuda_graphs)
         self._weights: tuple[dict[str, float], torch.Tensor] | None = None
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
@@ -164,6 +242,7 @@ class PinnTask:
             ["step", "phase", "lr", "loss"]
             + [f"loss/{k}" for k in terms]
             + [f"weight/{g}" for g in self.weighting.groups]
+            + ["causal/min_weight", "causal/tol"] * (self.causal is not None)
             + [f"param/{k}" for k in self.objective.unknowns]
             + [f"slope/{k}" for k in self.objective.slopes()]
             + [f"l2/{f}" for f in self.evaluation.fields]
@@ -187,7 +266,12 @@ class PinnTask:
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
-        out += [f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.exact_conditions.items()]
+        if self.pi_init_residual is not None:
+            fit = self.pi_init_residual
+            out.append(f"model.pi_init: output layer fitted to the initial condition (relative residual {fit:.2e})")
+        out += [
+            f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.exact_conditions.items()
+        ]
         if self.objective.unknowns:
             obs = self.objective.observations
             out.append(
@@ -218,6 +302,8 @@ class PinnTask:
         while step < target:
             self.weighting.update(step)
             loss, terms = self.step(points.at(step), self.weights(phase), opt)
+            if self.causal is not None:  # Algorithm 1: the next tol once min w > delta (on the device)
+                self.causal.advance()
             opt.step()
             sched.step()
             step += 1
@@ -235,6 +321,8 @@ class PinnTask:
         done, converged = lbfgs_chunk(self.opt, lambda: self.step(points, weights, self.opt)[0], target - step)
         # the loss at the parameters L-BFGS ends with (its last closure call may be a trial point)
         loss, terms = self.step(points, weights, self.opt)
+        if self.causal is not None and bool(self.causal.advance()):  # the next chunk: another objective
+            clear_history(self.opt)
         return self._chunk(step + done, loss, terms, converged)
 
     def weights(self, phase: Phase) -> torch.Tensor:
@@ -258,6 +346,7 @@ class PinnTask:
         return {
             "lr": self.opt.param_groups[0]["lr"],
             **{f"weight/{k}": v for k, v in self.weighting.weights_for(phase).items()},
+            **(self.causal.log_values() if self.causal is not None else {}),
             **{f"param/{k}": v for k, v in self.objective.constants().items()},
             **{f"slope/{k}": v for k, v in self.objective.slopes().items()},
         }
@@ -275,7 +364,8 @@ class PinnTask:
             "optimizer": self.opt.state_dict(),
             "scheduler": self.sched.state_dict() if self.sched else {},
             "weighting": self.weighting.state_dict(),
-            "sampler": {"round": self.points.round},
+            "sampler": self.points.state_dict(),
+            **({"causal": self.causal.state_dict()} if self.causal is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -283,6 +373,9 @@ class PinnTask:
         self.model.load_state_dict(state["model"])
         self.objective.unknowns.load_state_dict(state["unknowns"])
         self.weighting.load_state_dict(state["weighting"])
+        if self.causal is not None:
+            self.causal.load_state_dict(state["causal"])
+        self.points.load_state_dict(state["sampler"])
 
     def results(self, diverged: bool) -> Results:
         constants = {f"param/{k}": v for k, v in self.objective.constants().items()}

@@ -30,6 +30,9 @@ Schemes:
   (pinnrun.ntk). With equal n_i, as in the paper, this is the paper's trace ratio
   sum_j tr K_j / tr K_i; the mean keeps a weight independent of how many points a
   group has, as the loss terms are means. Every group adapts, the residual included.
+  With causal training (:mod:`pinnrun.causal`) the causal condition's diagonal is weighted by
+  each point's chunk weight, K_pp -> w_{chunk(p)} K_pp, as jaxpi's compute_diag_ntk does: on
+  all the points, t_i is then the mean over chunks of w_i times the chunk's mean diagonal.
 * ``gradnorm`` (learning-rate annealing, Wang, Teng & Perdikaris 2021,
   eq. 40): w_hat_i = max |grad L_r| / mean |grad (w_i L_i)| for every group i
   outside the ``residual`` condition, whose terms (together L_r, with their
@@ -57,7 +60,7 @@ import torch
 
 from pinnrun import ntk
 from pinnrun.config import ConfigError, GradStats, TraceMethod, WeightingConfig
-from pinnrun.models import weight_layers
+from pinnrun.models import weight_layers, weight_parameters
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase
 
@@ -176,7 +179,8 @@ class NTK(Weighting):
             return group
         rng = np.random.default_rng([self.seed, step, 524287])  # a pure function of (seed, step)
         idx = torch.as_tensor(np.sort(rng.choice(n, size=k, replace=False)), device=group.points.device)
-        return ntk.ResidualSet(group.name, group.components, group.points[idx], group.residual)
+        weights = None if group.weights is None else group.weights[idx]
+        return ntk.ResidualSet(group.name, group.components, group.points[idx], group.residual, weights)
 
     def compute(self, step: int) -> dict[str, float]:
         c, obj = self.cfg, self.objective
@@ -189,6 +193,8 @@ class NTK(Weighting):
             r = self.subsample(res, step)
             if c.spectrum:
                 J = torch.cat(list(ntk.jacobian_chunks(model, r, variables, outputs, c.chunk)), dim=0).double()
+                if r.weights is not None:  # causal weights: the kernel of sqrt(a_p) r_p
+                    J = J * r.weights.detach().double().sqrt()[:, None, None]
                 rows.update({r.term(k): J[:, i] for i, k in enumerate(r.components)})
                 tr = {r.term(k): float(J[:, i].pow(2).sum()) for i, k in enumerate(r.components)}
             elif c.trace is TraceMethod.exact:
@@ -239,7 +245,7 @@ class GradNorm(Weighting):
     def compute(self, step: int) -> dict[str, float]:
         model = self.objective.model
         if self.cfg.grad_stats is GradStats.layers:  # one group per weight matrix
-            blocks = [[m.weight] for m in weight_layers(model)]
+            blocks = [weight_parameters(m) for m in weight_layers(model)]
         else:  # every network parameter, one group
             blocks = [[p for p in model.parameters() if p.requires_grad]]
         params = [p for b in blocks for p in b]
@@ -255,6 +261,11 @@ class GradNorm(Weighting):
                 i += len(block)
             return out
 
+        if self.cfg.grad_stats is GradStats.norm:  # the unweighted terms' gradient norms, all of them
+            fitted = [g for g in self.groups if g not in self.regularizers]
+            norms = {g: float(torch.linalg.vector_norm(torch.cat(grads(losses[g])))) for g in fitted}
+            mean = float(np.mean(list(norms.values())))
+            return {g: mean / n for g, n in norms.items() if n > 0}
         top = max(float(g.max()) for g in grads(sum(self.weights[g] * losses[g] for g in self.ref_groups)))
         new = {}
         for g in self.groups:

@@ -41,6 +41,10 @@ MODELS = [
     ("mscale", "phi", {"structure": MscaleStructure.subnets}),
     ("modified_mlp", "tanh", {}),  # products of jets (the gates): the Leibniz rule
     ("modified_mlp", "sin", {"adaptive": Adaptive.neuron}),
+    # embeddings (cos/sin of jets, columns side by side) and factorised layers
+    ("mlp", "tanh", {"periodic": ["x"], "fourier_features": 10, "fourier_scale": 2.0, "factorize": True}),
+    ("pirate", "tanh", {"periodic": ["t"], "fourier_features": 10, "alpha": 0.3, "factorize": True}),
+    ("mscale", "sin", {"structure": MscaleStructure.scaled, "factorize": True}),
 ]
 
 
@@ -84,7 +88,7 @@ def test_activation_derivatives_match_autograd(act):
 def test_taylor_mode_equals_reverse_mode_to_fourth_order(name, act, extra):
     cfg = ModelConfig(name=ModelKind(name), activation=act, width=24, depth=3, **extra)
     torch.manual_seed(0)
-    model = build_model(cfg, [-1.0, 0.0], [2.0, 1.0], 2).double()
+    model = build_model(cfg, [-1.0, 0.0], [2.0, 1.0], 2, VARIABLES).double()
     x = torch.rand(40, 2, dtype=torch.float64) * torch.tensor([3.0, 1.0], dtype=torch.float64)
     x = x + torch.tensor([-1.0, 0.0], dtype=torch.float64)
     reverse = Derivatives(model, x, VARIABLES, OUTPUTS)
@@ -172,6 +176,16 @@ CASES = {
     ],
     # the modified MLP's gates: products of jets in the compiled step
     "helmholtz-modified-mlp": ["equation=helmholtz", "model=modified_mlp", "equation.points.residual=300"],
+    # PirateNet with periodic and Fourier embeddings and factorised layers, its start fitted
+    "allen-cahn-pirate": [
+        "equation=allen_cahn",
+        "model=pirate",
+        "model.width=16",
+        "model.fourier_features=16",
+        "model.periodic=[x]",
+        "equation.points.residual=300",
+        "optimizer=adam",
+    ],
     "burgers-inverse-log-collocated": [
         "experiment=raissi_burgers_inverse",
         "trainer.dtype=float64",
@@ -180,6 +194,16 @@ CASES = {
         "equation.unknowns.nu=0.0024787521766663585",
         "+equation.log_unknowns=[nu]",
         "+equation.observations.collocate=[residual]",
+        "optimizer=adam",
+    ],
+    # causal training (sort in time, chunk weights) with NTK weights per chunk; the tol schedule
+    # moves on during the 20 steps (a tensor changed in place: no recompilation)
+    "allen-cahn-causal": [
+        "equation=allen_cahn",
+        "equation.points.residual=256",
+        "weighting.causal.chunks=8",
+        "weighting.causal.tol=[0.001,0.003,0.01,0.03,0.1]",
+        "weighting.causal.delta=0.9",
         "optimizer=adam",
     ],
 }

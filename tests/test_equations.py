@@ -75,6 +75,7 @@ def test_inversion_problems_are_the_sip_ones():
 
 def test_equations_with_exact_solutions():
     assert set(EXACT) == {
+        "advection",
         "wave",
         "helmholtz",
         "klein_gordon",

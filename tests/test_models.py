@@ -37,6 +37,7 @@ def _points(n=17, seed=0, dtype=torch.float32):
 ALL_MODELS = [
     dict(name=ModelKind.mlp),
     dict(name=ModelKind.modified_mlp),
+    dict(name=ModelKind.pirate),
     dict(name=ModelKind.mscale, structure=MscaleStructure.scaled, activation="s2relu"),
     dict(name=ModelKind.mscale, structure=MscaleStructure.subnets, activation="sin"),
 ]
@@ -278,7 +279,7 @@ def test_adaptive_activation_and_slope_recovery_formulas():
     assert slope_recovery(build_model(_cfg(), LOWER, UPPER, 1)) is None
 
 
-@pytest.mark.parametrize("kw", [k for k in ALL_MODELS if k["name"] is not ModelKind.modified_mlp])
+@pytest.mark.parametrize("kw", [k for k in ALL_MODELS if k["name"] not in (ModelKind.modified_mlp, ModelKind.pirate)])
 def test_widths_list_sets_each_hidden_layer(kw):
     model = build_model(_cfg(**kw, widths=[40, 8, 6], n_scales=4), LOWER, UPPER, 1)
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]

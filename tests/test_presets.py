@@ -18,6 +18,8 @@ Code sources (commit of the stored snapshot):
        WK  Klein Gordon/Klein_Gordon.py,  WKM Klein Gordon/Klein_Gordon_model_tf.py
   N  = github.com/PredictiveIntelligenceLab/PINNsNTK @4633de2, PINNsNTK_Wave1D.ipynb (cell:line)
   S  = github.com/tum-pbs/SIP @8d4e9f3, heat/train_heat.py
+  J  = github.com/PredictiveIntelligenceLab/jaxpi @e85b694, examples/allen_cahn/configs/
+       JS sota.py,  JD default.py
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ class Weighting:
 
 
 @dataclass(frozen=True)
+class Embeddings:
+    periodic: list = field(default_factory=list)
+    fourier: tuple = (0, None)  # (features, scale)
+    factorize: tuple | None = None  # (mean, std)
+
+
+@dataclass(frozen=True)
 class Setup:
     equation: str
     domain: dict
@@ -83,6 +92,9 @@ class Setup:
     observations: tuple = (0, 0.0, [])  # (count, noise, collocate)
     test_points: int = 0
     published: tuple = ("", None)  # (field, relative L2)
+    embeddings: Embeddings = field(default_factory=Embeddings)
+    causal: tuple = (0, None)  # (chunks, tol schedule)
+    per_condition: dict = field(default_factory=dict)
 
 
 PI = math.pi
@@ -278,7 +290,45 @@ HOLL_SIP_HEAT = Setup(
     published=("x", None),
 )
 
+# -- Wang, Wang & Perdikaris 2023, "An expert's guide to training PINNs" (jaxpi) ----------------------
+
+JAXPI_ALLEN_CAHN = Setup(
+    equation="allen_cahn",
+    domain={"t": [0.0, 1.0], "x": [-1.0, 1.0]},
+    params={"eps": 1e-4, "a": 5.0},  # u_t + 5 u^3 - 5 u - 0.0001 u_xx (models.py r_net)
+    # ics on x_star, the 512 points of the data grid, every step (models.py losses); 8192 residual
+    # points per step (JS:47); no boundary loss: periodic by the embedding (JS:25-27)
+    points={"initial": 512, "boundary": 0, "residual": 8192},
+    per_condition={"initial": "grid"},  # pinnrun: 512 cell centres of [-1, 1] (jaxpi: the data's x)
+    widths=[256] * 4,  # JS:20-22, ModifiedMlp 4 x 256
+    model="modified_mlp",
+    phases=[Adam(300000, 1e-3, 0.9, 5000)],  # JS:39-41, 46
+    sampler=("uniform", 1),  # UniformSampler, a fresh batch every step
+    embeddings=Embeddings(["x"], (256, 2.0), (1.0, 0.1)),  # JS:25-31
+    weighting=Weighting("ntk", update_every=1000, alpha=0.1),  # JS:51-54, momentum 0.9
+    causal=(32, [1.0]),  # JS:56-58
+    published=("u", 5.37e-5),
+)
+
+JAXPI_ALLEN_CAHN_CPU = Setup(
+    **{
+        **JAXPI_ALLEN_CAHN.__dict__,
+        # JD: Mlp, Fourier scale 1, factorisation mean 0.5, grad_norm, decay every 2000 (JD:20, 28-31,
+        # 41, 51); pinnrun: 4 x 128, 128 features, 2048 points, 15000 steps for a 2-core CPU
+        # (JD: 4 x 256, 256 features, 4096 points, 200000 steps)
+        "points": {"initial": 512, "boundary": 0, "residual": 2048},
+        "widths": [128] * 4,
+        "model": "mlp",
+        "phases": [Adam(15000, 1e-3, 0.9, 2000)],
+        "embeddings": Embeddings(["x"], (128, 1.0), (0.5, 0.1)),
+        "weighting": Weighting("gradnorm", update_every=1000, alpha=0.1, grad_stats="norm"),
+        "published": ("u", 5.84e-4),  # the README's ablation: full method
+    }
+)
+
 PRESETS: dict[str, Setup] = {
+    "jaxpi_allen_cahn": JAXPI_ALLEN_CAHN,
+    "jaxpi_allen_cahn_cpu": JAXPI_ALLEN_CAHN_CPU,
     "raissi_nls": RAISSI_NLS,
     "raissi_burgers": RAISSI_BURGERS,
     "raissi_burgers_inverse": RAISSI_BURGERS_INVERSE,
@@ -351,8 +401,16 @@ def test_preset_is_the_papers_setup(name):
         "sampler": (s.method.value, s.resample_every) if want.sampler is not None else None,
         "dtype": cfg.trainer.dtype.value,
         "published": (cfg.published.field, cfg.published.l2),
+        "embeddings": Embeddings(
+            list(m.periodic),
+            (m.fourier_features, m.fourier_scale if m.fourier_features else None),
+            (m.factorize_mean, m.factorize_std) if m.factorize else None,
+        ).__dict__,
+        "causal": (w.causal.chunks, list(w.causal.tol) if w.causal.chunks else None),
+        "per_condition": {k: v.value for k, v in s.per_condition.items()},
     }
     expected = {k: getattr(want, k) for k in got}
+    expected["embeddings"] = want.embeddings.__dict__
     expected["observations"] = tuple(want.observations)
     if want.params:  # the constants the paper names; every one of them is set
         assert set(want.params) <= set(_plain(eq.params)), f"{name}: equation.params lacks {set(want.params)}"

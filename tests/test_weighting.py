@@ -185,6 +185,40 @@ def test_gradnorm_weights_follow_the_annealing_formula(tmp_path, stats):
         assert t.weighting.weights[term] != pytest.approx(before[term], rel=1e-3)
 
 
+def test_gradnorm_norm_stats_are_the_expert_guides_formula(tmp_path):
+    """grad_stats=norm, as jaxpi's compute_weights ("grad_norm") computes it: every term, the
+    residual's too, w_k = mean_j |grad L_j| / |grad L_k| with the unweighted terms and |.| the L2
+    norm of the gradient over every parameter (a factorised network here: s and V)."""
+    t = task(
+        [
+            *CASES["wave"],
+            "weighting=gradnorm",
+            "weighting.grad_stats=norm",
+            "weighting.update_every=2",
+            "weighting.alpha=0.3",
+            "model.factorize=true",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=3",
+        ]
+    )
+    run_task(t, tmp_path / "run")
+    before = dict(t.weighting.weights)
+    assert t.weighting.update(4)
+    losses = t.objective.losses(4)
+    params = list(t.model.parameters())
+
+    def norm(loss):
+        g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+        return float(torch.sqrt(sum((gi**2).sum() for gi in g if gi is not None)))
+
+    norms = {k: norm(v) for k, v in losses.items()}
+    mean = sum(norms.values()) / len(norms)
+    assert len(norms) == 4
+    for term, n in norms.items():
+        assert t.weighting.weights[term] == pytest.approx(0.7 * before[term] + 0.3 * mean / n, rel=1e-8), term
+    assert t.weighting.weights["residual_u"] != pytest.approx(1.0, rel=1e-3)  # no fixed reference
+
+
 def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
     """ntk (mscale, Adam then L-BFGS, weights frozen in L-BFGS, spectrum) and gradnorm (mlp,
     Hutchinson-free), whole runs; weights logged, plots drawn."""

@@ -1,5 +1,6 @@
-"""Plain fully connected network, and the pieces every model shares:
-input normalisation to [-1, 1] and weight initialisation."""
+"""Plain fully connected network, the modified MLP, and the weight initialisation every model
+shares. Every model starts with an :class:`~pinnrun.models.embeddings.InputMap` (normalisation to
+[-1, 1] and the embeddings) that :func:`~pinnrun.models.build_model` builds."""
 
 from __future__ import annotations
 
@@ -10,33 +11,7 @@ from torch import nn
 
 from pinnrun.config import Init, ModelConfig
 from pinnrun.models.activations import activation_factory
-
-
-class Normalize(nn.Module):
-    """Affine map of physical coordinates onto [-1, 1] per input variable:
-
-        x_hat = 2 (x - lower) / (upper - lower) - 1
-
-    ``lower``/``upper`` are buffers: saved in the state_dict and moved by
-    ``.to(device, dtype)``. The bounds are the problem's (config.validate checks
-    equation.domain).
-    """
-
-    def __init__(self, lower: Sequence[float], upper: Sequence[float]):
-        super().__init__()
-        lo = [float(v) for v in lower]
-        hi = [float(v) for v in upper]
-        assert lo and len(lo) == len(hi) and all(a < b for a, b in zip(lo, hi)), f"bad bounds {lo}, {hi}"
-        self.register_buffer("lower", torch.tensor(lo, dtype=torch.get_default_dtype()))
-        self.register_buffer("upper", torch.tensor(hi, dtype=torch.get_default_dtype()))
-
-    @property
-    def in_dim(self) -> int:
-        return self.lower.numel()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return 2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0  # x_hat in [-1, 1]
-
+from pinnrun.models.embeddings import InputMap
 
 #: weight initialisations by name (the bias starts at zero)
 INITS: dict[Init, Callable[[torch.Tensor], object]] = {
@@ -77,12 +52,12 @@ def fully_connected(
 
 
 class MLP(nn.Module):
-    """u(x) = FCN(x_hat), x_hat = Normalize(x)."""
+    """u(x) = FCN(z), z = InputMap(x)."""
 
-    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+    def __init__(self, cfg: ModelConfig, inputs: InputMap, out_dim: int):
         super().__init__()
-        self.norm = Normalize(lower, upper)
-        self.net = fully_connected(self.norm.in_dim, hidden_widths(cfg), out_dim, activation_factory(cfg), cfg.init)
+        self.norm = inputs
+        self.net = fully_connected(inputs.width, hidden_widths(cfg), out_dim, activation_factory(cfg), cfg.init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))
@@ -102,13 +77,13 @@ class ModifiedMLP(nn.Module):
     1 x width matrix, sqrt(2 / (1 + width)); all other biases at zero.
     """
 
-    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+    def __init__(self, cfg: ModelConfig, inputs: InputMap, out_dim: int):
         super().__init__()
         widths = hidden_widths(cfg)
         assert len(set(widths)) == 1, widths  # config.validate says so in one line
         width, act = widths[0], activation_factory(cfg)
-        self.norm = Normalize(lower, upper)
-        d = self.norm.in_dim
+        self.norm = inputs
+        d = inputs.width
         self.enc_u, self.enc_v = nn.Linear(d, width), nn.Linear(d, width)
         for enc in (self.enc_u, self.enc_v):
             init_linear(enc, cfg.init)

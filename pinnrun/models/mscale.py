@@ -29,14 +29,13 @@ the 1-D fitting example (s2ReLU, 500 neurons in the first layer, scales
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 
 from pinnrun.config import ConfigError, ModelConfig, MscaleStructure, ScaleKind
 from pinnrun.models.activations import activation_factory
-from pinnrun.models.mlp import Normalize, fully_connected, hidden_widths, init_linear
+from pinnrun.models.embeddings import InputMap
+from pinnrun.models.mlp import fully_connected, hidden_widths, init_linear
 
 
 def resolve_scales(cfg: ModelConfig) -> list[float]:
@@ -68,9 +67,9 @@ class MscaleScaled(nn.Module):
     """Compact-support MscaleDNN: first hidden layer z = K ⊙ (W0 x_hat + b0), then
     (depth - 1) ordinary hidden layers and a linear output."""
 
-    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+    def __init__(self, cfg: ModelConfig, inputs: InputMap, out_dim: int):
         super().__init__()
-        self.norm = Normalize(lower, upper)
+        self.norm = inputs
         scales = resolve_scales(cfg)
         hidden, init = hidden_widths(cfg), cfg.init
         width = hidden[0]
@@ -85,7 +84,7 @@ class MscaleScaled(nn.Module):
         k = torch.cat([torch.full((m,), a) for a, m in zip(scales, group_sizes(width, len(scales)))])
         self.register_buffer("K", k.to(torch.get_default_dtype()))
 
-        self.first = scaled_layer(self.norm.in_dim, width)  # holds W0 and b0
+        self.first = scaled_layer(self.norm.width, width)  # holds W0 and b0
         act = activation_factory(cfg)
         self.act = act(width)
         # the rest: (depth - 1) hidden layers + linear output
@@ -107,17 +106,17 @@ class MscaleSubnets(nn.Module):
     """f(x) = sum_i g_i(a_i (W_i x_hat + b_i)), each sub-network an MLP of width max(1, width // N)
     and the same depth whose first layer (W_i, b_i) is scaled by a_i."""
 
-    def __init__(self, cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int):
+    def __init__(self, cfg: ModelConfig, inputs: InputMap, out_dim: int):
         super().__init__()
-        self.norm = Normalize(lower, upper)
+        self.norm = inputs
         scales = resolve_scales(cfg)
         self.register_buffer("scales", torch.tensor(scales, dtype=torch.get_default_dtype()))
         sub_hidden = [max(1, w // len(scales)) for w in hidden_widths(cfg)]
         self.subnets = nn.ModuleList(
-            fully_connected(self.norm.in_dim, sub_hidden, out_dim, activation_factory(cfg), cfg.init) for _ in scales
+            fully_connected(self.norm.width, sub_hidden, out_dim, activation_factory(cfg), cfg.init) for _ in scales
         )
         for f in self.subnets:
-            f[0] = scaled_layer(self.norm.in_dim, sub_hidden[0])
+            f[0] = scaled_layer(self.norm.width, sub_hidden[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x_hat = self.norm(x)
@@ -125,6 +124,6 @@ class MscaleSubnets(nn.Module):
         return torch.stack([f[1:](a * f[0](x_hat)) for a, f in zip(self.scales, self.subnets)]).sum(dim=0)
 
 
-def build_mscale(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], out_dim: int) -> nn.Module:
+def build_mscale(cfg: ModelConfig, inputs: InputMap, out_dim: int) -> nn.Module:
     build = {MscaleStructure.scaled: MscaleScaled, MscaleStructure.subnets: MscaleSubnets}[cfg.structure]
-    return build(cfg, lower, upper, out_dim)
+    return build(cfg, inputs, out_dim)

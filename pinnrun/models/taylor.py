@@ -9,14 +9,19 @@ of the elementwise function (torch.func.jvp with a tangent of ones).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.func import jvp
 
 from pinnrun.derivatives import Jet
 from pinnrun.models.activations import ACTIVATIONS, AdaptiveActivation, Sin
-from pinnrun.models.mlp import MLP, ModifiedMLP, Normalize
+from pinnrun.models.constrained import HardConstrained
+from pinnrun.models.embeddings import FactorizedLinear, InputMap, Normalize
+from pinnrun.models.mlp import MLP, ModifiedMLP
 from pinnrun.models.mscale import MscaleScaled, MscaleSubnets
+from pinnrun.models.pirate import PirateNet
 
 ELEMENTWISE = tuple({type(make()) for make in ACTIVATIONS.values()})
 
@@ -50,17 +55,43 @@ def _derivative(f):
     return lambda x: jvp(f, (x,), (torch.ones_like(x),))[1]
 
 
+def sin_cos(jet: Jet) -> tuple[Jet, Jet]:
+    """The jets of sin(a) and cos(a)."""
+    s, c = torch.sin(jet.value), torch.cos(jet.value)
+    n = jet.order
+    sin = jet.apply([(s, c, -s, -c)[k % 4] for k in range(n + 1)])
+    return sin, jet.apply([(c, -s, -c, s)[k % 4] for k in range(n + 1)])
+
+
+def embed(module: InputMap, jet: Jet) -> Jet:
+    """The jet of :meth:`InputMap.embed` (periodic embedding, then Fourier features)."""
+    if module.periodic:
+        sin, cos = sin_cos(jet.map(lambda s: math.pi * s[..., module.periodic]))
+        jet = Jet.cat([jet.map(lambda s: s[..., module.plain]), cos, sin])
+    if module.fourier is not None:
+        sin, cos = sin_cos(jet.map(lambda s: s @ module.fourier))
+        jet = Jet.cat([cos, sin])
+    return jet
+
+
+def gate(z: Jet, u: Jet, v: Jet) -> Jet:
+    """The jet of z * U + (1 - z) * V = V + z * (U - V)."""
+    return v + z * (u - v)
+
+
 def propagate(module: nn.Module, jet: Jet) -> Jet:
     """The jet of ``module``'s output, given the jet of its input."""
-    if isinstance(module, nn.Linear):  # W a + b for the value, W a_S for each partial
-        return jet.map(lambda s: s @ module.weight.T, module)
+    if isinstance(module, (nn.Linear, FactorizedLinear)):  # W a + b for the value, W a_S for each partial
+        w = module.weight
+        return jet.map(lambda s: s @ w.T, lambda s: torch.nn.functional.linear(s, w, module.bias))
     if isinstance(module, nn.Sequential):
         for m in module:
             jet = propagate(m, jet)
         return jet
     if isinstance(module, Normalize):
-        c = 2.0 / (module.upper - module.lower)  # x_hat = c (x - lower) - 1
-        return jet.map(lambda s: s * c, module)
+        c = (2.0 / (module.upper - module.lower)).to(jet.value.dtype)  # x_hat = c (x - lower) - 1
+        x_hat = jet.map(lambda s: s * c, lambda s: Normalize.forward(module, s))
+        return embed(module, x_hat) if isinstance(module, InputMap) else x_hat
     if isinstance(module, AdaptiveActivation):
         n_a = module.scale * module.slope
         return propagate(module.act, jet.map(lambda s: s * n_a))
@@ -71,9 +102,24 @@ def propagate(module: nn.Module, jet: Jet) -> Jet:
         u = propagate(module.act_u, propagate(module.enc_u, h))
         v = propagate(module.act_v, propagate(module.enc_v, h))
         for lin, act in zip(module.hidden, module.acts):
-            z = propagate(act, propagate(lin, h))
-            h = v + z * (u - v)
+            h = gate(propagate(act, propagate(lin, h)), u, v)
         return propagate(module.out, h)
+    if isinstance(module, PirateNet):
+        h = propagate(module.norm, jet)
+        u = propagate(module.act_u, propagate(module.enc_u, h))
+        v = propagate(module.act_v, propagate(module.enc_v, h))
+        for b in module.blocks:
+            z = h
+            for i, (lin, act) in enumerate(zip(b.dense, b.acts)):
+                z = propagate(act, propagate(lin, z))
+                if i < 2:
+                    z = gate(z, u, v)
+            h = z.map(lambda s, a=b.alpha: a * s) + h.map(lambda s, a=b.alpha: (1 - a) * s)
+        return propagate(module.out, h)
+    if isinstance(module, HardConstrained):  # A + B N: the outermost module, ``jet`` the inputs' jet
+        keys = tuple(jet.streams)
+        a, b = Jet.of(module.particular, jet.value, keys), Jet.of(module.factor, jet.value, keys)
+        return a + b * propagate(module.net, jet)
     if isinstance(module, MscaleScaled):
         z = propagate(module.first, propagate(module.norm, jet)).map(lambda s: s * module.K)
         return propagate(module.rest, propagate(module.act, z))
@@ -89,4 +135,4 @@ def propagate(module: nn.Module, jet: Jet) -> Jet:
     return jet.apply(activation_derivatives(module, jet.value, jet.order))
 
 
-__all__ = ["activation_derivatives", "propagate"]
+__all__ = ["activation_derivatives", "propagate", "sin_cos"]

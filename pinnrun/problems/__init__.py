@@ -70,13 +70,53 @@ class Condition:
         return out
 
 
+@dataclass
+class HardConstraint:
+    """An output transform that satisfies some conditions exactly, whatever the network N gives:
+
+        u_o(x) = A_o(x) + B_o(x) N_o(x)      for each output o,
+
+    A (``particular``) meeting the conditions' data and B (``factor``) vanishing where they are
+    imposed (Lagaris, Likas & Fotiadis 1998, "Artificial neural networks for solving ordinary and
+    partial differential equations", IEEE TNN 9(5); Lu et al. 2021, "Physics-informed neural
+    networks with hard constraints for inverse design", SIAM J. Sci. Comput. 43(6)).
+    ``particular(x)`` and ``factor(x)`` get the points as ``exact`` does (``x[var]``, columns)
+    and return ``{output: tensor}``; an output neither names is N itself (A = 0, B = 1).
+    ``satisfies``: the conditions that then hold for every N (their loss terms are dropped with
+    ``model.hard_constraints=true``). ``periodic_in``: the variables in which A and B are periodic
+    over the domain with all their derivatives, so that a network periodic in them
+    (``model.periodic``) keeps u periodic.
+    """
+
+    satisfies: Sequence[str]
+    particular: Callable[[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]]
+    factor: Callable[[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]]
+    periodic_in: Sequence[str] = ()
+
+    def functions(
+        self, variables: Sequence[str], outputs: Sequence[str]
+    ) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+        """A and B as functions of the points (n, d) -> (n, m), columns in variable and output order."""
+
+        def columns(fn, default: float):
+            def stacked(points: torch.Tensor) -> torch.Tensor:
+                out = fn({v: points[:, i] for i, v in enumerate(variables)})
+                zero = torch.zeros_like(points[:, 0])
+                return torch.stack([zero + out.get(o, default) for o in outputs], 1)
+
+            return stacked
+
+        return columns(self.particular, 0.0), columns(self.factor, 1.0)
+
+
 class Problem:
     variables: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()  # evaluated fields: outputs and derived ones
     primary_field: str = ""  # the field a paper reports ("": the first field)
     params: dict[str, Any] = {}  # equation constants and their defaults
-    grid_points: int = 201  # per axis, of the grid an exact solution is evaluated on
+    # per axis (or {variable: count}), of the grid an exact solution is evaluated on
+    grid_points: int | dict[str, int] = 201
     dataset: str = ""  # a reference dataset of pinnrun.reference, made for ...
     dataset_domain: dict[str, tuple] = {}  # ... this domain only
 
@@ -111,6 +151,11 @@ class Problem:
         """The exact solution, if the problem has one: each output at the points ``x[var]``."""
         raise NotImplementedError
 
+    def hard_constraint(self) -> HardConstraint | None:
+        """The output transform ``model.hard_constraints=true`` wraps the network in, if this
+        equation declares one (default: none)."""
+        return None
+
     def has_exact(self) -> bool:
         return type(self).exact is not Problem.exact
 
@@ -144,7 +189,8 @@ class Problem:
             return reference.load(path)
         if self.dataset or not self.has_exact():  # a dataset made for another domain or constants
             return None
-        grid = {v: np.linspace(lo, hi, self.grid_points) for v, (lo, hi) in self.domain.items()}
+        n = self.grid_points
+        grid = {v: np.linspace(lo, hi, n[v] if isinstance(n, Mapping) else n) for v, (lo, hi) in self.domain.items()}
         mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
         fields = self.derived(self.exact({v: m.reshape(-1) for v, m in zip(grid, mesh)}))
         return grid, {f: fields[f].reshape(mesh[0].shape).numpy() for f in self.fields}
@@ -260,4 +306,14 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
 
 
-__all__ = ["Condition", "FunctionFit", "Problem", "Residual", "available", "build", "load_class", "term_name"]
+__all__ = [
+    "Condition",
+    "FunctionFit",
+    "HardConstraint",
+    "Problem",
+    "Residual",
+    "available",
+    "build",
+    "load_class",
+    "term_name",
+]

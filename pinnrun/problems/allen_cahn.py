@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from pinnrun.problems import Condition, Problem
+from pinnrun.problems import Condition, HardConstraint, Problem
 
 
 class AllenCahn(Problem):
@@ -32,8 +32,18 @@ class AllenCahn(Problem):
         }
 
     def initial(self, d):
-        x = d.input("x")
-        return {"u": d["u"] - x**2 * torch.cos(math.pi * x)}
+        return {"u": d["u"] - self.u0(d.input("x"))}
+
+    @staticmethod
+    def u0(x):
+        return x**2 * torch.cos(math.pi * x)
+
+    def hard_constraint(self):
+        """u = x^2 cos(pi x) + (t - t0) N: the initial condition for every network N. Not
+        periodic in x with its derivative (d/dx x^2 cos(pi x) is 2 at x = -1, -2 at x = 1), so
+        not with model.periodic."""
+        t0 = self.domain["t"][0]
+        return HardConstraint(("initial",), lambda x: {"u": self.u0(x["x"])}, lambda x: {"u": x["t"] - t0})
 
     def residual(self, d):
         u, a = d["u"], self.p["a"]

@@ -21,7 +21,8 @@ import math
 
 import torch
 
-from pinnrun.problems import Condition, Problem
+from pinnrun.config import ConfigError
+from pinnrun.problems import Condition, HardConstraint, Problem
 
 
 class Burgers(Problem):
@@ -42,6 +43,23 @@ class Burgers(Problem):
 
     def initial(self, d):
         return {"u": d["u"] + torch.sin(math.pi * d.input("x"))}
+
+    def hard_constraint(self):
+        """u = -sin(pi x) + (t - t0)(x - x0)(x1 - x) / ((t1 - t0)((x1 - x0)/2)^2) N: the initial
+        line and both walls (so ``initial_boundary`` too) for every network N; B in [0, 1]. Only
+        where -sin(pi x) vanishes at the walls (else the corners' data disagree)."""
+        (t0, t1), (x0, x1) = self.domain["t"], self.domain["x"]
+        if max(abs(math.sin(math.pi * x0)), abs(math.sin(math.pi * x1))) > 1e-12:
+            raise ConfigError(
+                f"model.hard_constraints: burgers' u(t0, x) = -sin(pi x) is not 0 at the walls of "
+                f"equation.domain.x=[{x0}, {x1}] (where u = 0), so no u meets both; set model.hard_constraints=false"
+            )
+        scale = (t1 - t0) * ((x1 - x0) / 2) ** 2
+        return HardConstraint(
+            ("initial", "boundary", "initial_boundary"),
+            lambda x: {"u": -torch.sin(math.pi * x["x"])},
+            lambda x: {"u": (x["t"] - t0) * (x["x"] - x0) * (x1 - x["x"]) / scale},
+        )
 
     def boundary(self, d):
         return {"u": d["u"]}

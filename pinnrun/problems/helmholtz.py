@@ -12,7 +12,8 @@ import math
 
 import torch
 
-from pinnrun.problems import Condition, Problem
+from pinnrun.config import ConfigError
+from pinnrun.problems import Condition, HardConstraint, Problem
 
 
 class Helmholtz(Problem):
@@ -30,6 +31,27 @@ class Helmholtz(Problem):
     def exact(self, x):
         a1, a2 = self.p["a1"] * math.pi, self.p["a2"] * math.pi
         return {"u": torch.sin(a1 * x["x"]) * torch.sin(a2 * x["y"])}
+
+    def hard_constraint(self):
+        """u = (x - x0)(x1 - x)(y - y0)(y1 - y) / (((x1 - x0)/2)^2 ((y1 - y0)/2)^2) N: u = 0 on the
+        four edges for every network N -- the boundary condition where the exact solution vanishes
+        there (a1 x and a2 y integers on the edges, as for the defaults); else a ConfigError."""
+        (x0, x1), (y0, y1) = self.domain["x"], self.domain["y"]
+        s = torch.linspace(0.0, 1.0, 65, dtype=torch.float64)
+        edges = [(x0 + 0 * s, y0 + (y1 - y0) * s), (x1 + 0 * s, y0 + (y1 - y0) * s)]
+        edges += [(x0 + (x1 - x0) * s, y0 + 0 * s), (x0 + (x1 - x0) * s, y1 + 0 * s)]
+        if max(float(self.exact({"x": x, "y": y})["u"].abs().max()) for x, y in edges) > 1e-12:
+            raise ConfigError(
+                "model.hard_constraints: helmholtz's boundary values sin(a1 pi x) sin(a2 pi y) are not 0 on the "
+                f"edges of this equation.domain and params (a1={self.p['a1']}, a2={self.p['a2']}); "
+                "set model.hard_constraints=false"
+            )
+        scale = ((x1 - x0) / 2) ** 2 * ((y1 - y0) / 2) ** 2
+        return HardConstraint(
+            ("boundary",),
+            lambda x: {"u": 0 * x["x"]},
+            lambda x: {"u": (x["x"] - x0) * (x1 - x["x"]) * (x["y"] - y0) * (y1 - x["y"]) / scale},
+        )
 
     def residual(self, d):
         k, a1, a2 = self.p["k"], self.p["a1"] * math.pi, self.p["a2"] * math.pi

@@ -66,6 +66,11 @@ def reject_pinn_settings(cfg: RunConfig) -> None:
         raise ConfigError(f"equation.points: unknown {sorted(unknown)} for {name} (it takes: {', '.join(POINTS)})")
     if eq.unknowns or eq.observations.count:
         raise ConfigError(f"equation.unknowns/observations are for PINN inverse problems, not {name}")
+    if cfg.model.hard_constraints:
+        raise ConfigError(
+            f"model.hard_constraints=true: output transforms that satisfy an equation's conditions are for "
+            f"PINNs, not the learned inverse problem {name} (use model.hard_constraints=false)"
+        )
     if cfg.model.adaptive is not Adaptive.none:
         raise ConfigError(
             f"model.adaptive={cfg.model.adaptive.value}: adaptive activations and their slope-recovery "

@@ -1,0 +1,149 @@
+"""What every model can put around its layers (Wang, Wang & Perdikaris 2023, "An expert's guide
+to training physics-informed neural networks", sec. 5-6; the same choices as jaxpi's archs.py):
+
+- :class:`InputMap`: the inputs normalised to [-1, 1], then an exact periodic embedding of chosen
+  variables, x_hat -> (cos(pi x_hat), sin(pi x_hat)), so that the network is periodic in them with
+  the domain's length as the period, then random Fourier features [cos(z B), sin(z B)] with B
+  drawn N(0, s^2) and trained (Tancik et al. 2020; Wang, Wang & Perdikaris 2021).
+- :class:`FactorizedLinear`: random weight factorisation, W = diag(exp(s)) V, s drawn
+  N(mean, std^2) per output neuron and V = W_init / exp(s), so the network starts as initialised
+  and trains s and V (the guide's sec. 6.1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from pinnrun.config import ConfigError, ModelConfig
+
+
+class Normalize(nn.Module):
+    """Affine map of physical coordinates onto [-1, 1] per input variable:
+
+        x_hat = 2 (x - lower) / (upper - lower) - 1
+
+    ``lower``/``upper`` are buffers: saved in the state_dict and moved by
+    ``.to(device, dtype)``. The bounds are the problem's (config.validate checks
+    equation.domain).
+    """
+
+    def __init__(self, lower: Sequence[float], upper: Sequence[float]):
+        super().__init__()
+        lo = [float(v) for v in lower]
+        hi = [float(v) for v in upper]
+        assert lo and len(lo) == len(hi) and all(a < b for a, b in zip(lo, hi)), f"bad bounds {lo}, {hi}"
+        # in float64, whatever dtype the network is built in: ``.to(dtype)`` then gives a float64
+        # network the bounds unrounded (x = 2 pi exactly at the top of a periodic variable)
+        self.register_buffer("lower", torch.tensor(lo, dtype=torch.float64))
+        self.register_buffer("upper", torch.tensor(hi, dtype=torch.float64))
+
+    @property
+    def in_dim(self) -> int:
+        return self.lower.numel()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lo, hi = self.lower.to(x.dtype), self.upper.to(x.dtype)  # a no-op once the model has x's dtype
+        return 2.0 * (x - lo) / (hi - lo) - 1.0  # x_hat in [-1, 1]
+
+
+class InputMap(Normalize):
+    """x -> x_hat = Normalize(x) -> periodic embedding of the columns ``periodic`` -> Fourier
+    features (``features`` of them, 0: none). ``width`` is the number of columns it gives."""
+
+    def __init__(
+        self,
+        lower: Sequence[float],
+        upper: Sequence[float],
+        periodic: Sequence[int] = (),
+        features: int = 0,
+        scale: float = 1.0,
+    ):
+        super().__init__(lower, upper)
+        d = self.in_dim
+        self.periodic = sorted(periodic)  # column indices (lists: tensor indexing)
+        self.plain = [i for i in range(d) if i not in self.periodic]
+        embedded = len(self.plain) + 2 * len(self.periodic)
+        self.fourier = None
+        if features:
+            self.fourier = nn.Parameter(torch.randn(embedded, features // 2) * scale)
+        self.width = 2 * (features // 2) if features else embedded
+
+    def embed(self, x_hat: torch.Tensor) -> torch.Tensor:
+        """The embeddings of normalised inputs."""
+        z = x_hat
+        if self.periodic:
+            a = math.pi * x_hat[:, self.periodic]
+            z = torch.cat([x_hat[:, self.plain], torch.cos(a), torch.sin(a)], dim=1)
+        if self.fourier is not None:
+            zb = z @ self.fourier
+            z = torch.cat([torch.cos(zb), torch.sin(zb)], dim=1)
+        return z
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.embed(super().forward(x))
+
+
+def input_map(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], variables: Sequence[str]) -> InputMap:
+    """The model's :class:`InputMap` from ``model.periodic``, ``fourier_features``, ``fourier_scale``."""
+    unknown = [v for v in cfg.periodic if v not in variables]
+    if unknown:
+        raise ConfigError(
+            f"model.periodic: {unknown} are not input variables (this problem has: {', '.join(variables) or 'none'})"
+        )
+    if cfg.fourier_features < 0 or cfg.fourier_features % 2:
+        raise ConfigError(f"model.fourier_features must be an even number >= 0, got {cfg.fourier_features}")
+    if cfg.fourier_features and cfg.fourier_scale <= 0:
+        raise ConfigError(f"model.fourier_scale must be positive, got {cfg.fourier_scale}")
+    periodic = [list(variables).index(v) for v in cfg.periodic]
+    return InputMap(lower, upper, periodic, cfg.fourier_features, cfg.fourier_scale)
+
+
+class FactorizedLinear(nn.Module):
+    """y = x W^T + b with W = diag(exp(s)) V: ``s`` (out,) and ``v`` (out, in) are the parameters."""
+
+    def __init__(self, layer: nn.Linear, mean: float, std: float):
+        super().__init__()
+        w = layer.weight.detach()
+        s = mean + std * torch.randn(w.shape[0], dtype=w.dtype, device=w.device)
+        self.s = nn.Parameter(s)
+        self.v = nn.Parameter(w / torch.exp(s)[:, None])
+        self.bias = layer.bias
+        self.in_features, self.out_features = layer.in_features, layer.out_features
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return torch.exp(self.s)[:, None] * self.v
+
+    def set_weight(self, w: torch.Tensor) -> None:
+        """Makes W = ``w`` (s kept)."""
+        with torch.no_grad():
+            self.v.copy_(w / torch.exp(self.s)[:, None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+
+def factorize(model: nn.Module, mean: float, std: float) -> None:
+    """Every ``nn.Linear`` of ``model`` replaced by its :class:`FactorizedLinear` (same function)."""
+    for name, child in list(model.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(model, name, FactorizedLinear(child, mean, std))
+        else:
+            factorize(child, mean, std)
+
+
+def set_weight(layer: nn.Module, w: torch.Tensor) -> None:
+    """The weight matrix of a linear layer, factorised or not, made ``w``."""
+    if isinstance(layer, FactorizedLinear):
+        layer.set_weight(w)
+    else:
+        with torch.no_grad():
+            layer.weight.copy_(w)
+
+
+__all__ = ["FactorizedLinear", "InputMap", "Normalize", "factorize", "input_map", "set_weight"]
