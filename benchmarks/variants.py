@@ -6,6 +6,7 @@
     python benchmarks/variants.py ipinn_rogue --seeds 0 -- trainer.max_steps=200   # overrides for every job
     python benchmarks/variants.py sip_synthetic sip_heat --figure docs/img/variants   # SIP against Adam and GD
     python benchmarks/variants.py ipinn_rogue --no-run --docs   # tables from docs/variants.json only
+    python benchmarks/variants.py allen_cahn_ablation           # the expert's guide's parts, one removed at a time
 
 A suite is equations x variants x seeds. Every variant of a suite trains with
 the same recipe for the same steps. In `mscale_pde` every network has (within
@@ -84,6 +85,27 @@ SUITES = {
     # the xi of plot_sin.py:33; SIP and Adam at lr 1e-3, GD at 1e-2 / xi^2 (train_sin.py:10-12),
     # constant; Adam also at 1e-2, so it does not lose by the authors' choice of lr. Error: the
     # mean distance to the nearest solution (the authors' x_dist, train_sin.py:119)
+    # the expert's guide's Algorithm 1 on Allen-Cahn at the CPU budget, each part removed in turn as
+    # jaxpi's README ablation does (examples/allen_cahn/configs: no_fourier_feature, no_rwf,
+    # no_grad_norm, no_causal, plain: all four removed, the periodic embedding kept)
+    "allen_cahn_ablation": {
+        "equations": {"allen_cahn (jaxpi_allen_cahn_cpu)": ["experiment=jaxpi_allen_cahn_cpu"]},
+        "variants": {
+            "full method": [],
+            "no Fourier features": ["model.fourier_features=0"],
+            "no weight factorisation": ["model.factorize=false"],
+            "no grad-norm weights": ["weighting.name=fixed"],
+            "no causal training": ["weighting.causal.chunks=0"],
+            "plain (none of the four)": [
+                "model.fourier_features=0",
+                "model.factorize=false",
+                "weighting.name=fixed",
+                "weighting.causal.chunks=0",
+            ],
+        },
+        "seeds": [0],
+        "at_steps": [2000, 5000, 10000],
+    },
     "sip_synthetic": {
         "equations": {f"xi = {xi}": ["experiment=holl_sip_synthetic", f"equation.params.xi={xi}"] for xi in SIP_XI},
         "vars": {f"xi = {xi}": {"gd_lr": f"{1e-2 / xi**2:.6g}"} for xi in SIP_XI},

@@ -142,6 +142,9 @@ class ModelConfig:
     # variables embedded exactly periodically, x_hat -> (cos(pi x_hat), sin(pi x_hat)): the
     # network is periodic in them with the domain's length as the period by construction
     periodic: list[str] = field(default_factory=list)
+    # variables embedded as (cos(w v), sin(w v)) of the physical v, the angular frequency w trained
+    # from this value (jaxpi's trainable period: time in its advection example, w = 2 pi)
+    learned_periods: dict[str, float] = field(default_factory=dict)
     # random Fourier features of the (embedded) input, [cos(x B), sin(x B)], B (d, features / 2)
     # drawn N(0, fourier_scale^2) and trained; 0: none
     fourier_features: int = 0

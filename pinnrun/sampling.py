@@ -193,9 +193,7 @@ class PointSets:
                     "not at the observed points"
                 )
             if c in self.adaptive:
-                raise ConfigError(
-                    f"equation.observations.collocate: condition '{c}' is also in sampler.rad.conditions"
-                )
+                raise ConfigError(f"equation.observations.collocate: condition '{c}' is also in sampler.rad.conditions")
             self.pinned[c] = points
         self.round = -1
 

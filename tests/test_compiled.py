@@ -44,6 +44,7 @@ MODELS = [
     # embeddings (cos/sin of jets, columns side by side) and factorised layers
     ("mlp", "tanh", {"periodic": ["x"], "fourier_features": 10, "fourier_scale": 2.0, "factorize": True}),
     ("pirate", "tanh", {"periodic": ["t"], "fourier_features": 10, "alpha": 0.3, "factorize": True}),
+    ("modified_mlp", "tanh", {"periodic": ["x"], "learned_periods": {"t": 3.0}, "fourier_features": 10}),
     ("mscale", "sin", {"structure": MscaleStructure.scaled, "factorize": True}),
 ]
 

@@ -71,6 +71,25 @@ def test_the_embeddings_are_their_formulas():
     assert m.net[0].in_features == 4000
 
 
+def test_a_learned_period_is_its_formula_and_trains():
+    """model.learned_periods={t: w0}: (cos(w t), sin(w t)) of the physical t with w a parameter from
+    w0 (jaxpi's trainable time period); with x exactly periodic the embedding is
+    (cos(pi x_hat), cos(w t), sin(pi x_hat), sin(w t))."""
+    m = _model(periodic=["x"], learned_periods={"t": 2 * math.pi})
+    x = _points()
+    w = m.norm.omega
+    assert w.requires_grad and float(w) == pytest.approx(2 * math.pi)
+    a = torch.stack([math.pi * _x_hat(x)[:, 1], w[0] * x[:, 0]], 1)
+    torch.testing.assert_close(m.norm(x), torch.cat([torch.cos(a), torch.sin(a)], 1), rtol=1e-13, atol=1e-13)
+    m(x).pow(2).sum().backward()
+    assert float(w.grad.abs()) > 0
+    # not periodic in t over the domain: the period is learned, not imposed
+    t0, t1 = torch.tensor([[0.0, 0.5]], dtype=torch.float64), torch.tensor([[1.0, 0.5]], dtype=torch.float64)
+    with torch.no_grad():
+        w.fill_(5.0)
+        assert float((m(t0) - m(t1)).abs().max()) > 1e-4
+
+
 def test_weight_factorisation_keeps_the_initial_network_and_is_its_formula():
     """W = diag(exp(s)) V with s ~ N(mean, std^2) per output neuron and V = W_init / exp(s): the
     factorised network starts as the plain one with the same seed, and trains s and V."""
@@ -169,10 +188,14 @@ def test_a_periodic_condition_drops_out_of_the_loss(tmp_path):
         ("model.periodic=[y]", ("model.periodic", "y")),
         ("model.fourier_features=7", ("model.fourier_features", "7")),
         ("model.fourier_scale=0", ("model.fourier_scale",)),
+        ("+model.learned_periods={y: 1.0}", ("model.learned_periods", "y")),
+        ("+model.learned_periods={x: 1.0}", ("model.periodic", "model.learned_periods", "x")),
+        ("+model.learned_periods={t: 0}", ("model.learned_periods", "positive")),
     ],
 )
 def test_bad_embedding_settings_are_one_line_errors(tmp_path, override, words):
-    proc = run_cli(["equation=allen_cahn", "model.fourier_features=8", override, *TINY, f"hydra.run.dir={tmp_path}"])
+    base = ["equation=allen_cahn", "model.fourier_features=8", "model.periodic=[x]"]
+    proc = run_cli([*base, override, *TINY, f"hydra.run.dir={tmp_path}"])
     assert_one_line_error(proc, *words)
     assert not (tmp_path / "metrics.csv").exists()
 

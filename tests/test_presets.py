@@ -19,7 +19,7 @@ Code sources (commit of the stored snapshot):
   N  = github.com/PredictiveIntelligenceLab/PINNsNTK @4633de2, PINNsNTK_Wave1D.ipynb (cell:line)
   S  = github.com/tum-pbs/SIP @8d4e9f3, heat/train_heat.py
   J  = github.com/PredictiveIntelligenceLab/jaxpi @e85b694, examples/allen_cahn/configs/
-       JS sota.py,  JD default.py
+       JS sota.py,  JD default.py;  examples/adv/: JA configs/sota.py, JT train.py
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Embeddings:
     periodic: list = field(default_factory=list)
     fourier: tuple = (0, None)  # (features, scale)
     factorize: tuple | None = None  # (mean, std)
+    learned: dict = field(default_factory=dict)  # variable -> initial angular frequency
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,38 @@ JAXPI_ALLEN_CAHN_CPU = Setup(
     }
 )
 
+JAXPI_ADVECTION = Setup(
+    equation="advection",
+    domain={"t": [0.0, 1.0], "x": [0.0, 2 * PI]},  # JT:27-28 T = 1, L = 2 pi
+    params={"c": 80.0},  # JT:29
+    # ics on the 128 grid positions of x (JT:31, models.py losses); 8192 residual points (JA:47)
+    points={"initial": 128, "boundary": 0, "residual": 8192},
+    per_condition={"initial": "grid"},  # pinnrun: cell centres (jaxpi: linspace(0, 2 pi, 128))
+    widths=[256] * 4,  # JA:20-22
+    model="modified_mlp",
+    phases=[Adam(200000, 1e-3, 0.9, 2000)],  # JA:39-41, 46
+    sampler=("uniform", 1),
+    # JA:25-31: period (3 pi, 1.0) on (t, x), t's trained; x's: cos/sin x, pinnrun's exact periodic map
+    embeddings=Embeddings(["x"], (256, 1.0), (1.0, 0.1), {"t": 3 * PI}),
+    weighting=Weighting("ntk", update_every=1000, alpha=0.1),  # JA:51-54
+    causal=(32, [1.0]),  # JA:56-58
+    published=("u", 6.88e-4),  # examples/adv/README.md, state of the art
+)
+
+JAXPI_ADVECTION_CPU = Setup(
+    **{
+        **JAXPI_ADVECTION.__dict__,
+        # pinnrun: a 2-core CPU budget
+        "points": {"initial": 128, "boundary": 0, "residual": 2048},
+        "widths": [128] * 4,
+        "phases": [Adam(15000, 1e-3, 0.9, 2000)],
+        "embeddings": Embeddings(["x"], (128, 1.0), (1.0, 0.1), {"t": 3 * PI}),
+    }
+)
+
 PRESETS: dict[str, Setup] = {
+    "jaxpi_advection": JAXPI_ADVECTION,
+    "jaxpi_advection_cpu": JAXPI_ADVECTION_CPU,
     "jaxpi_allen_cahn": JAXPI_ALLEN_CAHN,
     "jaxpi_allen_cahn_cpu": JAXPI_ALLEN_CAHN_CPU,
     "raissi_nls": RAISSI_NLS,
@@ -405,6 +437,7 @@ def test_preset_is_the_papers_setup(name):
             list(m.periodic),
             (m.fourier_features, m.fourier_scale if m.fourier_features else None),
             (m.factorize_mean, m.factorize_std) if m.factorize else None,
+            _plain(m.learned_periods),
         ).__dict__,
         "causal": (w.causal.chunks, list(w.causal.tol) if w.causal.chunks else None),
         "per_condition": {k: v.value for k, v in s.per_condition.items()},

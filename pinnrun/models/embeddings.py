@@ -3,8 +3,9 @@ to training physics-informed neural networks", sec. 5-6; the same choices as jax
 
 - :class:`InputMap`: the inputs normalised to [-1, 1], then an exact periodic embedding of chosen
   variables, x_hat -> (cos(pi x_hat), sin(pi x_hat)), so that the network is periodic in them with
-  the domain's length as the period, then random Fourier features [cos(z B), sin(z B)] with B
-  drawn N(0, s^2) and trained (Tancik et al. 2020; Wang, Wang & Perdikaris 2021).
+  the domain's length as the period, or a learned one, v -> (cos(w v), sin(w v)) with w trained
+  (jaxpi's trainable period, used for time in its advection example), then random Fourier
+  features [cos(z B), sin(z B)] with B drawn N(0, s^2) and trained (Tancik et al. 2020; Wang, Wang & Perdikaris 2021).
 - :class:`FactorizedLinear`: random weight factorisation, W = diag(exp(s)) V, s drawn
   N(mean, std^2) per output neuron and V = W_init / exp(s), so the network starts as initialised
   and trains s and V (the guide's sec. 6.1).
@@ -62,22 +63,38 @@ class InputMap(Normalize):
         periodic: Sequence[int] = (),
         features: int = 0,
         scale: float = 1.0,
+        learned: dict[int, float] | None = None,
     ):
         super().__init__(lower, upper)
         d = self.in_dim
+        learned = dict(learned or {})
         self.periodic = sorted(periodic)  # column indices (lists: tensor indexing)
-        self.plain = [i for i in range(d) if i not in self.periodic]
-        embedded = len(self.plain) + 2 * len(self.periodic)
+        self.learned = sorted(learned)
+        self.plain = [i for i in range(d) if i not in self.periodic and i not in learned]
+        # a learned period: (cos, sin)(w v) of the physical v = c1 x_hat + c0, w trained
+        self.omega = nn.Parameter(torch.tensor([float(learned[i]) for i in self.learned])) if learned else None
+        embedded = len(self.plain) + 2 * (len(self.periodic) + len(self.learned))
         self.fourier = None
         if features:
             self.fourier = nn.Parameter(torch.randn(embedded, features // 2) * scale)
         self.width = 2 * (features // 2) if features else embedded
 
+    def half_widths(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """c1 = (upper - lower) / 2 and c0 = (upper + lower) / 2 of the learned-period columns."""
+        lo, hi = self.lower[self.learned], self.upper[self.learned]
+        return (hi - lo) / 2, (hi + lo) / 2
+
     def embed(self, x_hat: torch.Tensor) -> torch.Tensor:
         """The embeddings of normalised inputs."""
         z = x_hat
-        if self.periodic:
-            a = math.pi * x_hat[:, self.periodic]
+        if self.periodic or self.learned:
+            angles = []
+            if self.periodic:
+                angles.append(math.pi * x_hat[:, self.periodic])
+            if self.learned:
+                c1, c0 = (c.to(x_hat.dtype) for c in self.half_widths())
+                angles.append(self.omega * (c1 * x_hat[:, self.learned] + c0))
+            a = torch.cat(angles, dim=1)
             z = torch.cat([x_hat[:, self.plain], torch.cos(a), torch.sin(a)], dim=1)
         if self.fourier is not None:
             zb = z @ self.fourier
@@ -90,17 +107,27 @@ class InputMap(Normalize):
 
 def input_map(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], variables: Sequence[str]) -> InputMap:
     """The model's :class:`InputMap` from ``model.periodic``, ``fourier_features``, ``fourier_scale``."""
-    unknown = [v for v in cfg.periodic if v not in variables]
-    if unknown:
-        raise ConfigError(
-            f"model.periodic: {unknown} are not input variables (this problem has: {', '.join(variables) or 'none'})"
-        )
+    for key, named in (("model.periodic", cfg.periodic), ("model.learned_periods", cfg.learned_periods)):
+        unknown = [v for v in named if v not in variables]
+        if unknown:
+            raise ConfigError(
+                f"{key}: {unknown} are not input variables (this problem has: {', '.join(variables) or 'none'})"
+            )
     if cfg.fourier_features < 0 or cfg.fourier_features % 2:
         raise ConfigError(f"model.fourier_features must be an even number >= 0, got {cfg.fourier_features}")
     if cfg.fourier_features and cfg.fourier_scale <= 0:
         raise ConfigError(f"model.fourier_scale must be positive, got {cfg.fourier_scale}")
-    periodic = [list(variables).index(v) for v in cfg.periodic]
-    return InputMap(lower, upper, periodic, cfg.fourier_features, cfg.fourier_scale)
+    both = sorted(set(cfg.periodic) & set(cfg.learned_periods))
+    if both:
+        raise ConfigError(f"model.periodic and model.learned_periods both name {both}: give each variable one period")
+    if any(w <= 0 for w in cfg.learned_periods.values()):
+        raise ConfigError(
+            f"model.learned_periods: angular frequencies must be positive, got {dict(cfg.learned_periods)}"
+        )
+    index = list(variables).index
+    periodic = [index(v) for v in cfg.periodic]
+    learned = {index(v): w for v, w in cfg.learned_periods.items()}
+    return InputMap(lower, upper, periodic, cfg.fourier_features, cfg.fourier_scale, learned)
 
 
 class FactorizedLinear(nn.Module):

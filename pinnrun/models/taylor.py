@@ -65,8 +65,17 @@ def sin_cos(jet: Jet) -> tuple[Jet, Jet]:
 
 def embed(module: InputMap, jet: Jet) -> Jet:
     """The jet of :meth:`InputMap.embed` (periodic embedding, then Fourier features)."""
-    if module.periodic:
-        sin, cos = sin_cos(jet.map(lambda s: math.pi * s[..., module.periodic]))
+    if module.periodic or module.learned:
+        angles = []
+        if module.periodic:
+            angles.append(jet.map(lambda s: math.pi * s[..., module.periodic]))
+        if module.learned:  # w (c1 x_hat + c0): c0 in the value only
+            c1, c0 = (c.to(jet.value.dtype) for c in module.half_widths())
+            w = module.omega
+            angles.append(
+                jet.map(lambda s: w * c1 * s[..., module.learned], lambda s: w * (c1 * s[..., module.learned] + c0))
+            )
+        sin, cos = sin_cos(Jet.cat(angles) if len(angles) > 1 else angles[0])
         jet = Jet.cat([jet.map(lambda s: s[..., module.plain]), cos, sin])
     if module.fourier is not None:
         sin, cos = sin_cos(jet.map(lambda s: s @ module.fourier))
