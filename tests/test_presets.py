@@ -356,7 +356,35 @@ JAXPI_ADVECTION_CPU = Setup(
     }
 )
 
+# jaxpi has no wave example: jaxpi_wave is pinnrun's application of the recipe (JA's settings) to
+# wang_wave's problem; the equation and its grouped weight are those typed in WANG_WAVE above
+JAXPI_WAVE = Setup(
+    **{
+        **WANG_WAVE.__dict__,
+        "points": {"initial": 256, "boundary": 256, "residual": 8192},  # pinnrun: boundary per wall
+        "widths": [256] * 4,
+        "model": "modified_mlp",
+        "phases": [Adam(200000, 1e-3, 0.9, 2000)],  # JA:39-41, 46
+        "embeddings": Embeddings([], (256, 1.0), (1.0, 0.1)),  # JA:28-31, no periodic variable
+        "weighting": Weighting("ntk", groups={"u": ["initial_u", "boundary_u"]}, update_every=1000, alpha=0.1),
+        "causal": (32, [1.0]),  # JA:56-58
+        "published": ("u", None),
+    }
+)
+
+JAXPI_WAVE_CPU = Setup(
+    **{
+        **JAXPI_WAVE.__dict__,
+        "points": {"initial": 256, "boundary": 256, "residual": 2048},
+        "widths": [128] * 4,
+        "phases": [Adam(20000, 1e-3, 0.9, 2000)],  # the budget: wang_wave_ntk's 20000 steps here
+        "embeddings": Embeddings([], (128, 1.0), (1.0, 0.1)),
+    }
+)
+
 PRESETS: dict[str, Setup] = {
+    "jaxpi_wave": JAXPI_WAVE,
+    "jaxpi_wave_cpu": JAXPI_WAVE_CPU,
     "jaxpi_advection": JAXPI_ADVECTION,
     "jaxpi_advection_cpu": JAXPI_ADVECTION_CPU,
     "jaxpi_allen_cahn": JAXPI_ALLEN_CAHN,
