@@ -140,20 +140,16 @@ def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
     assert w[0] == w[1] == w[2] and w[3] == w[4] and w[2] != w[3]
 
 
-@pytest.mark.parametrize("stats", ["layers", "flat"])
-def test_gradnorm_weights_follow_the_annealing_formula(tmp_path, stats):
-    """layers: as the authors' code (GradientPathologiesPINNs, Helmholtz2D_model_tf.py) computes
-    it: gradients w.r.t. the weight matrices only (tf.gradients(loss, self.weights[i])),
-    max_grad_res = reduce_max of the per-layer reduce_max |.|, mean_grad_bcs = reduce_mean of
-    the per-layer reduce_mean |.|. flat: eq. 40 as printed, over every network parameter."""
+def gradnorm_update(tmp_path, *overrides):
+    """A 3-step gradnorm run on the wave problem (weights every 2 steps, alpha 0.3), then one more
+    update at step 4: (the task, the weights before it, the loss terms at step 4)."""
     t = task(
         [
             *CASES["wave"],
             "weighting=gradnorm",
-            f"weighting.grad_stats={stats}",
             "weighting.update_every=2",
             "weighting.alpha=0.3",
-            "+weighting.weights.boundary_u=2.0",
+            *overrides,
             "optimizer=adam",
             "optimizer.phases.0.steps=3",
         ]
@@ -161,7 +157,16 @@ def test_gradnorm_weights_follow_the_annealing_formula(tmp_path, stats):
     run_task(t, tmp_path / "run")
     before = dict(t.weighting.weights)
     assert t.weighting.update(4)
-    losses = t.objective.losses(4)
+    return t, before, t.objective.losses(4)
+
+
+@pytest.mark.parametrize("stats", ["layers", "flat"])
+def test_gradnorm_weights_follow_the_annealing_formula(tmp_path, stats):
+    """layers: as the authors' code (GradientPathologiesPINNs, Helmholtz2D_model_tf.py) computes
+    it: gradients w.r.t. the weight matrices only (tf.gradients(loss, self.weights[i])),
+    max_grad_res = reduce_max of the per-layer reduce_max |.|, mean_grad_bcs = reduce_mean of
+    the per-layer reduce_mean |.|. flat: eq. 40 as printed, over every network parameter."""
+    t, before, losses = gradnorm_update(tmp_path, f"weighting.grad_stats={stats}", "+weighting.weights.boundary_u=2.0")
     weights = [m.weight for m in t.model.modules() if isinstance(m, torch.nn.Linear)]
     everything = list(t.model.parameters())
     assert len(weights) == 3 and len(everything) == 6  # 2 hidden layers and the output: W and b each
@@ -189,22 +194,7 @@ def test_gradnorm_norm_stats_are_the_expert_guides_formula(tmp_path):
     """grad_stats=norm, as jaxpi's compute_weights ("grad_norm") computes it: every term, the
     residual's too, w_k = mean_j |grad L_j| / |grad L_k| with the unweighted terms and |.| the L2
     norm of the gradient over every parameter (a factorised network here: s and V)."""
-    t = task(
-        [
-            *CASES["wave"],
-            "weighting=gradnorm",
-            "weighting.grad_stats=norm",
-            "weighting.update_every=2",
-            "weighting.alpha=0.3",
-            "model.factorize=true",
-            "optimizer=adam",
-            "optimizer.phases.0.steps=3",
-        ]
-    )
-    run_task(t, tmp_path / "run")
-    before = dict(t.weighting.weights)
-    assert t.weighting.update(4)
-    losses = t.objective.losses(4)
+    t, before, losses = gradnorm_update(tmp_path, "weighting.grad_stats=norm", "model.factorize=true")
     params = list(t.model.parameters())
 
     def norm(loss):
