@@ -1,8 +1,34 @@
-"""pinnrun: config-driven command-line runner for physics-informed neural networks."""
+"""pinnrun: config-driven command-line runner for physics-informed neural networks.
+
+From Python (:mod:`pinnrun.api`; nothing heavy is imported until first use)::
+
+    run = pinnrun.run(["equation=burgers"])     # train as `pinnrun equation=burgers` does
+    run = pinnrun.load("outputs/...")            # a run directory, loaded back
+    run.predict({"t": 0.5, "x": xs}, derivatives=["u_x"])
+"""
+
+from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("pinnrun")
 except PackageNotFoundError:  # imported from a source tree that was not installed
     __version__ = "0+unknown"
+
+if TYPE_CHECKING:
+    from pinnrun.api import Run, load, run
+
+_API = ("Run", "load", "run")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from pinnrun import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'pinnrun' has no attribute '{name}'")
+
+
+__all__ = ["Run", "__version__", "load", "run"]

@@ -32,13 +32,14 @@ from typing import IO, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException, MissingConfigException, SearchPathException
+from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from pinnrun.config import ConfigError, register, validate
+from pinnrun.config import ConfigError, missing_sweeps_extra, register, validate
+from pinnrun.config import describe_error as describe
 
 EXIT_BAD_INPUT = 2
 EXIT_JOBS_FAILED = 1
@@ -93,6 +94,14 @@ class RunCallbacks(Callback):
         _check_output_dir(config.hydra.run.dir, "run directory", "hydra.run.dir")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # pinnrun's own hydra/launcher/joblib.yaml composes without the plugin: say so before Hydra
+        # fails to start the launcher it names
+        for group, node in (("hydra/launcher", config.hydra.launcher), ("hydra/sweeper", config.hydra.sweeper)):
+            plugin = str(node.get("_target_", "")).split(".")
+            if len(plugin) > 2 and plugin[0] == "hydra_plugins":
+                line = missing_sweeps_extra(group, config.hydra.runtime.choices.get(group), plugin[1])
+                if line:
+                    raise _BadInput(ConfigError(line))
         _check_output_dir(config.hydra.sweep.dir, "sweep directory", "hydra.sweep.dir")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -225,33 +234,6 @@ def diverged_line(summary: dict, run_dir: Path) -> str:
         f"diverged at step {summary.get('steps', '?')} "
         f"(loss {'non-finite' if loss is None else loss}); last good checkpoint: {good}"
     )
-
-
-def describe(e: BaseException) -> str:
-    """One line for an error in the user's input."""
-    if isinstance(e, SearchPathException) and "Additional config directory" in str(e):
-        where = str(e).split("'")[1] if str(e).count("'") >= 2 else ""
-        if where:  # Hydra says 'not found' for a file as well
-            problem = (
-                "is a file, not a directory"
-                if os.path.isfile(where)
-                else "is not a directory"
-                if os.path.lexists(where)
-                else "does not exist"
-            )
-            return f"config directory {where} (--config-dir) {problem}"
-    if isinstance(e, MissingConfigException) and e.options is not None and e.missing_cfg_file:
-        group, _, option = e.missing_cfg_file.rpartition("/")
-        return f"unknown {group} '{option}' (choose from: {', '.join(sorted(e.options))})"
-    cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else None
-    if cause is None and isinstance(e, OmegaConfBaseException):
-        cause = e
-    if cause is not None:
-        msg = str(getattr(cause, "msg", "") or cause).splitlines()[0]
-        key = getattr(cause, "full_key", None)
-        return f"{key}: {msg}" if key and key not in msg else msg
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return " ".join(lines[:2]) if lines else type(e).__name__
 
 
 def main() -> None:

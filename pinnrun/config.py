@@ -24,6 +24,8 @@ class ConfigError(ValueError):
 class Logger(Enum):
     csv = "csv"  # metrics.csv (always written)
     tensorboard = "tensorboard"  # and TensorBoard events in <run dir>/tensorboard
+    mlflow = "mlflow"  # and an MLflow run: a local store in <run dir>/mlruns, or $MLFLOW_TRACKING_URI's
+    wandb = "wandb"  # and a Weights & Biases run: offline in <run dir>/wandb unless $WANDB_MODE says otherwise
 
 
 class Device(Enum):
@@ -344,6 +346,97 @@ def parallel_jobs() -> int:
     return gpus if gpus > 1 else max(1, min(4, os.cpu_count() or 1))
 
 
+#: the packages each logger needs (an extra of pinnrun's of the logger's name); MLflow's local
+#: store is an SQLite database, through SQLAlchemy and Alembic
+LOGGER_PACKAGES = {
+    "tensorboard": ("tensorboard",),
+    "mlflow": ("mlflow", "sqlalchemy", "alembic"),
+    "wandb": ("wandb",),
+}
+
+
+def check_logger(logger: Logger) -> None:
+    """The logger's packages are installed (one line naming the extra if not); for MLflow, a
+    tracking URI the user set is not a file store (it keeps a metric ``loss`` as a file, so
+    ``loss/<term>`` cannot go next to it)."""
+    import importlib.util
+
+    name = logger.value
+    for package in LOGGER_PACKAGES.get(name, ()):
+        if importlib.util.find_spec(package) is None:
+            raise ConfigError(f"logger={name} needs the {name} package: pip install 'pinnrun[{name}]'")
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if logger is Logger.mlflow and uri and ("://" not in uri or uri.startswith("file:")):
+        raise ConfigError(
+            f"logger=mlflow: MLFLOW_TRACKING_URI={uri} is a file store, which cannot hold the metrics loss and "
+            "loss/<term> together; use a database (sqlite:///<path>/mlflow.db) or a tracking server"
+        )
+
+
+#: Hydra's plugins in pinnrun's sweeps extra, by the config group options they ship (pinnrun's
+#: conf/hydra/launcher/slurm.yaml extends submitit_slurm; its joblib.yaml names the joblib launcher)
+SWEEP_PLUGINS = {
+    "hydra/launcher/joblib": "hydra_joblib_launcher",
+    "hydra/launcher/submitit_local": "hydra_submitit_launcher",
+    "hydra/launcher/submitit_slurm": "hydra_submitit_launcher",
+    "hydra/sweeper/optuna": "hydra_optuna_sweeper",
+}
+
+
+def missing_sweeps_extra(group: str, option: Any, plugin: str) -> str | None:
+    """The line for ``group=option`` when it needs ``plugin`` (under hydra_plugins), one of the
+    sweeps extra's, and that is not installed; else None."""
+    if plugin not in SWEEP_PLUGINS.values():
+        return None
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(f"hydra_plugins.{plugin}") is not None:
+            return None
+    except ImportError:  # no hydra_plugins at all: no plugin is installed
+        pass
+    return f"{group}={option} needs the sweeps extra: pip install 'pinnrun[sweeps]'"
+
+
+def describe_error(e: BaseException) -> str:
+    """One line for an error in the user's input (a ConfigError, or Hydra's or OmegaConf's)."""
+    from hydra.errors import MissingConfigException, SearchPathException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(e, MissingConfigException) and e.missing_cfg_file in SWEEP_PLUGINS:
+        # the option the user chose: the missing one, or the config that extends it (hydra/launcher=slurm)
+        chosen = e.missing_cfg_file
+        if str(e).startswith("In '") and str(e).split("'")[1].rpartition("/")[0] == chosen.rpartition("/")[0]:
+            chosen = str(e).split("'")[1]
+        group, _, option = chosen.rpartition("/")
+        line = missing_sweeps_extra(group, option, SWEEP_PLUGINS[e.missing_cfg_file])
+        if line:
+            return line
+    if isinstance(e, SearchPathException) and "Additional config directory" in str(e):
+        where = str(e).split("'")[1] if str(e).count("'") >= 2 else ""
+        if where:  # Hydra says 'not found' for a file as well
+            problem = (
+                "is a file, not a directory"
+                if os.path.isfile(where)
+                else "is not a directory"
+                if os.path.lexists(where)
+                else "does not exist"
+            )
+            return f"config directory {where} (--config-dir) {problem}"
+    if isinstance(e, MissingConfigException) and e.options is not None and e.missing_cfg_file:
+        group, _, option = e.missing_cfg_file.rpartition("/")
+        return f"unknown {group} '{option}' (choose from: {', '.join(sorted(e.options))})"
+    cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else None
+    if cause is None and isinstance(e, OmegaConfBaseException):
+        cause = e
+    if cause is not None:
+        msg = str(getattr(cause, "msg", "") or cause).splitlines()[0]
+        key = getattr(cause, "full_key", None)
+        return f"{key}: {msg}" if key and key not in msg else msg
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return " ".join(lines[:2]) if lines else type(e).__name__
+
+
 def _positive(value: Any, key: str) -> None:
     if value is None or value <= 0:
         raise ConfigError(f"{key} must be a positive number, got {value}")
@@ -351,11 +444,7 @@ def _positive(value: Any, key: str) -> None:
 
 def validate(cfg: Any) -> None:
     """Rules types cannot express. ``cfg`` is the composed DictConfig."""
-    if cfg.logger == Logger.tensorboard:
-        import importlib.util
-
-        if importlib.util.find_spec("tensorboard") is None:
-            raise ConfigError("logger=tensorboard needs the tensorboard package: pip install tensorboard")
+    check_logger(cfg.logger)
     eq = cfg.equation
     if not eq.domain:
         raise ConfigError("equation.domain is empty: give each input variable [lower, upper]")

@@ -11,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 
-def make_console() -> Console:
-    """Messages go to stderr; stdout stays free for what a user pipes."""
-    return Console(stderr=True)
+def make_console(quiet: bool = False) -> Console:
+    """Messages go to stderr; stdout stays free for what a user pipes. ``quiet``: none at all."""
+    return Console(stderr=True, quiet=quiet)
 
 
 def header(

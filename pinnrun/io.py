@@ -7,6 +7,8 @@
     summary.json           status, final metrics, wall time, device
     plots/                 PNG figures (pinnrun.plots)
     ntk.h5                 weighting=ntk with spectrum=true: kernel eigenvalues per update
+    tensorboard/ mlruns/ wandb/  logger=tensorboard | mlflow | wandb: the experiment tracker's store
+    trackers.json          logger=mlflow | wandb: the tracker's run id, so a resumed run continues it
 
 Every file is written to a temporary name and renamed into place, so a killed
 run never leaves a torn file (ntk.h5 excepted: it grows by one row per update).
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from pinnrun.config import ConfigError
+from pinnrun.config import ConfigError, Logger, check_logger
 
 # h5py and torch are imported where they are used: the command line checks its paths (and
 # reports a bad one) before a run, without paying for them
@@ -42,6 +44,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as open() would make it (mkstemp's are private to the owner)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -141,29 +146,18 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 # -- metrics.csv -----------------------------------------------------------------
-TENSORBOARD = "tensorboard"  # the events' folder in a run directory
-
-
 class MetricsLog:
-    """metrics.csv, one row per logged step, flushed as it is written.
+    """metrics.csv, one row per logged step, flushed as it is written, and the same numbers to
+    ``tracker`` (logger=...; its owner opens and closes it).
 
     On resume the rows after the checkpoint's step are dropped (they belong to
     the part of the run that was lost), so the file reads as one clean run.
     """
 
     def __init__(
-        self, path: Path, columns: Sequence[str], resume_step: int | None = None, tensorboard: bool = False
+        self, path: Path, columns: Sequence[str], resume_step: int | None = None, tracker: Tracker | None = None
     ) -> None:
-        self.path, self.columns = path, list(columns)
-        # the same scalars as TensorBoard events in <run dir>/tensorboard (logger=tensorboard); a
-        # resumed run drops the events after its checkpoint's step, as it does the rows
-        self._tb = (
-            None
-            if not tensorboard
-            else tensorboard_writer(
-                path.parent / TENSORBOARD, purge_step=None if resume_step is None else resume_step + 1
-            )
-        )
+        self.path, self.columns, self.tracker = path, list(columns), tracker
         if resume_step is not None and path.exists():
             with open(path, newline="") as f:
                 reader = csv.DictReader(f)
@@ -184,33 +178,242 @@ class MetricsLog:
     def write(self, row: Mapping[str, Any]) -> None:
         self._writer.writerow({k: _fmt(row.get(k)) for k in self.columns})
         self._file.flush()
-        if self._tb is not None:
-            for k, v in row.items():
-                if k not in ("step", "phase") and isinstance(v, (int, float)) and math.isfinite(v):
-                    self._tb.add_scalar(k, v, int(row["step"]))
-            self._tb.flush()
+        if self.tracker is not None:
+            numbers = {
+                k: v
+                for k, v in row.items()
+                if k not in ("step", "phase") and isinstance(v, (int, float)) and math.isfinite(v)
+            }
+            self.tracker.add_scalars(numbers, int(row["step"]))
 
     def close(self) -> None:
         self._file.close()
-        if self._tb is not None:
-            self._tb.close()
+
+
+# -- experiment trackers (logger=tensorboard | mlflow | wandb) ---------------------------------
+TENSORBOARD = "tensorboard"  # the events' folder in a run directory
+MLFLOW = "mlruns"  # logger=mlflow: pinnrun's local store, mlflow.db and artifacts/
+TRACKER_IDS = "trackers.json"  # {"mlflow": run id, "wandb": run id}: a resumed run continues that run
+#: pinnrun's end of a run -> MLflow's run status
+MLFLOW_STATUS = {"completed": "FINISHED", "interrupted": "KILLED"}
+
+
+class Tracker:
+    """An experiment tracker: the numbers of each metrics.csv row as it is written (the same
+    names, at the row's step), the plots at the end, then closed with the run's status."""
+
+    def add_scalars(self, values: Mapping[str, float], step: int) -> None:
+        raise NotImplementedError
+
+    def log_figures(self, run_dir: Path, step: int) -> None:
+        """plots/*.png of ``run_dir``, drawn at the end of the run (``step``: its last)."""
+        raise NotImplementedError
+
+    def close(self, status: str) -> None:
+        """``status``: summary.json's (completed, diverged, interrupted), or failed (an error)."""
+
+
+def open_tracker(logger: Logger, run_dir: Path, resume_step: int | None = None) -> Tracker | None:
+    """The tracker that ``logger=`` names for the run in ``run_dir`` (after its config.yaml is
+    written), or None (csv: metrics.csv alone). ``resume_step``: the run resumes after this step;
+    TensorBoard drops its later events, MLflow and W&B continue the run of trackers.json."""
+    kinds: dict[Logger, type[Tracker]] = {
+        Logger.tensorboard: TensorBoardTracker,
+        Logger.mlflow: MLflowTracker,
+        Logger.wandb: WandbTracker,
+    }
+    if logger not in kinds:
+        return None
+    check_logger(logger)  # validate() said so already; a caller of the run layer may not have asked
+    return kinds[logger](Path(run_dir).resolve(), resume_step)
 
 
 def tensorboard_writer(log_dir: Path, purge_step: int | None = None):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise ConfigError("logger=tensorboard needs the tensorboard package: pip install tensorboard") from None
+    from torch.utils.tensorboard import SummaryWriter
+
     return SummaryWriter(str(log_dir), purge_step=purge_step)
 
 
-def tensorboard_plots(run_dir: Path, step: int) -> None:
-    """The run's plots (plots/*.png) as TensorBoard images at its last step."""
-    import matplotlib.image
+class TensorBoardTracker(Tracker):
+    """TensorBoard events in <run dir>/tensorboard; a resumed run drops the events after its
+    checkpoint's step, as metrics.csv drops the rows."""
 
-    with tensorboard_writer(run_dir / TENSORBOARD) as tb:
-        for png in sorted((run_dir / "plots").glob("*.png")):
-            tb.add_image(f"plots/{png.stem}", matplotlib.image.imread(png)[..., :3], step, dataformats="HWC")
+    def __init__(self, run_dir: Path, resume_step: int | None = None) -> None:
+        purge = None if resume_step is None else resume_step + 1
+        self.writer = tensorboard_writer(run_dir / TENSORBOARD, purge_step=purge)
+
+    def add_scalars(self, values: Mapping[str, float], step: int) -> None:
+        for k, v in values.items():
+            self.writer.add_scalar(k, v, step)
+        self.writer.flush()
+
+    def log_figures(self, run_dir: Path, step: int) -> None:
+        import matplotlib.image
+
+        for png in _plots(run_dir):
+            image = matplotlib.image.imread(png)[..., :3]
+            self.writer.add_image(f"plots/{png.stem}", image, step, dataformats="HWC")
+
+    def close(self, status: str) -> None:
+        self.writer.close()
+
+
+class MLflowTracker(Tracker):
+    """An MLflow run: experiment = the equation's name, run name = the run directory's name; the
+    resolved config as params (flattened keys, e.g. model.width) and config.yaml, overrides.yaml
+    and, at the end, plots/*.png as artifacts.
+
+    The store is $MLFLOW_TRACKING_URI's, or else pinnrun's own in <run dir>/mlruns: an SQLite
+    database (mlflow.db; MLflow's file store cannot hold a metric ``loss`` next to ``loss/<term>``)
+    and artifacts/, written offline (MLflow's usage telemetry is off unless
+    $MLFLOW_DISABLE_TELEMETRY says otherwise). A resumed run continues the run of trackers.json if
+    the store has it. MLflow only appends: what a killed run logged after its last checkpoint stays
+    in the history next to the resumed run's numbers of those steps."""
+
+    def __init__(self, run_dir: Path, resume_step: int | None = None) -> None:
+        import logging
+
+        uri, artifacts = os.environ.get("MLFLOW_TRACKING_URI"), None
+        if not uri:
+            store = run_dir / MLFLOW
+            store.mkdir(parents=True, exist_ok=True)
+            uri, artifacts = f"sqlite:///{store / 'mlflow.db'}", (store / "artifacts").as_uri()
+            os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # read when mlflow is imported
+        from mlflow.entities import Param
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+
+        log = logging.getLogger("mlflow")  # quiet: "Creating initial MLflow database tables..." of a new store
+        level = log.level
+        log.setLevel(logging.WARNING)
+        try:
+            self.client = MlflowClient(tracking_uri=uri)
+        finally:
+            log.setLevel(level)
+        config = _run_config(run_dir)
+        name = str((config.get("equation") or {}).get("name") or "pinnrun")
+        ids = _tracker_ids(run_dir)
+        run = None
+        if resume_step is not None and ids.get("mlflow"):
+            try:
+                run = self.client.get_run(ids["mlflow"])
+                self.client.update_run(run.info.run_id, status="RUNNING")
+            except MlflowException:  # another store, or the run was deleted: a new run
+                run = None
+        if run is None:
+            experiment = self.client.get_experiment_by_name(name)
+            if experiment is not None:
+                experiment_id = experiment.experiment_id
+            else:
+                try:
+                    experiment_id = self.client.create_experiment(name, artifact_location=artifacts)
+                except MlflowException:  # made by another job of the sweep in the meantime
+                    experiment_id = self.client.get_experiment_by_name(name).experiment_id
+            run = self.client.create_run(experiment_id, run_name=run_dir.name, tags={"pinnrun.run_dir": str(run_dir)})
+            _save_tracker_id(run_dir, "mlflow", run.info.run_id)
+        self.run_id = run.info.run_id
+        # params cannot change once logged: a resumed run adds the keys it lacks (config.yaml, logged
+        # again, is the resumed start's)
+        known = run.data.params
+        params = [Param(k, v) for k, v in _flatten(config) if k not in known]
+        for i in range(0, len(params), 100):  # MLflow's limit per call
+            self.client.log_batch(self.run_id, params=params[i : i + 100])
+        for f in ("config.yaml", "overrides.yaml"):
+            if (run_dir / f).exists():
+                self.client.log_artifact(self.run_id, str(run_dir / f))
+
+    def add_scalars(self, values: Mapping[str, float], step: int) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self.client.log_batch(self.run_id, metrics=[Metric(k, float(v), now, step) for k, v in values.items()])
+
+    def log_figures(self, run_dir: Path, step: int) -> None:
+        for png in _plots(run_dir):
+            self.client.log_artifact(self.run_id, str(png), "plots")
+
+    def close(self, status: str) -> None:
+        self.client.set_tag(self.run_id, "pinnrun.status", status)
+        self.client.set_terminated(self.run_id, MLFLOW_STATUS.get(status, "FAILED"))
+
+
+class WandbTracker(Tracker):
+    """A Weights & Biases run: project pinnrun (or $WANDB_PROJECT), name = the run directory's
+    name, config = the resolved config; the plots as images at the last step.
+
+    Offline unless $WANDB_MODE is set: no network, no login; the run is written to
+    <run dir>/wandb/offline-run-*/ (``wandb sync`` uploads it later), and wandb prints nothing
+    (unless $WANDB_SILENT is set). A resumed run continues the run of trackers.json (the same id;
+    offline, in a new offline-run-* folder). W&B keeps a run's steps increasing: after a resume
+    online, steps that the killed run had logged past its last checkpoint are not logged again."""
+
+    def __init__(self, run_dir: Path, resume_step: int | None = None) -> None:
+        import wandb
+
+        offline = not os.environ.get("WANDB_MODE")
+        ids = _tracker_ids(run_dir)
+        run_id = ids.get("wandb") if resume_step is not None else None
+        self.run = wandb.init(
+            project=None if os.environ.get("WANDB_PROJECT") else "pinnrun",
+            name=run_dir.name,
+            dir=str(run_dir),
+            config=_run_config(run_dir),
+            mode="offline" if offline else None,
+            id=run_id,
+            resume="allow" if run_id else None,
+            settings=wandb.Settings(silent=True) if offline and "WANDB_SILENT" not in os.environ else None,
+        )
+        if run_id != self.run.id:
+            _save_tracker_id(run_dir, "wandb", self.run.id)
+
+    def add_scalars(self, values: Mapping[str, float], step: int) -> None:
+        self.run.log(dict(values), step=step)
+
+    def log_figures(self, run_dir: Path, step: int) -> None:
+        import wandb
+
+        images = {f"plots/{png.stem}": wandb.Image(str(png)) for png in _plots(run_dir)}
+        if images:
+            self.run.log(images, step=step)
+
+    def close(self, status: str) -> None:
+        self.run.summary["status"] = status
+        self.run.finish(exit_code=0 if status == "completed" else 1)
+
+
+def _plots(run_dir: Path) -> list[Path]:
+    return sorted((run_dir / "plots").glob("*.png"))
+
+
+def _run_config(run_dir: Path) -> dict[str, Any]:
+    """config.yaml of ``run_dir`` as a dict (the runner writes it before it opens a tracker)."""
+    import yaml
+
+    path = run_dir / "config.yaml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted key, value as text) of every leaf of a nested config; lists and None as JSON."""
+    for k, v in config.items():
+        if isinstance(v, Mapping) and v:
+            yield from _flatten(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", (v if isinstance(v, str) else json.dumps(v, default=str))[:500]
+
+
+def _tracker_ids(run_dir: Path) -> dict[str, str]:
+    try:
+        ids = json.loads((run_dir / TRACKER_IDS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return ids if isinstance(ids, dict) else {}
+
+
+def _save_tracker_id(run_dir: Path, logger: str, run_id: str) -> None:
+    write_json(run_dir / TRACKER_IDS, {**_tracker_ids(run_dir), logger: run_id})
 
 
 def _fmt(v: Any) -> Any:

@@ -13,6 +13,7 @@ infinite ends the run as ``diverged``; its checkpoints are the last good ones.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import time
@@ -29,7 +30,7 @@ from rich.console import Console
 import pinnrun
 from pinnrun import console as show
 from pinnrun import io
-from pinnrun.config import ConfigError, Device, Logger, RunConfig
+from pinnrun.config import ConfigError, Device, RunConfig
 from pinnrun.optim import Phase
 
 #: the runner's own part of a checkpoint (the task adds its :attr:`Task.checkpoint_keys`)
@@ -117,6 +118,7 @@ class Runner:
         self.saved: dict[str, Any] | None = self._checkpoint_to_resume() if self.cfg.trainer.resume else None
         self.status = "running"
         self.last: dict[str, Any] = {"loss": math.nan, "losses": {}, "metrics": {}}
+        self.warnings: list[str] = []  # lines the run printed as warnings (a step that did not compile)
 
     def _checkpoint_to_resume(self) -> dict[str, Any]:
         path = self.run_dir / "checkpoints" / "last.pt"
@@ -145,12 +147,10 @@ class Runner:
             self.state.update({k: self.saved[k] for k in RUN_STATE})
             io.truncate_spectra(self.run_dir / SPECTRA, self.state["step"])
         t = self.cfg.trainer
-        self.log = io.MetricsLog(
-            self.run_dir / "metrics.csv",
-            self.task.columns,
-            resume_step=self.state["step"] if resumed else None,
-            tensorboard=self.cfg.logger is Logger.tensorboard,
-        )
+        resume_step = self.state["step"] if resumed else None
+        self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.task.columns, resume_step=resume_step)
+        # logger=tensorboard|mlflow|wandb: the same rows there, open until the plots are in (finish)
+        self.tracker = self.log.tracker = io.open_tracker(self.cfg.logger, self.run_dir, resume_step)
         verb = f"resuming at step {self.state['step']}" if resumed else "run"
         self.console.print(
             show.header(
@@ -177,6 +177,11 @@ class Runner:
             status = "completed" if self.status == "running" else self.status
         except KeyboardInterrupt:
             status = "interrupted"
+        except BaseException:
+            if self.tracker is not None:
+                with contextlib.suppress(Exception):  # the error that ended the run is the one to see
+                    self.tracker.close("failed")
+            raise
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
             self.log.close()
@@ -196,6 +201,7 @@ class Runner:
             chunk = self.task.advance(phase, s["step"], target)
             s["step"] = chunk.step
             if chunk.warning:
+                self.warnings.append(chunk.warning)
                 self.console.print(f"[yellow]{chunk.warning}[/yellow]", soft_wrap=True)
             if chunk.converged:
                 end, s["phase_converged"] = s["step"], True
@@ -274,8 +280,12 @@ class Runner:
         }
         summary = run_summary(self.task, status, self.state["step"], self.total_steps, final, wall)
         summary.update(results.extra)
+        if self.warnings:
+            summary["warnings"] = self.warnings
         io.write_json(self.run_dir / "summary.json", summary)
-        draw_figures(self.run_dir, summary["steps"], self.cfg.logger is Logger.tensorboard, self.console)
+        draw_figures(self.run_dir, summary["steps"], self.tracker, self.console)
+        if self.tracker is not None:
+            self.tracker.close(status)
         self.console.print(show.summary_table(summary, self.run_dir))
         return summary
 
@@ -309,14 +319,14 @@ def run_summary(
     return out
 
 
-def draw_figures(run_dir: Path, step: int, tensorboard: bool, console: Console) -> None:
-    """plots/ (and the plots as TensorBoard images); a figure must never cost the run's results."""
+def draw_figures(run_dir: Path, step: int, tracker: io.Tracker | None, console: Console) -> None:
+    """plots/ (and the plots in the experiment tracker); a figure must never cost the run's results."""
     try:
         from pinnrun import plots
 
         plots.plot_run(run_dir)
-        if tensorboard:
-            io.tensorboard_plots(run_dir, step)
+        if tracker is not None:
+            tracker.log_figures(run_dir, step)
     except Exception as e:  # noqa: BLE001
         console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
 

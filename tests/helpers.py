@@ -189,3 +189,27 @@ def read_rows(run_dir: Path) -> list[dict]:
     """metrics.csv of a run, one dict per row."""
     with open(run_dir / "metrics.csv", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def run_without(
+    modules: Sequence[str],
+    args: Sequence[str],
+    cwd: Path | str | None = None,
+    env: dict | None = None,
+    timeout: float = CLI_TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """``pinnrun <args>`` in a Python where the top-level packages ``modules`` are not installed (an
+    optional extra left out): each is None in sys.modules, so importing it fails and
+    importlib.util.find_spec finds nothing, as for an absent package. ``env``: variables to add."""
+    code = (
+        "import sys; sys.modules.update((m, None) for m in sys.argv[1].split(',') if m); "
+        "sys.argv = ['pinnrun', *sys.argv[2:]]; from pinnrun.cli import main; main()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, ",".join(modules), *eager(args)],
+        cwd=cwd or REPO,
+        env={**cli_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

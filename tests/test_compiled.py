@@ -262,6 +262,7 @@ def test_where_the_step_cannot_compile_one_line_says_so_and_the_run_trains_eager
     assert "Traceback" not in p.stdout + p.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     assert (summary["status"], summary["steps"], summary["engine"]) == ("completed", 20, "eager")
+    assert summary["warnings"] == [lines[0]]  # the line, recorded
     eager_run = run_task(TINY, tmp_path / "eager")
     assert eager_run["engine"] == "eager"
     assert summary["final"]["loss"] == pytest.approx(eager_run["final"]["loss"], rel=1e-5)

@@ -15,7 +15,7 @@ import yaml
 
 from pinnrun.cli import claim_slot
 
-from helpers import assert_one_line_error, explain, run_cli, run_report
+from helpers import assert_one_line_error, explain, run_cli, run_report, run_without
 
 #: a small Kovasznay flow problem: ~2 s a run; the error depends clearly on Adam's learning rate
 KOVASZNAY = [
@@ -137,3 +137,25 @@ def test_optuna_search_finds_a_better_learning_rate_than_the_default(tmp_path):
     assert p.returncode == 0, explain(p)
     default = json.loads((tmp_path / "default" / "summary.json").read_text())["final"]["l2/u"]
     assert best["best_value"] < default, (lr, best["best_value"], default)
+
+
+def test_a_sweep_plugin_without_the_sweeps_extra_is_one_line_naming_it(tmp_path):
+    """Without the sweeps extra no Hydra plugin is installed (hydra_plugins is absent): each sweep
+    option that needs one says so in one line, before a sweep directory is made. joblib composes
+    from pinnrun's own conf/hydra/launcher/joblib.yaml and fails only when Hydra starts the launcher;
+    slurm.yaml extends the plugin's submitit_slurm; search=lr_width chooses the Optuna sweeper."""
+    sweep = tmp_path / "sweep"
+    cases = {
+        "hydra/launcher=joblib": ["-m", "hydra/launcher=joblib", "seed=0,1"],
+        "hydra/launcher=submitit_local": ["-m", "hydra/launcher=submitit_local", "seed=0,1"],
+        "hydra/launcher=slurm": ["-m", "hydra/launcher=slurm", "hydra.launcher.partition=gpu", "seed=0"],
+        "hydra/sweeper=optuna": ["-m", "search=lr_width"],
+    }
+    for chosen, args in cases.items():
+        p = run_without(["hydra_plugins"], [*args, *KOVASZNAY, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+        line = assert_one_line_error(p)
+        assert line == f"pinnrun: error: {chosen} needs the sweeps extra: pip install 'pinnrun[sweeps]'", explain(p)
+        assert not sweep.exists()
+    # with the plugins (the same wrapper, nothing hidden) the joblib sweep gets past that check
+    p = run_without([], ["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=-3", f"hydra.sweep.dir={sweep}"])
+    assert p.returncode == 1 and "1 job(s) failed: 0 (model.width" in p.stderr, explain(p)

@@ -1,0 +1,158 @@
+"""pinnrun-export: a trained run's network as a self-contained file, for use without pinnrun.
+
+    pinnrun-export RUN_DIR --format torchscript          # RUN_DIR/export/model.pt
+    pinnrun-export RUN_DIR --format onnx --out model.onnx
+
+The exported function maps points (n, d), columns in the order of the equation's variables
+(in the training dtype, float32 unless trainer.dtype=float64), to the fields (n, k) in the order
+of the equation's fields (outputs and derived ones such as |h|): the input scaling, embeddings
+and any hard-constraint transform are inside, so it gives what ``pinnrun.load(RUN_DIR).predict``
+gives. What the columns are is stored with it as JSON ("pinnrun": variables, fields, domain,
+dtype, run directory, step): TorchScript's extra file ``pinnrun.json``
+(``torch.jit.load(path, _extra_files={"pinnrun.json": ""})``), ONNX's metadata property
+``pinnrun``. TorchScript comes from ``torch.jit.trace``; ONNX from torch's exporter
+(``torch.onnx.export``, dynamo), which needs the ``export`` extra (onnx, onnxscript; onnxruntime
+to run the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pinnrun import io
+from pinnrun.api import Run, load
+from pinnrun.config import ConfigError
+from pinnrun.predict import EXIT_BAD_INPUT, _Parser
+from pinnrun.sip import Inversion
+
+FORMATS = {"torchscript": ".pt", "onnx": ".onnx"}
+
+
+class Fields(torch.nn.Module):
+    """points (n, d) -> fields (n, k): the network, then the equation's derived fields."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__()
+        self.net, self.problem = run.model, run.problem
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        out = self.net(points)
+        if isinstance(self.problem, Inversion):  # y* -> (x, P(x))
+            return torch.cat([out, self.problem.simulate(out)], 1)
+        named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
+        fields = self.problem.derived(named)
+        return torch.stack([fields[f] for f in self.problem.fields], 1)
+
+
+def metadata(run: Run) -> dict[str, Any]:
+    """What the exported function's columns are, and where it came from."""
+    if isinstance(run.problem, Inversion):
+        columns = [f"x{i}" for i in range(run.problem.x_dim)] + [f"y{i}" for i in range(run.problem.y_dim)]
+    else:
+        columns = list(run.fields)
+    return {
+        "variables": list(run.variables),
+        "fields": columns,
+        "domain": {k: list(v) for k, v in run.domain.items()},
+        "dtype": str(next(run.model.parameters()).dtype).removeprefix("torch."),
+        "run_dir": str(run.run_dir.resolve()),
+        "checkpoint": str(run.checkpoint),
+        "step": run.step,
+        "equation": run.config.equation.name,
+    }
+
+
+def export(run: Run, fmt: str, out: Path) -> Path:
+    """Write ``run``'s network in format ``fmt`` ("torchscript" or "onnx") to ``out``, atomically."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt}: choose {' or '.join(FORMATS)}")
+    module = copy.deepcopy(Fields(run)).eval().requires_grad_(False)  # the run's own network stays as it is
+    p = next(run.model.parameters())
+    example = _example(run, p)
+    meta = json.dumps(metadata(run))
+    with io.atomic_path(out) as tmp, torch.no_grad():
+        if fmt == "torchscript":
+            traced = torch.jit.trace(module, example, check_trace=False)
+            torch.jit.save(traced, str(tmp), _extra_files={"pinnrun.json": meta})
+        else:
+            _onnx(module, example, tmp, meta)
+    return out
+
+
+def _example(run: Run, p: torch.Tensor) -> torch.Tensor:
+    """Points inside the domain (for a learned inverse problem: drawn observations) to trace with."""
+    if isinstance(run.problem, Inversion):
+        y, _ = run.problem.draw(7, torch.Generator().manual_seed(0))
+        return y.to(p.device, p.dtype)
+    lo = torch.tensor(run.problem.lower, dtype=torch.float64)
+    hi = torch.tensor(run.problem.upper, dtype=torch.float64)
+    u = torch.rand(7, len(lo), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    return (lo + (hi - lo) * u).to(p.device, p.dtype)
+
+
+def _onnx(module: torch.nn.Module, example: torch.Tensor, path: Path, meta: str) -> None:
+    try:
+        import onnx
+        import onnxscript  # noqa: F401 - torch's dynamo exporter needs it
+    except ImportError:
+        raise ConfigError("--format onnx needs the onnx packages: pip install 'pinnrun[export]'") from None
+    n = torch.export.Dim("n", min=1)
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the exporter's notes on operators pinnrun does not use
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                module,
+                (example,),
+                dynamo=True,
+                input_names=["points"],
+                output_names=["fields"],
+                dynamic_shapes=({0: n},),
+                verbose=False,
+            )
+    finally:
+        quiet.setLevel(level)
+    model = program.model_proto
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "pinnrun", meta
+    onnx.save(model, str(path))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = _Parser(
+        prog="pinnrun-export",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:4]),
+    )
+    ap.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a pinnrun run directory")
+    ap.add_argument("--format", required=True, choices=sorted(FORMATS), help="torchscript or onnx")
+    ap.add_argument("--out", type=Path, metavar="FILE", help="default: RUN_DIR/export/model.pt or model.onnx")
+    ap.add_argument("--checkpoint", default="last", help="last (the final state; default), best, or a .pt path")
+    args = ap.parse_args(argv)
+    out = args.out or args.run_dir / "export" / f"model{FORMATS[args.format]}"
+    try:
+        io.check_dir(out.parent, "output directory", "--out")
+        export(load(args.run_dir, checkpoint=args.checkpoint), args.format, out)
+    except ConfigError as e:
+        print(f"pinnrun-export: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
