@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
 
 from pinnrun import problems
 from pinnrun.config import ConfigError, ModelConfig, PhaseKind, RunConfig, config_hash
@@ -135,6 +136,10 @@ class LossStep:
             # is dropped: else each new task would count as a recompilation of this method, and
             # past torch's limit of those the step would silently run uncompiled
             torch._dynamo.reset()
+            # and fake tensors' dispatch cache, which the reset keeps: an entry left by an earlier
+            # task's compilation made this one fail intermittently (a hard-constrained step's nested
+            # jvp: "more than one element of the written-to tensor refers to a single memory location")
+            FakeTensorMode.cache_clear()
             mode = "reduce-overhead" if cuda_graphs and next(objective.model.parameters()).is_cuda else None
             self.fn = torch.compile(self.losses, dynamic=False, mode=mode)
 
