@@ -8,29 +8,35 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.pinnrun-installed
+# the tests' extras (the trackers, the sweep plugins, ONNX, the linters): only for test and lint
+TEST_STAMP := $(VENV)/.pinnrun-test-installed
 
 .PHONY: install run test test-all lint data reproduce reproduce-smoke bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e .
 	@touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[test]"
+	@touch $(TEST_STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/pinnrun $(ARGS)
 
-test: $(STAMP)
-	$(PY) -m pytest -q $(ARGS)
+test: $(TEST_STAMP)
+	$(PY) -m pytest -q --durations=20 $(ARGS)
 
-test-all: $(STAMP)
+test-all: $(TEST_STAMP)
 	$(PY) -m pytest -q -m "" $(ARGS)
 
 # style (ruff, configured in pyproject.toml) and the import layers (import-linter, ditto)
 LINTED := pinnrun tests benchmarks examples
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/lint-imports
