@@ -191,9 +191,9 @@ class Run:
     @property
     def variables(self) -> tuple[str, ...]:
         """The inputs of :meth:`predict`, in column order (for a learned inverse problem: y*'s
-        components y0, y1, ...)."""
+        components ystar0, ystar1, ...; its fields x and y = P(x) are predictions)."""
         if isinstance(self.problem, Inversion):
-            return tuple(f"y{i}" for i in range(self.problem.y_dim))
+            return tuple(f"ystar{i}" for i in range(self.problem.y_dim))
         return tuple(self.problem.variables)
 
     @property

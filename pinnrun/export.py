@@ -83,7 +83,9 @@ def export(run: Run, fmt: str, out: Path) -> Path:
     meta = json.dumps(metadata(run))
     with io.atomic_path(out) as tmp, torch.no_grad():
         if fmt == "torchscript":
-            traced = torch.jit.trace(module, example, check_trace=False)
+            with warnings.catch_warnings():  # constants made in forward (a SIP rotation) are constants
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                traced = torch.jit.trace(module, example, check_trace=False)
             torch.jit.save(traced, str(tmp), _extra_files={"pinnrun.json": meta})
         else:
             _onnx(module, example, tmp, meta)

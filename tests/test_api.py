@@ -162,7 +162,7 @@ def test_a_learned_inverse_problem_loads_and_predicts(tmp_path):
         run_dir=tmp_path / "sip",
         quiet=True,
     )
-    assert run.variables == ("y0", "y1") and run.fields == ("x", "y")
+    assert run.variables == ("ystar0", "ystar1") and run.fields == ("x", "y")
     y_star, x_star = run.task.test  # the held-out observations the summary's errors are measured on
     pred = run.predict(y_star.numpy())
     assert pred["x"].shape == (len(y_star), 2) and pred["y"].shape == (len(y_star), 2)
@@ -172,6 +172,15 @@ def test_a_learned_inverse_problem_loads_and_predicts(tmp_path):
     assert errors["l2/x"] == pytest.approx(run.summary["final"]["l2/x"], rel=1e-5)
     with pytest.raises(ConfigError, match="no PDE residual"):
         run.residual(y_star.numpy())
+    # pinnrun-predict on it: the inputs y*, then x and P(x), a column each
+    from pinnrun.predict import main as predict_main
+
+    out = tmp_path / "sip.csv"
+    assert predict_main([str(run.run_dir), "--grid", "ystar0=-1:1:3", "ystar1=0.5", "--out", str(out)]) == 0
+    table = np.genfromtxt(out, delimiter=",", names=True)
+    assert table.dtype.names == ("ystar0", "ystar1", "x0", "x1", "y0", "y1")
+    again = run.predict(np.stack([np.linspace(-1, 1, 3), np.full(3, 0.5)], 1))
+    np.testing.assert_allclose(np.stack([table["x0"], table["x1"]], 1), again["x"], rtol=1e-12)
 
 
 def test_bad_overrides_raise_the_command_lines_error(tmp_path):
