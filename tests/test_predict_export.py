@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 import torch
 
 import pinnrun
+from pinnrun.export import main as export_main
 from pinnrun.predict import main as predict_main
 
 from helpers import REPO, cli_env, explain
@@ -40,6 +42,19 @@ def script(name: str, *args, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(exe), *map(str, args)], cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=300
     )
+
+
+def call(main, *args) -> subprocess.CompletedProcess:
+    """A command's ``main(argv)`` in this process, as a finished process (exit code, output):
+    the same code as the console script, without a Python start (the scripts themselves run in
+    the CSV and TorchScript tests)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse's own errors
+            code = e.code
+    return subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue())
 
 
 def one_line_error(p: subprocess.CompletedProcess, prog: str, *words: str) -> str:
@@ -90,7 +105,7 @@ def test_csv_in_csv_out_with_derivatives_and_residual(trained, probes, tmp_path)
     # no header: one column per variable, in the equation's order; CSV on stdout with --out -
     bare = tmp_path / "bare.csv"
     np.savetxt(bare, probes, delimiter=",")
-    p = script("pinnrun-predict", trained.run_dir, "--points", bare, "--out", "-")
+    p = call(predict_main, trained.run_dir, "--points", bare, "--out", "-")
     assert p.returncode == 0, explain(p)
     rows = list(csv.reader(p.stdout.splitlines()))
     assert rows[0] == ["t", "x", "u"] and len(rows) == len(probes) + 1
@@ -108,7 +123,7 @@ def test_npy_npz_and_hdf5_points_give_the_same_predictions_in_hdf5(trained, prob
         with h5py.File(points, "w") as f:
             f["points/x"], f["points/t"] = probes[:, 1], probes[:, 0]
     out = tmp_path / "pred.h5"
-    p = script("pinnrun-predict", trained.run_dir, "--points", points, "--out", out)
+    p = call(predict_main, trained.run_dir, "--points", points, "--out", out)
     assert p.returncode == 0, explain(p)
     with h5py.File(out) as f:
         np.testing.assert_array_equal(f["points/t"][()], probes[:, 0])
@@ -119,7 +134,7 @@ def test_npy_npz_and_hdf5_points_give_the_same_predictions_in_hdf5(trained, prob
 
 def test_a_grid_lands_in_hdf5_with_its_axes_and_shape(trained, tmp_path):
     out = tmp_path / "grid.h5"
-    p = script("pinnrun-predict", trained.run_dir, "--grid", "t=0:1:11", "x=-1:1:21", "--out", out)
+    p = call(predict_main, trained.run_dir, "--grid", "t=0:1:11", "x=-1:1:21", "--out", out)
     assert p.returncode == 0, explain(p)
     t, x = np.linspace(0, 1, 11), np.linspace(-1, 1, 21)
     with h5py.File(out) as f:
@@ -128,7 +143,7 @@ def test_a_grid_lands_in_hdf5_with_its_axes_and_shape(trained, tmp_path):
     assert u.shape == (11, 21)
     np.testing.assert_allclose(u, trained.predict({"t": t[:, None], "x": x[None, :]})["u"], rtol=1e-12)
     # a probe line: one variable held fixed
-    p = script("pinnrun-predict", trained.run_dir, "--grid", "t=0.5", "x=-1:1:5", "--out", tmp_path / "line.csv")
+    p = call(predict_main, trained.run_dir, "--grid", "t=0.5", "x=-1:1:5", "--out", tmp_path / "line.csv")
     assert p.returncode == 0, explain(p)
     line = read_csv(tmp_path / "line.csv")
     np.testing.assert_array_equal(line["t"], 0.5)
@@ -178,14 +193,15 @@ def test_bad_input_gets_one_line_and_writes_nothing(trained, tmp_path, capsys):
     assert p.returncode == 0 and len(read_csv(out)["u"]) == 2, explain(p)
 
 
-def export_and_compare(run: pinnrun.Run, fmt: str, tmp_path: Path) -> dict:
-    p = script("pinnrun-export", run.run_dir, "--format", fmt, "--out", tmp_path / f"model.{fmt}")
+def export_and_compare(run: pinnrun.Run, fmt: str, tmp_path: Path, subprocess_: bool = False) -> dict:
+    args = [run.run_dir, "--format", fmt, "--out", tmp_path / f"model.{fmt}"]
+    p = script("pinnrun-export", *args) if subprocess_ else call(export_main, *args)
     assert p.returncode == 0, explain(p)
     return {"path": tmp_path / f"model.{fmt}"}
 
 
 def test_torchscript_export_reproduces_predict(trained, tmp_path):
-    path = export_and_compare(trained, "torchscript", tmp_path)["path"]
+    path = export_and_compare(trained, "torchscript", tmp_path, subprocess_=True)["path"]
     extra = {"pinnrun.json": ""}
     module = torch.jit.load(str(path), _extra_files=extra)
     meta = json.loads(extra["pinnrun.json"])
@@ -229,12 +245,12 @@ def test_export_of_a_derived_field_and_a_constrained_network(tmp_path):
 
 
 def test_export_names_what_is_wrong(trained, tmp_path):
-    p = script("pinnrun-export", tmp_path / "nothing", "--format", "torchscript")
+    p = call(export_main, tmp_path / "nothing", "--format", "torchscript")
     one_line_error(p, "pinnrun-export", "does not exist")
-    p = script("pinnrun-export", trained.run_dir, "--format", "tflite")
+    p = call(export_main, trained.run_dir, "--format", "tflite")
     one_line_error(p, "pinnrun-export", "invalid choice")
     (tmp_path / "file").write_text("")
-    p = script("pinnrun-export", trained.run_dir, "--format", "torchscript", "--out", tmp_path / "file" / "m.pt")
+    p = call(export_main, trained.run_dir, "--format", "torchscript", "--out", tmp_path / "file" / "m.pt")
     one_line_error(p, "pinnrun-export", "file")
 
 
