@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict, read_write
 
 from pinnrun import io, problems
 from pinnrun.config import ConfigError, Device, RunConfig, describe_error, register, validate
@@ -81,26 +81,12 @@ def compose(overrides: Sequence[str]) -> tuple[RunConfig, str]:
         with initialize_config_module("pinnrun.conf", version_base="1.3"):
             cfg = hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
         run_dir = str(cfg.hydra.run.dir)
-        with _open(cfg):
+        with read_write(cfg), open_dict(cfg):  # Hydra's node goes; the run's config stays
             del cfg["hydra"]
         validate(cfg)
         return OmegaConf.to_object(cfg), run_dir
     except (HydraException, OmegaConfBaseException) as e:
         raise ConfigError(describe_error(e)) from e
-
-
-class _open:
-    """The config unlocked for one edit (Hydra returns it read-only and struct)."""
-
-    def __init__(self, cfg: Any) -> None:
-        self.cfg = cfg
-
-    def __enter__(self) -> None:
-        OmegaConf.set_readonly(self.cfg, False)
-        OmegaConf.set_struct(self.cfg, False)
-
-    def __exit__(self, *exc: Any) -> None:
-        OmegaConf.set_struct(self.cfg, True)
 
 
 def load(run_dir: str | Path, checkpoint: str = "last", device: str = "cpu") -> Run:
@@ -306,17 +292,7 @@ class Run:
             shape = columns[0].shape
             array = np.stack([c.reshape(-1) for c in columns], 1)
         else:
-            try:
-                array = np.asarray(points, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ConfigError("points: not an array of numbers") from None
-            if array.ndim == 1 and len(variables) == 1:
-                array = array[:, None]
-            if array.ndim != 2 or array.shape[1] != len(variables):
-                raise ConfigError(
-                    f"points: expected an (n, {len(variables)}) array (columns {', '.join(variables)}), "
-                    f"got shape {array.shape}"
-                )
+            array = point_columns(points, variables, "points")
             shape = (array.shape[0],)
         check_points(array, variables, self.problem.domain, allow_outside)
         p = next(self.model.parameters())
@@ -365,6 +341,22 @@ class Run:
         return {f: named[f].double().cpu().numpy() for f in fields}
 
 
+def point_columns(points: Any, variables: Sequence[str], what: str) -> np.ndarray:
+    """``points`` as an (n, d) float64 array, one column per variable (a 1-D array for one
+    variable); else a ConfigError naming ``what`` (the argument, or the file it came from)."""
+    array = np.asarray(points)
+    if array.dtype.kind not in "iuf":
+        raise ConfigError(f"{what}: not an array of numbers (dtype {array.dtype})")
+    array = array.astype(np.float64)
+    if array.ndim == 1 and len(variables) == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[1] != len(variables):
+        raise ConfigError(
+            f"{what}: expected an (n, {len(variables)}) array (columns {', '.join(variables)}), got shape {array.shape}"
+        )
+    return array
+
+
 def check_points(
     array: np.ndarray, variables: Sequence[str], domain: Mapping[str, tuple[float, float]], allow_outside: bool
 ) -> None:
@@ -388,4 +380,4 @@ def check_points(
             )
 
 
-__all__ = ["Points", "Run", "check_points", "compose", "load", "read_config", "run"]
+__all__ = ["Points", "Run", "check_points", "point_columns", "compose", "load", "read_config", "run"]

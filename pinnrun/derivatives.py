@@ -263,10 +263,7 @@ class Jet:
         def partial(key: Key) -> Callable[[torch.Tensor], torch.Tensor]:
             if key not in fns:
                 g, e = partial(key[:-1]), eye[key[-1]]
-                # a contiguous tangent: torch.compile's fake-tensor pass sometimes refused the
-                # stride-0 expand ("more than one element of the written-to tensor refers to a
-                # single memory location") and the step fell back to eager
-                fns[key] = lambda x: jvp(g, (x,), (e.expand_as(x).contiguous(),))[1]
+                fns[key] = lambda x: jvp(g, (x,), (e.expand_as(x),))[1]
             return fns[key]
 
         return cls({k: partial(tuple(k))(points) for k in keys})

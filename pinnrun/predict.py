@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from pinnrun import io
-from pinnrun.api import Run, load
+from pinnrun.api import Run, load, point_columns
 from pinnrun.config import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -67,17 +67,7 @@ def read_points(path: Path, variables: Sequence[str]) -> np.ndarray:
     except Exception as e:  # noqa: BLE001 - a torn or foreign file: one line
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise ConfigError(f"points file {path} cannot be read ({first})") from None
-    array = np.asarray(array)
-    if array.dtype.kind not in "iuf":
-        raise ConfigError(f"points file {path}: the points are not numbers (dtype {array.dtype})")
-    array = array.astype(np.float64)
-    if array.ndim == 1 and len(variables) == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.shape[1] != len(variables):
-        raise ConfigError(
-            f"points file {path}: expected {len(variables)} columns ({', '.join(variables)}), "
-            f"got an array of shape {array.shape}"
-        )
+    array = point_columns(array, variables, f"points file {path}")
     if len(array) == 0:
         raise ConfigError(f"points file {path} holds no points")
     return array
