@@ -22,11 +22,15 @@ the next value; at the last it stays. ``tol`` is a tensor changed in place, so t
 reads it as an input and never recompiles; the schedule moves on the device after each step,
 with no read back to the host. L-BFGS phases move it only between chunks of iterations (one
 fixed objective for a line search), and forget their curvature history where it moves.
+
+In a distributed run each rank holds a slice of every chunk (:mod:`pinnrun.sampling`): its
+chunk losses are sum_{its points of chunk i} r_k^2 / (n / M), and ``reduce`` sums them over the
+ranks before the weights are formed, so every rank weighs with the one-process w_i.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
@@ -52,6 +56,7 @@ class Causal:
         per_face: Sequence[str] = (),
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
+        reduce: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
     ) -> None:
         conditions = problem.conditions()
         c, v, m = cfg.condition, cfg.variable, cfg.chunks
@@ -79,6 +84,7 @@ class Causal:
                 f"weighting.causal.chunks={m} must divide equation.points.{c}={n} (equal chunks of points)"
             )
         self.condition, self.variable, self.chunks, self.delta = c, v, m, float(cfg.delta)
+        self.reduce = reduce  # the sum over the ranks of a run's processes
         self.column = list(problem.variables).index(v)
         self.values = [float(t) for t in cfg.tol]  # the schedule as configured, for the log
         self.schedule = torch.tensor(self.values, dtype=dtype, device=device)
@@ -94,27 +100,38 @@ class Causal:
         """The permutation that sorts the points along the variable (stable: ties keep their order)."""
         return torch.sort(points[:, self.column], stable=True).indices
 
-    def chunk_losses(self, residuals: Mapping[str, torch.Tensor], points: torch.Tensor) -> dict[str, torch.Tensor]:
-        """L_{i,k}: each component's mean square over each chunk of the sorted points, shape (M,)."""
-        order = self.order(points)
-        return {k: r.reshape(-1)[order].pow(2).reshape(self.chunks, -1).mean(1) for k, r in residuals.items()}
+    def chunk_losses(
+        self, residuals: Mapping[str, torch.Tensor], points: torch.Tensor, total: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """L_{i,k}: each component's sum of squares over each chunk of the sorted points, divided by
+        the chunk's size (``total`` / M; total: the points over all ranks, else these), shape (M,)."""
+        order, size = self.order(points), (total or len(points)) // self.chunks
+        return {k: r.reshape(-1)[order].pow(2).reshape(self.chunks, -1).sum(1) / size for k, r in residuals.items()}
 
-    def terms(self, residuals: Mapping[str, torch.Tensor], points: torch.Tensor) -> dict[str, torch.Tensor]:
+    def weights(self, chunk_losses: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """w_i at the current tol, from the components' summed chunk losses over all ranks."""
+        return causal_weights(self.reduce(sum(chunk_losses.values()).detach()), self.tol)
+
+    def terms(
+        self, residuals: Mapping[str, torch.Tensor], points: torch.Tensor, total: int | None = None
+    ) -> dict[str, torch.Tensor]:
         """Each component's term mean_i w_i L_{i,k}, w from the summed chunk losses at the current tol."""
-        L = self.chunk_losses(residuals, points)
-        w = causal_weights(sum(L.values()), self.tol)
+        L = self.chunk_losses(residuals, points, total)
+        w = self.weights(L)
         self.seen = w
         return {k: (w * Lk).mean() for k, Lk in L.items()}
 
-    def point_weights(self, residuals: Mapping[str, torch.Tensor], points: torch.Tensor) -> torch.Tensor:
-        """w_{chunk(p)} of every point p, in the points' own order (for the NTK, jaxpi's
+    def point_weights(
+        self, residuals: Mapping[str, torch.Tensor], points: torch.Tensor, everywhere: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """w_{chunk(p)} of every point p of ``everywhere`` (the condition's points over all ranks;
+        default ``points``, where the residuals are), in its own order (for the NTK, jaxpi's
         compute_diag_ntk: the mean over points of w_{chunk(p)} K_pp is the mean over chunks of
         w_i times the chunk's mean diagonal)."""
-        order = self.order(points)
-        L = self.chunk_losses(residuals, points)
-        w = causal_weights(sum(L.values()), self.tol)
-        out = torch.empty(len(points), dtype=w.dtype, device=w.device)
-        out[order] = w.repeat_interleave(len(points) // self.chunks)
+        everywhere = points if everywhere is None else everywhere
+        w = self.weights(self.chunk_losses(residuals, points, len(everywhere)))
+        out = torch.empty(len(everywhere), dtype=w.dtype, device=w.device)
+        out[self.order(everywhere)] = w.repeat_interleave(len(everywhere) // self.chunks)
         return out
 
     def advance(self) -> torch.Tensor:

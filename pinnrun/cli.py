@@ -10,6 +10,11 @@ before Hydra makes it), the config directory (--config-dir), the data directory
 A run whose loss becomes NaN or infinite ends with summary.json's ``"status": "diverged"`` and
 exit status 3, naming the step and its last good checkpoint.
 
+Under ``torchrun`` (or as a task of a multi-task submitit job) one run is trained by all the
+processes together (:mod:`pinnrun.distributed`): they name the same run directory (rank 0's
+clock), rank 0 alone writes it and prints, and a rank that fails ends the run with
+``"status": "failed"``, its line on stderr and exit status 1.
+
 In a sweep (``-m``) a failing job does not stop the others: its directory gets
 a summary.json with ``"status": "failed"`` and the one-line ``error``, the line
 is printed, and once every job has run pinnrun exits with status 1 naming the
@@ -38,12 +43,14 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from pinnrun.config import ConfigError, missing_sweeps_extra, register, validate
+from pinnrun import distributed
+from pinnrun.config import ConfigError, missing_sweeps_extra, register, start_time, validate
 from pinnrun.config import describe_error as describe
 
 EXIT_BAD_INPUT = 2
 EXIT_JOBS_FAILED = 1
 EXIT_DIVERGED = 3
+EXIT_FAILED = 1
 BAD_INPUT = (ConfigError, HydraException, OmegaConfBaseException)
 
 
@@ -180,23 +187,27 @@ def claim_slot(folder: Path, count: int, poll_s: float = 0.5) -> tuple[int, IO[s
 
 def _job(cfg: DictConfig) -> float:
     hc = HydraConfig.get()
+    ranks = distributed.start()  # a multi-task submitit job's tasks join here (torchrun's in main)
+    if ranks.world > 1:  # each rank has its local rank's GPU already
+        return _run(cfg, hc, ranks)
     with placement(hc):
         return _run(cfg, hc)
 
 
-def _run(cfg: DictConfig, hc: Any) -> float:
+def _run(cfg: DictConfig, hc: Any, ranks: distributed.Ranks = distributed.SINGLE) -> float:
     run_dir = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
     existed = any(run_dir.iterdir()) if run_dir.exists() else False
     try:
         validate(cfg)
         run_cfg = OmegaConf.to_object(cfg)
+        from pinnrun.runner import RankFailed
         from pinnrun.tasks import build_runner  # torch import kept off `--help` and `--cfg`
 
-        runner = build_runner(run_cfg, run_dir, overrides=overrides)
+        runner = build_runner(run_cfg, run_dir, overrides=overrides, ranks=ranks)
     except Exception as e:
         # Hydra made the directory; a run rejected before it started leaves nothing behind
-        if not existed and run_dir.exists() and not any(run_dir.iterdir()):
+        if ranks.writer and not existed and run_dir.exists() and not any(run_dir.iterdir()):
             run_dir.rmdir()
         if isinstance(e, BAD_INPUT):
             # past Hydra's `except Exception`, which would print a second line first
@@ -206,6 +217,12 @@ def _run(cfg: DictConfig, hc: Any) -> float:
         summary = runner.run()
     except BAD_INPUT as e:
         raise _BadInput(e) from e
+    except RankFailed:  # rank 0 reports it
+        sys.exit(EXIT_FAILED)
+    if summary["status"] == "failed":
+        print(f"pinnrun: run failed: {summary.get('error', '?')}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
+    distributed.stop()
     if summary["status"] == "interrupted":
         sys.exit(130)
     if summary["status"] == "diverged":
@@ -241,6 +258,9 @@ def main() -> None:
     debug = os.environ.get("PINNRUN_DEBUG") or os.environ.get("HYDRA_FULL_ERROR")
     # let errors reach us instead of Hydra's multi-line report; we print one line
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    ranks = distributed.start()  # under torchrun: one run, all the processes
+    if ranks.world > 1:
+        start_time(distributed.shared_clock(ranks))  # one run directory for all
     try:
         _hydra_main()
     except _SweepFailed as e:
@@ -255,7 +275,8 @@ def main() -> None:
         err = e.args[0] if isinstance(e, _BadInput) else e
         if debug:
             raise err from err.__cause__
-        print(f"pinnrun: error: {describe(err)}", file=sys.stderr)
+        if ranks.writer:  # every rank of a distributed run has the same line
+            print(f"pinnrun: error: {describe(err)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 

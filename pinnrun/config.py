@@ -8,6 +8,7 @@ checks the rules a type cannot express (bounds, counts, names). Both raise
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -315,16 +316,18 @@ class RunConfig:
     published: Published | None = None
 
 
-def config_hash(cfg: RunConfig, groups: tuple[str, ...], threads: int | None = None) -> str:
+def config_hash(cfg: RunConfig, groups: tuple[str, ...], threads: int | None = None, processes: int = 1) -> str:
     """Hash of the settings that decide a task's numbers: its config ``groups``, the seed, the
-    dtype and, for a run on the CPU, the thread count (not logging, max_steps or resume), so a
-    checkpoint resumes only the run it belongs to."""
+    dtype, for a run on the CPU the thread count, and the number of processes of a distributed
+    run (not logging, max_steps or resume), so a checkpoint resumes only the run it belongs to."""
     c = OmegaConf.structured(cfg)
     keep = {k: c[k] for k in groups}
     keep["seed"] = c.seed
     keep["dtype"] = c.trainer.dtype
     if threads is not None:
         keep["threads"] = threads
+    if processes > 1:  # the sums over ranks round differently from one process's
+        keep["processes"] = processes
     return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(keep)).encode()).hexdigest()[:16]
 
 
@@ -335,6 +338,21 @@ def register() -> None:
     cs = ConfigStore.instance()
     cs.store(name="pinnrun_schema", node=RunConfig)
     OmegaConf.register_new_resolver("pinnrun_jobs", parallel_jobs, replace=True)
+    OmegaConf.register_new_resolver(
+        "pinnrun_now", lambda pattern: start_time().strftime(pattern), use_cache=True, replace=True
+    )
+
+
+_SHARED_START: list[datetime.datetime] = []
+
+
+def start_time(shared: datetime.datetime | None = None) -> datetime.datetime:
+    """The time a run directory's name is made of (``${pinnrun_now:...}`` in conf/config.yaml,
+    Hydra's ``now`` otherwise): now, or once ``shared`` is given (rank 0's clock), that time, so
+    that every process of a distributed run names the same directory."""
+    if shared is not None:
+        _SHARED_START[:] = [shared]
+    return _SHARED_START[0] if _SHARED_START else datetime.datetime.now()
 
 
 def parallel_jobs() -> int:

@@ -5,6 +5,9 @@ on a grid); a problem without one is predicted on a uniform grid with no errors.
 L2 error of a field f over the whole grid is ||pred_f - ref_f||_2 / ||ref_f||_2 (the
 papers' metric). ``test_loss`` is the mean squared error of the outputs against the exact
 solution at held-out uniform random points (``equation.test_points``).
+
+In a distributed run each rank predicts its part of the grid and of the held-out points, and
+the parts are gathered (:class:`~pinnrun.distributed.Ranks`): every rank gets the whole.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import torch
 
 from pinnrun.config import ConfigError, ObservationConfig
+from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.problems import Problem
 
 EVAL_BATCH = 65536
@@ -25,8 +29,10 @@ Payload = tuple[tuple[str, ...], dict[str, np.ndarray], dict[str, np.ndarray], d
 class Evaluation:
     """The reference grid of ``problem`` and the errors of ``model`` on it (and at held-out points)."""
 
-    def __init__(self, problem: Problem, model: torch.nn.Module, test_points: int = 0, seed: int = 0) -> None:
-        self.problem, self.model = problem, model
+    def __init__(
+        self, problem: Problem, model: torch.nn.Module, test_points: int = 0, seed: int = 0, ranks: Ranks = SINGLE
+    ) -> None:
+        self.problem, self.model, self.ranks = problem, model, ranks
         p = next(model.parameters())
         self.device, self.dtype = p.device, p.dtype
         ref = problem.reference()
@@ -54,7 +60,7 @@ class Evaluation:
     @torch.no_grad()
     def predict(self) -> dict[str, np.ndarray]:
         """Every evaluated field of the problem on the grid."""
-        out = torch.cat([self.model(x) for x in self.points.split(EVAL_BATCH)])
+        out = self.outputs(self.points)
         named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
         fields = self.problem.derived(named)
         return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
@@ -69,8 +75,14 @@ class Evaluation:
         if self.test_set is None:
             return None
         pts, values = self.test_set
-        pred = torch.cat([self.model(x) for x in pts.split(EVAL_BATCH)])
-        return float((pred - values).pow(2).mean())
+        return float((self.outputs(pts) - values).pow(2).mean())
+
+    def outputs(self, points: torch.Tensor) -> torch.Tensor:
+        """The network's outputs at ``points``, in batches; each rank computes its part."""
+        n, part = len(points), self.ranks.part(len(points))
+        mine = [self.model(x) for x in points[part].split(EVAL_BATCH)]
+        mine = torch.cat(mine) if mine else points.new_zeros((0, len(self.problem.outputs)))
+        return self.ranks.gather(mine, n)
 
     def metrics(self, pred: dict[str, np.ndarray] | None = None) -> dict[str, float]:
         """The evaluation's columns of metrics.csv: ``l2/<field>`` (of ``pred``, predicted here if

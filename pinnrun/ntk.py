@@ -47,6 +47,11 @@ class ResidualSet:
     def term(self, component: str) -> str:
         return term_name(self.name, component)
 
+    def part(self, part: slice) -> ResidualSet:
+        """The set on a slice of its points (a rank's part, :mod:`pinnrun.distributed`)."""
+        weights = None if self.weights is None else self.weights[part]
+        return ResidualSet(self.name, self.components, self.points[part], self.residual, weights)
+
 
 def _per_point(model: torch.nn.Module, group: ResidualSet, variables, outputs):
     """(params, x) -> residual components at the single point x, shape (m,)."""
@@ -95,21 +100,34 @@ def kernel(model, group: ResidualSet, variables, outputs, chunk: int = 64) -> di
 
 
 def hutchinson_traces(
-    model, group: ResidualSet, variables, outputs, probes: int, generator: torch.Generator
+    model,
+    group: ResidualSet,
+    variables,
+    outputs,
+    probes: int,
+    generator: torch.Generator,
+    part: slice = slice(None),
+    reduce: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
 ) -> dict[str, float]:
     """Randomized tr K = mean over ``probes`` Rademacher v of ||J^T v||^2, J^T v by one backward pass
-    (with point weights a: v_p scaled by sqrt(a_p), whose expectation is sum_p a_p K_pp)."""
+    (with point weights a: v_p scaled by sqrt(a_p), whose expectation is sum_p a_p K_pp).
+
+    Split over a run's processes: v is drawn for all the points, each rank forms J^T v on its
+    ``part`` of them, and ``reduce`` sums those over the ranks before the square."""
     params = [p for p in model.parameters() if p.requires_grad]
-    res = group.residual(Derivatives(model, group.points, variables, outputs))
+    mine = group.part(part)
+    res = group.residual(Derivatives(model, mine.points, variables, outputs))
     out = {}
     for c in group.components:
         r, acc = res[c], 0.0
         for _ in range(probes):
-            v = torch.randint(0, 2, r.shape, generator=generator, device="cpu").to(r) * 2 - 1
-            if group.weights is not None:
-                v = v * group.weights.detach().to(r).reshape(r.shape).sqrt()
+            v = torch.randint(0, 2, (len(group.points),), generator=generator, device="cpu")[part].to(r) * 2 - 1
+            v = v.reshape(r.shape)
+            if mine.weights is not None:
+                v = v * mine.weights.detach().to(r).reshape(r.shape).sqrt()
             grads = torch.autograd.grad((v * r).sum(), params, retain_graph=True, allow_unused=True)
-            acc += sum(float(g.double().pow(2).sum()) for g in grads if g is not None)
+            flat = torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)])
+            acc += float(reduce(flat).double().pow(2).sum())
         out[group.term(c)] = acc / probes
     return out
 

@@ -18,6 +18,10 @@ the problem itself keeps its true constants. A log-parametrised unknown (``equat
 is trained as lambda = log(value), and the residuals read exp(lambda), formed anew for every
 evaluation of the loss terms.
 
+In a distributed run (:mod:`pinnrun.distributed`) each rank has its part of the points and of
+the observations; its terms are sum_{its points} r^2 / N with N the count over all ranks, so the
+terms summed over the ranks are the one-process terms (the regularizer counts 1 / ranks on each).
+
 With causal training on (``weighting.causal.chunks`` > 0; Wang, Sankaran & Perdikaris 2022,
 :mod:`pinnrun.causal`), the terms of that condition are instead mean_i w_i L_{i,k} over M chunks of
 its points sorted along the causal variable, with w_i = exp(-tol sum_{j<i} L_j) (no gradient).
@@ -33,6 +37,7 @@ import torch
 from pinnrun.causal import Causal
 from pinnrun.config import CausalConfig
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure
+from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.models import AdaptiveActivation, slope_recovery
 from pinnrun.ntk import ResidualSet
 from pinnrun.problems import Problem, term_name
@@ -57,8 +62,14 @@ class Objective:
         taylor: Callable[[Jet], Jet] | None = None,
         log_unknowns: Sequence[str] = (),
         causal: CausalConfig | None = None,
+        ranks: Ranks = SINGLE,
     ) -> None:
-        self.model, self.points, self.observations = model, points, observations
+        self.model, self.points, self.observations, self.ranks = model, points, observations, ranks
+        #: this rank's part of the observations (all of them in a one-process run), and their count
+        self.observed = None
+        if observations is not None:
+            part = ranks.part(len(observations[0]))
+            self.observed = (observations[0][part], observations[1][part], len(observations[0]))
         # the derivative engine: reverse mode (autograd, the eager step's), or Taylor mode through
         # the network ``taylor`` (the compiled step's: no double backward)
         self.taylor = taylor
@@ -89,7 +100,7 @@ class Objective:
             p = next(model.parameters())
             counts = {c: points.counts[c] for c in self.conditions}
             per_face = [c for c, f in points.faces.items() if f > 1]
-            self.causal = Causal(causal, problem, counts, per_face, p.device, p.dtype)
+            self.causal = Causal(causal, problem, counts, per_face, p.device, p.dtype, ranks.all_sum)
 
         # Taylor mode: the partials each residual asks for, computed in one pass; found by running
         # it once on a recorder at the domain's centre
@@ -135,44 +146,50 @@ class Objective:
         out = {}
         for c, pts in points.items():
             res = self.conditions[c].residual(self.derivatives(c, pts))
+            # N: the points (on each face) over all ranks; per face, sum_f mean_f = sum / N
+            n = self.points.total(c, pts)
             if self.causal is not None and c == self.causal.condition:  # mean_i w_i L_{i,k}
-                terms = self.causal.terms({k: res[k] for k in self.conditions[c].components}, pts)
+                terms = self.causal.terms({k: res[k] for k in self.conditions[c].components}, pts, n)
                 out.update({term_name(c, k): v for k, v in terms.items()})
                 continue
-            faces = self.points.faces[c]
             for k in self.conditions[c].components:
-                square = res[k].pow(2)
-                out[term_name(c, k)] = square.mean() if faces == 1 else square.reshape(faces, -1).mean(1).sum()
-        if self.observations is not None:
-            pts, values = self.observations
+                out[term_name(c, k)] = res[k].pow(2).sum() / n
+        if self.observed is not None:
+            pts, values, n = self.observed
             pred = self.model(pts)
             for i, o in enumerate(self.outputs):
-                out[term_name("data", o)] = (pred[:, i] - values[:, i]).pow(2).mean()
+                out[term_name("data", o)] = (pred[:, i] - values[:, i]).pow(2).sum() / n
         if self.adaptive:
-            out[SLOPE_RECOVERY] = slope_recovery(self.model)
+            out[SLOPE_RECOVERY] = slope_recovery(self.model) / (self.ranks.world if self.ranks.split else 1)
         return out
 
     def residual_sets(self, step: int) -> list[ResidualSet]:
-        """Each condition's residual function with its points (and the data terms'), for the NTK."""
+        """Each condition's residual function with all its points (and the data terms'), for the NTK."""
         self.bind_unknowns(graph=False)
+        mine = self.points.at(step)
         out = [
-            ResidualSet(c, self.conditions[c].components, pts, self.conditions[c].residual, self.point_weights(c, pts))
-            for c, pts in self.points.at(step).items()
+            ResidualSet(
+                c, self.conditions[c].components, pts, self.conditions[c].residual, self.point_weights(c, mine[c], pts)
+            )
+            for c, pts in self.points.everywhere(step).items()
         ]
         if self.observations is not None:  # residual pred - data: its parameter Jacobian is the output's
             outputs = self.outputs
             out.append(ResidualSet("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
         return out
 
-    def point_weights(self, condition: str, points: torch.Tensor) -> torch.Tensor | None:
-        """The causal weight w_{chunk(p)} of each point of the causal condition at the current tol
-        (None for the other conditions, or with causal training off): the NTK weighs its diagonal so."""
+    def point_weights(
+        self, condition: str, points: torch.Tensor, everywhere: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        """The causal weight w_{chunk(p)} at the current tol of each point of ``everywhere`` (default
+        ``points``, this rank's points of the condition, where the residual is computed); None for the
+        other conditions, or with causal training off. The NTK weighs its diagonal so."""
         if self.causal is None or condition != self.causal.condition:
             return None
         with torch.enable_grad():  # the input derivatives need autograd; no parameter graph is kept
             res = self.conditions[condition].residual(self.derivatives(condition, points))
             comps = {k: res[k].detach() for k in self.conditions[condition].components}
-        return self.causal.point_weights(comps, points)
+        return self.causal.point_weights(comps, points, everywhere)
 
     def residual_norms(self, condition: str, points: torch.Tensor, batch: int = 8192) -> torch.Tensor:
         """|r(x)| = sqrt(sum_k r_k(x)^2) over the components of ``condition``'s residual for the

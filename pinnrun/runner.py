@@ -9,6 +9,12 @@ their intervals, and the task advances in chunks that end on those multiples (an
 task's own: new points, new weights), so a run resumed from a checkpoint takes exactly the
 steps the uninterrupted run took and ends with the same numbers. A loss that becomes NaN or
 infinite ends the run as ``diverged``; its checkpoints are the last good ones.
+
+In a distributed run (:mod:`pinnrun.distributed`) every rank runs the same loop on the same
+numbers (the task sums its work over the ranks), and rank 0 alone writes the run directory and
+prints. A rank that fails leaves its error line for rank 0, which ends the run as ``failed``
+with that line (its predictions from rank 0's state, computed alone; the last checkpoint stays
+as it was written, whole).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import pinnrun
 from pinnrun import console as show
 from pinnrun import io
 from pinnrun.config import ConfigError, Device, RunConfig
+from pinnrun.distributed import Ranks
 from pinnrun.optim import Phase
 
 #: the runner's own part of a checkpoint (the task adds its :attr:`Task.checkpoint_keys`)
@@ -74,6 +81,7 @@ class Task(Protocol):
     device: torch.device
     n_parameters: int
     engine: str  # how its steps ran: "compiled" or "eager"
+    ranks: Ranks  # the processes of a distributed run (SINGLE: this one alone)
 
     def describe(self) -> str: ...  # "equation=... model=... (N parameters)"
 
@@ -104,8 +112,12 @@ class Runner:
     ) -> None:
         """Checks the run directory and, to resume, the checkpoint; writes nothing until :meth:`run`."""
         self.task, self.cfg, self.run_dir = task, task.cfg, Path(run_dir)
-        self.overrides, self.console = list(overrides), console or show.make_console()
-        io.check_run_dir(self.run_dir, self.cfg.trainer.resume)
+        self.ranks = task.ranks
+        self.writer = self.ranks.writer  # rank 0: the one process that writes and prints
+        self.overrides = list(overrides)
+        self.console = console or show.make_console() if self.writer else show.make_console(quiet=True)
+        if self.writer:
+            io.check_run_dir(self.run_dir, self.cfg.trainer.resume)
         self.total_steps = sum(p.steps for p in task.phases)
         self.state: dict[str, Any] = {
             "step": 0,
@@ -118,6 +130,7 @@ class Runner:
         self.saved: dict[str, Any] | None = self._checkpoint_to_resume() if self.cfg.trainer.resume else None
         self.status = "running"
         self.last: dict[str, Any] = {"loss": math.nan, "losses": {}, "metrics": {}}
+        self.error: str | None = None  # the line that ended a distributed run as failed
         self.warnings: list[str] = []  # lines the run printed as warnings (a step that did not compile)
 
     def _checkpoint_to_resume(self) -> dict[str, Any]:
@@ -138,19 +151,22 @@ class Runner:
 
     # -- the run -----------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        write_config(self.run_dir, self.cfg, self.overrides)
         resumed = self.saved is not None
         if resumed:
             self.task.load_state_dict(self.saved)
             torch.set_rng_state(self.saved["torch_rng"])
             self.state.update({k: self.saved[k] for k in RUN_STATE})
-            io.truncate_spectra(self.run_dir / SPECTRA, self.state["step"])
         t = self.cfg.trainer
         resume_step = self.state["step"] if resumed else None
-        self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.task.columns, resume_step=resume_step)
-        # logger=tensorboard|mlflow|wandb: the same rows there, open until the plots are in (finish)
-        self.tracker = self.log.tracker = io.open_tracker(self.cfg.logger, self.run_dir, resume_step)
+        self.log, self.tracker = _NoLog(), None
+        if self.writer:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_config(self.run_dir, self.cfg, self.overrides)
+            if resumed:
+                io.truncate_spectra(self.run_dir / SPECTRA, self.state["step"])
+            self.log = io.MetricsLog(self.run_dir / "metrics.csv", self.task.columns, resume_step=resume_step)
+            # logger=tensorboard|mlflow|wandb: the same rows there, open until the plots are in (finish)
+            self.tracker = self.log.tracker = io.open_tracker(self.cfg.logger, self.run_dir, resume_step)
         verb = f"resuming at step {self.state['step']}" if resumed else "run"
         self.console.print(
             show.header(
@@ -176,16 +192,44 @@ class Runner:
                         break
             status = "completed" if self.status == "running" else self.status
         except KeyboardInterrupt:
-            status = "interrupted"
+            status = "interrupted"  # or a peer failed, and the launcher stopped this rank
+            self.error = self.ranks.failure()
+        except Exception as e:
+            if self.ranks.world == 1:
+                self._close_tracker("failed")
+                raise
+            self.error = self._rank_failed(e)
         except BaseException:
-            if self.tracker is not None:
-                with contextlib.suppress(Exception):  # the error that ended the run is the one to see
-                    self.tracker.close("failed")
+            self._close_tracker("failed")
             raise
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
             self.log.close()
+        if self.error is not None:
+            if not self.writer:
+                raise RankFailed(self.error)
+            self.ranks.alone = True  # the peers are gone: the results are rank 0's, computed alone
+            status = "failed"
         return self.finish(status)
+
+    def _rank_failed(self, e: Exception) -> str:
+        """The line that ends a distributed run after ``e``: a peer's own line if it left one,
+        else this rank's (left for the others), or a peer gone without one (a broken collective)."""
+        line = (f"{type(e).__name__}: {e}".strip().splitlines() or [""])[0][:300]
+        peer = self.ranks.failure()
+        if peer is not None:
+            return peer
+        if isinstance(e, torch.distributed.DistBackendError) or any(
+            w in str(e) for w in ("gloo", "Gloo", "NCCL", "Connection closed by peer", "Connection reset")
+        ):
+            return f"a peer process stopped without a word ({line})"
+        self.ranks.report_failure(line)
+        return f"rank {self.ranks.rank}: {line}"
+
+    def _close_tracker(self, status: str) -> None:
+        if self.tracker is not None:
+            with contextlib.suppress(Exception):  # the error that ended the run is the one to see
+                self.tracker.close(status)
 
     def train_phase(self, phase: Phase) -> bool:
         """One phase, chunk by chunk; False if the run diverged in it."""
@@ -221,7 +265,8 @@ class Runner:
         metrics = self.task.evaluate() if evaluate and finite else {}
         self.last = {"loss": chunk.loss, "losses": chunk.losses, "metrics": metrics or self.last["metrics"]}
         for spectra_step, spectra in self.task.diagnostics():
-            io.append_spectra(self.run_dir / SPECTRA, spectra_step, spectra)
+            if self.writer:
+                io.append_spectra(self.run_dir / SPECTRA, spectra_step, spectra)
         if step % self.cfg.trainer.log_every == 0 or evaluate:
             self.log.write(
                 {
@@ -250,6 +295,8 @@ class Runner:
         improved = score < self.state["best_loss"]
         if improved:
             self.state["best_loss"] = score
+        if not self.writer:  # every rank holds the same state: rank 0's checkpoint resumes them all
+            return
         state = {
             **self.task.state_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -264,7 +311,9 @@ class Runner:
     # -- the end -------------------------------------------------------------------------
     def finish(self, status: str) -> dict[str, Any]:
         wall = time.perf_counter() - self.t0
-        results = self.task.results(diverged=status == "diverged")
+        results = self.task.results(diverged=status == "diverged")  # every rank: a gathered evaluation
+        if not self.writer:
+            return run_summary(self.task, status, self.state["step"], self.total_steps, {}, wall)
         if results.payload is not None:
             attrs = {
                 "config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)),
@@ -280,6 +329,8 @@ class Runner:
         }
         summary = run_summary(self.task, status, self.state["step"], self.total_steps, final, wall)
         summary.update(results.extra)
+        if self.error is not None:
+            summary["error"] = self.error
         if self.warnings:
             summary["warnings"] = self.warnings
         io.write_json(self.run_dir / "summary.json", summary)
@@ -305,6 +356,7 @@ def run_summary(
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         "dtype": cfg.trainer.dtype.value,
         "threads": torch.get_num_threads(),
+        **({"processes": task.ranks.world} if task.ranks.world > 1 else {}),
         "engine": task.engine,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": task.n_parameters,
@@ -359,8 +411,24 @@ def write_config(run_dir: Path, cfg: RunConfig, overrides: Sequence[str]) -> Non
     io.write_text(run_dir / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(fresh)))
 
 
+class RankFailed(Exception):
+    """A rank of a distributed run other than rank 0 stops here after a failure (rank 0 reports it)."""
+
+
+class _NoLog:
+    """The metrics log of a rank that does not write."""
+
+    tracker = None
+
+    def write(self, row: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-__all__ = ["Chunk", "Results", "Runner", "Task", "pick_device", "set_threads", "write_config"]
+__all__ = ["Chunk", "RankFailed", "Results", "Runner", "Task", "pick_device", "set_threads", "write_config"]

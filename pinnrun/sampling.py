@@ -25,6 +25,11 @@ them without replacement with probability
 :attr:`PointSets.scorer` the task gives). Round 0 is a plain draw, as in the paper's
 algorithm (uniform points first, RAD after some training). These points depend on the
 network at the round's first step, so they are checkpointed (:meth:`PointSets.state_dict`).
+
+In a distributed run (:mod:`pinnrun.distributed`) every rank draws the whole set and trains on
+its part (:meth:`PointSets.at`; :meth:`PointSets.everywhere` is the whole set): a slice of each
+face's points, and for the condition of causal training (``ordered``) a slice of each chunk of
+the points sorted along its variable. RAD's candidates are scored in parts and gathered.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import torch
 from scipy.stats import qmc
 
 from pinnrun.config import ConfigError, RadConfig, SamplerMethod
+from pinnrun.distributed import SINGLE, Ranks
 
 #: (condition, candidate points (N, d)) -> |r| at each point, shape (N,)
 Scorer = Callable[[str, torch.Tensor], Any]
@@ -109,6 +115,8 @@ class PointSets:
         dtype: torch.dtype,
         per_face: Sequence[str] = (),
         rad: RadConfig | None = None,
+        ranks: Ranks = SINGLE,
+        ordered: Mapping[str, tuple[int, int]] | None = None,
     ) -> None:
         conditions = problem.conditions()
         for key, name in (
@@ -146,7 +154,11 @@ class PointSets:
         self.resample_every, self.seed = resample_every, seed
         self.device, self.dtype = device, dtype
         self.round = -1
-        self.points: dict[str, torch.Tensor] = {}
+        self.points: dict[str, torch.Tensor] = {}  # every point of the round
+        self.local: dict[str, torch.Tensor] = {}  # this rank's part of them
+        #: the processes of the run, and the conditions whose parts are taken chunk by chunk of their
+        #: points sorted along a column: {condition: (column, chunks)} (causal training)
+        self.ranks, self.ordered = ranks, dict(ordered or {})
         self.rad = rad or RadConfig()
         for key in ("k", "c"):
             if self.rad.conditions and not getattr(self.rad, key) >= 0:
@@ -198,11 +210,38 @@ class PointSets:
         self.round = -1
 
     def at(self, step: int) -> dict[str, torch.Tensor]:
+        """This rank's points of every condition at ``step`` (all of them in a one-process run)."""
         r = self.round_at(step)
         if r != self.round:
-            self.points = {c: self._points(c, r) for c in self.conditions}
-            self.round = r
+            self._set({c: self._points(c, r) for c in self.conditions}, r)
+        return self.local
+
+    def everywhere(self, step: int) -> dict[str, torch.Tensor]:
+        """Every point of every condition at ``step``, whichever rank trains on it."""
+        self.at(step)
         return self.points
+
+    def total(self, condition: str, local: torch.Tensor) -> int:
+        """The number of points (on each face) of ``condition`` over all ranks, whose part is
+        ``local`` (its own length in a one-process run)."""
+        n = len(self.points[condition]) if self.ranks.split else len(local)
+        return n // self.faces[condition]
+
+    def _set(self, points: dict[str, torch.Tensor], round_: int) -> None:
+        self.points, self.round = points, round_
+        self.local = {c: self.shard(c, p) for c, p in points.items()} if self.ranks.split else points
+
+    def shard(self, condition: str, points: torch.Tensor) -> torch.Tensor:
+        """This rank's part of ``condition``'s points: a slice of each face's (per-face conditions),
+        of each chunk's (along ``ordered``), or of all of them."""
+        n, faces = len(points), self.faces[condition]
+        if faces > 1:
+            return points[self.ranks.indices(n // faces, faces).to(points.device)]
+        column, chunks = self.ordered.get(condition, (None, 0))
+        if column is not None and chunks > 0 and n % chunks == 0:
+            order = torch.sort(points[:, column], stable=True).indices
+            return points[order[self.ranks.indices(n // chunks, chunks).to(points.device)]]
+        return points[self.ranks.part(n)]
 
     def _points(self, c: str, round_: int) -> torch.Tensor:
         if c in self.pinned:
@@ -223,8 +262,9 @@ class PointSets:
             raise RuntimeError(f"sampler.rad: no residual scorer was given for condition '{condition}'")
         rng = np.random.default_rng([self.seed, self.order.index(condition), round_])
         candidates = self._box(condition, self.rad.candidates, rng)
-        norms = self.scorer(condition, self._tensor(candidates))
-        norms = norms.detach().cpu().double().numpy() if isinstance(norms, torch.Tensor) else np.asarray(norms)
+        mine = self.scorer(condition, self._tensor(candidates[self.ranks.part(len(candidates))]))
+        norms = self.ranks.gather(torch.as_tensor(mine, device=self.device), len(candidates))
+        norms = norms.detach().cpu().double().numpy()
         p = rad_probabilities(norms.reshape(-1), self.rad.k, self.rad.c)
         chosen = rng.choice(len(candidates), size=self.adaptive[condition], replace=False, p=p)
         return self._tensor(candidates[chosen])
@@ -268,11 +308,13 @@ class PointSets:
         missing = sorted(set(self.adaptive) - set(saved))
         if missing:
             raise ConfigError(f"the checkpoint holds no RAD points of {missing} (sampler.rad.conditions)")
-        self.points = {
-            c: saved[c].to(self.device, self.dtype) if c in self.adaptive else self._points(c, r)
-            for c in self.conditions
-        }
-        self.round = r
+        self._set(
+            {
+                c: saved[c].to(self.device, self.dtype) if c in self.adaptive else self._points(c, r)
+                for c in self.conditions
+            },
+            r,
+        )
 
     def shares(self, faces: Sequence[tuple[str, int]], free: Sequence[str], n: int) -> np.ndarray:
         """``n`` points apportioned to ``faces`` in proportion to their sizes (largest remainder)."""

@@ -17,6 +17,7 @@ from rich.console import Console
 from pinnrun import io, problems, reference
 from pinnrun.config import ConfigError, EquationConfig, RunConfig
 from pinnrun.console import make_console
+from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.runner import Runner
 from pinnrun.sip import PROBLEMS as SIP_PROBLEMS
 from pinnrun.sip import Inversion
@@ -45,22 +46,53 @@ def prepare_reference(problem: problems.Problem | Inversion, console: Console) -
         reference.ensure(name)
 
 
-def build_task(cfg: RunConfig, console: Console | None = None) -> Task:
-    """The task for ``cfg``, with its reference data ready."""
+def build_task(cfg: RunConfig, console: Console | None = None, ranks: Ranks = SINGLE) -> Task:
+    """The task for ``cfg``, with its reference data ready (built by rank 0 of a distributed run
+    while the others wait)."""
     problem = load(cfg.equation)
     if isinstance(problem, Inversion):
+        if ranks.world > 1:
+            raise ConfigError(
+                f"equation={cfg.equation.name}: learned inverse problems (SIP) train in one process; "
+                "start it without torchrun or a multi-task launcher"
+            )
         return SipTask(cfg, problem)
-    prepare_reference(problem, console or make_console())
-    return PinnTask(cfg, problem)
+    error = None
+    if ranks.writer:
+        try:
+            prepare_reference(problem, console or make_console())
+        except ConfigError as e:
+            error = str(e)
+    error = ranks.agree(error)
+    if error is not None:
+        raise ConfigError(error)
+    return PinnTask(cfg, problem, ranks)
 
 
 def build_runner(
-    cfg: RunConfig, run_dir: Path, overrides: Sequence[str] = (), console: Console | None = None
+    cfg: RunConfig,
+    run_dir: Path,
+    overrides: Sequence[str] = (),
+    console: Console | None = None,
+    ranks: Ranks = SINGLE,
 ) -> Runner:
-    """Everything a run needs, checked; nothing in ``run_dir`` is written until ``run()``."""
+    """Everything a run needs, checked; nothing in ``run_dir`` is written until ``run()``. In a
+    distributed run rank 0 checks the run directory, and a check that fails on any rank fails
+    on all of them with its line."""
     console = console or make_console()
-    io.check_run_dir(Path(run_dir), cfg.trainer.resume)  # before any work: never over an earlier run
-    return Runner(build_task(cfg, console), run_dir, overrides, console)
+    error = None
+    try:
+        if ranks.writer:  # before any work: never over an earlier run
+            io.check_run_dir(Path(run_dir), cfg.trainer.resume)
+        runner = Runner(build_task(cfg, console, ranks), run_dir, overrides, console)
+    except ConfigError as e:
+        if ranks.world == 1:
+            raise
+        error = str(e)
+    error = ranks.agree(error)
+    if error is not None:
+        raise ConfigError(error)
+    return runner
 
 
 __all__ = ["build_runner", "build_task", "load", "prepare_reference"]

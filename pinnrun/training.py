@@ -33,6 +33,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from pinnrun import problems
 from pinnrun.config import ConfigError, ModelConfig, PhaseKind, RunConfig, config_hash
+from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.evaluation import Evaluation
 from pinnrun.models import build_model, count_parameters
 from pinnrun.models.constrained import HardConstrained
@@ -122,13 +123,24 @@ def pi_init(model: torch.nn.Module, problem: problems.Problem, cfg: ModelConfig)
     )
 
 
+def causal_order(problem: problems.Problem, cfg: RunConfig) -> dict[str, tuple[int, int]]:
+    """{condition: (column, chunks)} of causal training (the order a distributed run splits that
+    condition's points in, chunk by chunk); empty with it off or misconfigured (the objective says how)."""
+    c = cfg.weighting.causal
+    if c.chunks <= 0 or c.variable not in problem.variables:
+        return {}
+    return {c.condition: (list(problem.variables).index(c.variable), c.chunks)}
+
+
 class LossStep:
     """``step(points, weights, opt)``: clears the gradients, computes sum_i w_i L_i on ``points``
     (condition -> tensor) and its gradient; returns the loss and the terms (a tensor in the
-    order of objective.terms)."""
+    order of objective.terms). In a distributed run the points are this rank's, and one
+    all-reduce then sums the gradients, the loss and the terms over the ranks."""
 
     def __init__(self, objective: Objective, compiled: bool, cuda_graphs: bool) -> None:
         self.objective, self.warning = objective, None
+        self.params = objective.parameters()
         self.fn = self.losses
         self.trial = compiled  # the first call compiles, and falls back to eager if it fails
         if compiled:
@@ -173,7 +185,7 @@ class LossStep:
         opt.zero_grad(set_to_none=True)
         loss, terms = self.fn(points, weights)
         loss.backward()
-        return loss, terms
+        return self.objective.ranks.reduce_step(self.params, loss, terms)
 
 
 class PinnTask:
@@ -181,8 +193,8 @@ class PinnTask:
 
     checkpoint_keys = ("model", "unknowns", "optimizer", "scheduler", "weighting", "sampler")
 
-    def __init__(self, cfg: RunConfig, problem: problems.Problem | None = None) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: RunConfig, problem: problems.Problem | None = None, ranks: Ranks = SINGLE) -> None:
+        self.cfg, self.ranks = cfg, ranks
         eq = cfg.equation
         for i, ph in enumerate(cfg.optimizer.phases):
             if ph.kind is PhaseKind.sip:
@@ -216,8 +228,10 @@ class PinnTask:
             dtype,
             eq.per_face,
             cfg.sampler.rad,
+            ranks,
+            causal_order(self.problem, cfg),
         )
-        self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed)
+        self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed, ranks)
         observations = self.evaluation.observations(eq.observations, cfg.seed)
         if eq.observations.collocate:
             self.points.collocate(eq.observations.collocate, observations[0])
@@ -230,6 +244,7 @@ class PinnTask:
             taylor=functools.partial(propagate, self.model) if cfg.trainer.compile else None,
             log_unknowns=eq.log_unknowns,
             causal=cfg.weighting.causal,
+            ranks=ranks,
         )
         self.causal = self.objective.causal  # causal training (pinnrun.causal), or None
         if self.causal is not None:  # its tolerance schedule's position goes into the checkpoint
@@ -239,7 +254,9 @@ class PinnTask:
         self._weights: tuple[dict[str, float], torch.Tensor] | None = None
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
-        self.config_hash = config_hash(cfg, ("equation", "model", "optimizer", "weighting", "sampler"), self.threads)
+        self.config_hash = config_hash(
+            cfg, ("equation", "model", "optimizer", "weighting", "sampler"), self.threads, ranks.world
+        )
         self.primary_field = self.problem.primary_field
         self.n_parameters = count_parameters(self.model)
         terms = self.objective.terms

@@ -45,6 +45,12 @@ Schemes:
   (biases and adaptive slopes too) as one vector. At initialisation on Helmholtz
   the two differ by an order of magnitude.
 
+In a distributed run (:mod:`pinnrun.distributed`) the NTK's subsample is drawn from all the
+points, each rank computes the traces of its part of it and the traces are summed over the
+ranks (spectra, which need every row of J, are computed whole on every rank); grad-norm's
+statistics are taken of the gradients summed over the ranks. Every rank then holds the
+one-process weights.
+
 Regularizers (the slope-recovery term of adaptive activations, ``model.adaptive``) are not
 fits: they keep their configured weight (1) under every scheme, and L-BFGS phases leave them
 out (weight 0). S(a) has no minimum and is nearly linear in the slopes: Adam's bounded steps
@@ -197,10 +203,14 @@ class NTK(Weighting):
                     J = J * r.weights.detach().double().sqrt()[:, None, None]
                 rows.update({r.term(k): J[:, i] for i, k in enumerate(r.components)})
                 tr = {r.term(k): float(J[:, i].pow(2).sum()) for i, k in enumerate(r.components)}
-            elif c.trace is TraceMethod.exact:
-                tr = ntk.traces(model, r, variables, outputs, c.chunk)
             else:
-                tr = ntk.hutchinson_traces(model, r, variables, outputs, c.probes, gen)
+                part = obj.ranks.part(len(r.points))  # this rank's part of the subsample
+                if c.trace is TraceMethod.exact:
+                    tr = ntk.traces(model, r.part(part), variables, outputs, c.chunk)
+                else:
+                    tr = ntk.hutchinson_traces(model, r, variables, outputs, c.probes, gen, part, obj.ranks.all_sum)
+                total = obj.ranks.all_sum(torch.tensor(list(tr.values()), dtype=torch.float64))
+                tr = dict(zip(tr, total.tolist()))
             trace.update(tr)
             count.update({t: len(r.points) for t in tr})
         # a group's kernel is built on its terms' points together: its mean diagonal t_g
@@ -254,12 +264,10 @@ class GradNorm(Weighting):
         def grads(loss: torch.Tensor) -> list[torch.Tensor]:
             """|grad loss| of each block of parameters, flattened."""
             g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-            flat = [(torch.zeros_like(p) if gi is None else gi).abs().reshape(-1) for gi, p in zip(g, params)]
-            out, i = [], 0
-            for block in blocks:
-                out.append(torch.cat(flat[i : i + len(block)]))
-                i += len(block)
-            return out
+            flat = [(torch.zeros_like(p) if gi is None else gi).reshape(-1) for gi, p in zip(g, params)]
+            whole = self.objective.ranks.all_sum(torch.cat(flat)).abs()  # summed over the ranks
+            sizes = [sum(p.numel() for p in block) for block in blocks]
+            return list(whole.split(sizes))
 
         if self.cfg.grad_stats is GradStats.norm:  # the unweighted terms' gradient norms, all of them
             fitted = [g for g in self.groups if g not in self.regularizers]

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from pinnrun.config import Adaptive, ConfigError, PhaseKind, RunConfig, SamplerConfig, WeightingConfig, config_hash
+from pinnrun.distributed import SINGLE
 from pinnrun.models import build_model, count_parameters
 from pinnrun.optim import Phase, make_optimizer, plan_phases
 from pinnrun.runner import Chunk, Results, pick_device, set_threads
@@ -93,6 +94,7 @@ class SipTask:
     """A learned inverse problem (:class:`~pinnrun.sip.Inversion`) as a task of the runner."""
 
     checkpoint_keys = ("model", "optimizer", "scheduler")
+    ranks = SINGLE  # one process (pinnrun.tasks refuses a distributed start)
 
     def __init__(self, cfg: RunConfig, problem: Inversion) -> None:
         reject_pinn_settings(cfg)
