@@ -203,14 +203,19 @@ class Runner:
             self._close_tracker("failed")
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous_sigterm)
+            # a distributed run's launcher stops every rank with SIGTERM once one has failed: the
+            # results are still written (torchrun waits 30 s before SIGKILL)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN if self.ranks.world > 1 else previous_sigterm)
             self.log.close()
-        if self.error is not None:
-            if not self.writer:
-                raise RankFailed(self.error)
-            self.ranks.alone = True  # the peers are gone: the results are rank 0's, computed alone
-            status = "failed"
-        return self.finish(status)
+        try:
+            if self.error is not None:
+                if not self.writer:
+                    raise RankFailed(self.error)
+                self.ranks.alone = True  # the peers are gone: the results are rank 0's, computed alone
+                status = "failed"
+            return self.finish(status)
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
 
     def _rank_failed(self, e: Exception) -> str:
         """The line that ends a distributed run after ``e``: a peer's own line if it left one,
