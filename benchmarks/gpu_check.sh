@@ -5,6 +5,8 @@
 #     in CUDA graphs against the eager step, Adam and L-BFGS);
 #  2. the speed table on CUDA: pinnrun eager, compiled, CUDA graphs, and DeepXDE on the same GPU,
 #     Burgers and NLS setups (benchmarks/peers.py --device cuda);
+#  2b. with more than one GPU: one run data-parallel on all of them (torchrun, NCCL) against one
+#     GPU, the strong-scaling table (benchmarks/scaling.py --device cuda);
 #  3. experiment=raissi_nls at the paper's full budget (50k Adam + 50k L-BFGS) with the compiled
 #     step, stopped by SIGTERM if it is not done in its share of the time (a stopped run is
 #     resumable: trainer.resume=true with the same hydra.run.dir).
@@ -46,6 +48,16 @@ echo "gpu tests: exit $? after $((SECONDS - start)) s"
 echo "== 2. speed on CUDA"
 timeout 150 python3 benchmarks/peers.py burgers nls --device cuda --steps 200 --rounds 3
 echo "speed table: exit $? after $((SECONDS - start)) s"
+
+gpus=$(python3 -c "import torch; print(torch.cuda.device_count())")
+if [ "$gpus" -gt 1 ]; then
+  echo "== 2b. one run on $gpus GPUs (torchrun, NCCL) against one GPU"
+  timeout 150 python3 benchmarks/scaling.py --device cuda --processes 1 "$gpus" --rounds 1 --steps 600 --every 100 \
+    -- equation.points.residual=400000
+  echo "multi-GPU scaling: exit $? after $((SECONDS - start)) s"
+else
+  echo "== 2b. skipped: one GPU (the multi-GPU line runs with more than one)"
+fi
 
 echo "== 3. experiment=raissi_nls, full budget, compiled step"
 left=$((470 - (SECONDS - start)))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import signal
 import time
 from collections.abc import Sequence
@@ -227,7 +228,9 @@ class Runner:
         if isinstance(e, torch.distributed.DistBackendError) or any(
             w in str(e) for w in ("gloo", "Gloo", "NCCL", "Connection closed by peer", "Connection reset")
         ):
-            return f"a peer process stopped without a word ({line})"
+            # gloo's "[.../pair.cc:537] Read error [...]: Connection reset by peer. This is typically ..."
+            reason = re.sub(r"\[[^\]]*\.(cc|cpp|h):\d+\] ", "", line).split(". This is typically")[0]
+            return f"another rank stopped without reporting an error (killed?): {reason}"
         self.ranks.report_failure(line)
         return f"rank {self.ranks.rank}: {line}"
 
