@@ -72,6 +72,8 @@ def _hydra_main(cfg: DictConfig) -> float:
     try:
         return _job(cfg)
     except (Exception, _BadInput) as e:  # noqa: BLE001 - recorded, and the sweep goes on
+        if not distributed.start().writer:  # a multi-task job's rank 0 records and prints it
+            return math.nan
         run_dir = Path(hc.runtime.output_dir)
         err = e.args[0] if isinstance(e, _BadInput) else e
         line = describe(err) if isinstance(err, BAD_INPUT) else f"{type(err).__name__}: {err}".splitlines()[0]
