@@ -223,8 +223,9 @@ def no_recompiles():
 
 #: cases kept out of the default suite (make test-all runs them): what they add is covered there
 #: by other cases (u_xxx: every equation's compiled step, test_every_equation_compiles_...; the
-#: MscaleDNN: nls-mscale-periodic)
-SLOW_CASES = {"kdv-mscale"}
+#: MscaleDNN: nls-mscale-periodic; PirateNet with its embeddings in Taylor mode: the "pirate" case
+#: of the Taylor-against-reverse-mode test above)
+SLOW_CASES = {"kdv-mscale", "allen-cahn-pirate"}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_CASES else c for c in CASES])

@@ -5,7 +5,7 @@ submitit job of 2 tasks); its reference is the same config run in this process. 
 columns that carry the training's numbers (loss and terms, weights, causal weights, L2 errors)
 must agree to 1e-6 relative at every logged step: the sums over ranks differ from one process's
 sums only by rounding (float64 here; measured worst 1e-11 over these runs). The cases marked
-slow (RAD and Hutchinson traces, per-face grad-norm, causal training eager and compiled) run in
+slow (fixed weights, RAD and Hutchinson traces, per-face grad-norm, causal training eager and compiled) run in
 ``make test-all``.
 """
 
@@ -98,10 +98,10 @@ def assert_same_rows(one: Path, two: Path, rtol: float = 1e-6) -> None:
 @pytest.mark.parametrize(
     "case, extra",
     [
-        # Adam with resampling, then L-BFGS (its closure returns the summed loss)
-        ("adam_lbfgs", [*BURGERS]),
-        # NTK weights every 10 steps: the traces of each rank's part of the subsample, summed
+        # Adam with resampling, then L-BFGS (its closure returns the summed loss), with NTK weights
+        # every 10 steps (the traces of each rank's part of the subsample, summed) and without
         ("ntk", [*BURGERS, "weighting=ntk", "weighting.update_every=10"]),
+        pytest.param("adam_lbfgs", [*BURGERS], marks=pytest.mark.slow),
         # RAD: candidates scored in parts and gathered; Hutchinson's NTK traces: J^T v summed
         pytest.param(
             "rad_hutchinson",
