@@ -209,11 +209,15 @@ class Runner:
             signal.signal(signal.SIGTERM, signal.SIG_IGN if self.ranks.world > 1 else previous_sigterm)
             self.log.close()
         try:
-            if self.error is not None:
+            if self.error is not None or (status == "interrupted" and self.ranks.world > 1):
+                # a peer is gone, or the ranks were stopped wherever each was: no more collectives;
+                # rank 0 finishes alone with its own state (the same as the others')
+                self.ranks.alone = True
                 if not self.writer:
-                    raise RankFailed(self.error)
-                self.ranks.alone = True  # the peers are gone: the results are rank 0's, computed alone
-                status = "failed"
+                    if self.error is not None:
+                        raise RankFailed(self.error)
+                    return run_summary(self.task, status, self.state["step"], self.total_steps, {}, 0.0)
+                status = "failed" if self.error is not None else status
             return self.finish(status)
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
