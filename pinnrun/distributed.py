@@ -147,21 +147,14 @@ SINGLE = Ranks()
 
 
 def launched() -> bool:
-    """Whether this process is one of several of a run (torchrun's or a multi-task submitit job's)."""
+    """Whether this process is one of several of a run: torchrun's (WORLD_SIZE > 1), or a task of a
+    submitit job of several tasks (submitit's SLURM or local executor; a plain SLURM allocation
+    without submitit is not taken for one: start torchrun under srun there)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         return True
-    return int(os.environ.get("SUBMITIT_LOCAL_NTASKS", os.environ.get("SLURM_NTASKS", "1"))) > 1 and _submitit()
-
-
-def _submitit() -> bool:
-    """Whether this is a submitit job (its job environment gives the ranks)."""
-    try:
-        import submitit
-
-        submitit.JobEnvironment()
-    except Exception:  # noqa: BLE001 - not installed, or not a submitit job
-        return False
-    return True
+    executor = os.environ.get("SUBMITIT_EXECUTOR")
+    tasks = {"slurm": "SLURM_NTASKS", "local": "SUBMITIT_LOCAL_NTASKS"}.get(executor or "")
+    return tasks is not None and int(os.environ.get(tasks, "1")) > 1
 
 
 def start() -> Ranks:
