@@ -209,8 +209,10 @@ def _run(cfg: DictConfig, hc: Any, ranks: distributed.Ranks = distributed.SINGLE
         runner = build_runner(run_cfg, run_dir, overrides=overrides, ranks=ranks)
     except Exception as e:
         # Hydra made the directory; a run rejected before it started leaves nothing behind
-        if ranks.writer and not existed and run_dir.exists() and not any(run_dir.iterdir()):
-            run_dir.rmdir()
+        # (each rank of a distributed run: its Hydra made it too)
+        if not existed and run_dir.exists() and not any(run_dir.iterdir()):
+            with contextlib.suppress(OSError):  # another rank's removal came first
+                run_dir.rmdir()
         if isinstance(e, BAD_INPUT):
             # past Hydra's `except Exception`, which would print a second line first
             raise _BadInput(e) from e
