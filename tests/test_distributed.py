@@ -267,3 +267,11 @@ def test_the_slurm_config_composes_and_its_tasks_run_one_run_locally(tmp_path):
     assert summary["status"] == "completed" and summary["processes"] == 2
     run_task(eager(BURGERS), tmp_path / "one")
     assert_same_rows(tmp_path / "one", sweep / "0")
+
+
+def test_bad_input_under_torchrun_is_one_line_and_writes_nothing(tmp_path):
+    proc = torchrun([*BURGERS, "model.width=-3"], tmp_path / "run")
+    assert proc.returncode != 0
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("pinnrun:")]
+    assert len(ours) == 1 and ours[0].startswith("pinnrun: error: model.width"), proc.stderr[-2000:]
+    assert not (tmp_path / "run").exists()
