@@ -63,6 +63,11 @@ class Adaptive(Enum):
     neuron = "neuron"  # one per neuron (Jagtap, Kawaguchi & Karniadakis 2020)
 
 
+class InputScaling(Enum):
+    bounds = "bounds"  # x_hat = 2 (x - lower) / (upper - lower) - 1, in [-1, 1]
+    standard = "standard"  # sqrt(3) times that: mean 0 and standard deviation 1 over the domain
+
+
 class Init(Enum):
     xavier_normal = "xavier_normal"
     xavier_uniform = "xavier_uniform"
@@ -135,6 +140,10 @@ class ModelConfig:
     adaptive: Adaptive = Adaptive.none
     adaptive_scale: float = 10.0  # n
     init: Init = Init.xavier_normal
+    # how the inputs reach the network: mapped onto [-1, 1] by the domain's bounds, or standardised
+    # (mean 0, standard deviation 1 of a uniform draw over the domain: the bounds map times sqrt(3),
+    # as the Wang et al. codes standardise by 1e5 uniform interior points)
+    inputs: InputScaling = InputScaling.bounds
     # MscaleDNN only (Liu, Cai & Xu 2020)
     structure: MscaleStructure = MscaleStructure.scaled
     scale_kind: ScaleKind = ScaleKind.linear

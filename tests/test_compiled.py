@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from pinnrun import problems
-from pinnrun.config import Adaptive, ModelConfig, ModelKind, MscaleStructure
+from pinnrun.config import Adaptive, InputScaling, ModelConfig, ModelKind, MscaleStructure
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure, faa_di_bruno, leibniz
 from pinnrun.models import build_model
 from pinnrun.models.taylor import activation_derivatives, propagate
@@ -39,7 +39,7 @@ MODELS = [
     ("mscale", "srelu", {"structure": MscaleStructure.scaled}),
     ("mscale", "sin", {"structure": MscaleStructure.subnets}),
     ("mscale", "phi", {"structure": MscaleStructure.subnets}),
-    ("modified_mlp", "tanh", {}),  # products of jets (the gates): the Leibniz rule
+    ("modified_mlp", "tanh", {"inputs": InputScaling.standard}),  # the gates: the Leibniz rule
     ("modified_mlp", "sin", {"adaptive": Adaptive.neuron}),
     # embeddings (cos/sin of jets, columns side by side) and factorised layers
     ("mlp", "tanh", {"periodic": ["x"], "fourier_features": 10, "fourier_scale": 2.0, "factorize": True}),

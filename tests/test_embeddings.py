@@ -203,3 +203,26 @@ def test_bad_embedding_settings_are_one_line_errors(tmp_path, override, words):
 def test_pi_init_without_an_initial_condition_is_a_one_line_error(tmp_path):
     proc = run_cli(["equation=helmholtz", "model=pirate", *TINY, f"hydra.run.dir={tmp_path}"])
     assert_one_line_error(proc, "model.pi_init")
+
+
+def test_standardised_inputs_have_mean_0_and_standard_deviation_1_over_the_domain():
+    """model.inputs=standard: x_hat = sqrt(3) (2 (x - lower) / (upper - lower) - 1), the Wang et al.
+    codes' standardisation by the moments of uniform interior points."""
+    from pinnrun.config import InputScaling
+    from pinnrun.models.embeddings import input_map
+
+    cfg = ModelConfig(inputs=InputScaling.standard)
+    m = input_map(cfg, [0.0, -5.0], [2.0, 5.0], ["t", "x"]).double()
+    x = torch.rand(200000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = x * torch.tensor([2.0, 10.0], dtype=torch.float64) + torch.tensor([0.0, -5.0], dtype=torch.float64)
+    z = m(x)
+    assert torch.allclose(z.mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-2)
+    assert torch.allclose(z.std(0), torch.ones(2, dtype=torch.float64), atol=1e-2)
+    corner = m(torch.tensor([[2.0, -5.0]], dtype=torch.float64))
+    assert torch.allclose(corner, torch.tensor([[math.sqrt(3), -math.sqrt(3)]], dtype=torch.float64), atol=1e-15)
+
+
+def test_standardised_inputs_with_a_periodic_embedding_are_one_line(tmp_path):
+    proc = run_cli([*TINY, "model.inputs=standard", "model.periodic=[x]", f"hydra.run.dir={tmp_path / 'r'}"])
+    assert_one_line_error(proc, "model.inputs=standard", "model.periodic")
+    assert not (tmp_path / "r").exists()

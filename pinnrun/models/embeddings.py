@@ -20,21 +20,24 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from pinnrun.config import ConfigError, ModelConfig
+from pinnrun.config import ConfigError, InputScaling, ModelConfig
 
 
 class Normalize(nn.Module):
     """Affine map of physical coordinates onto [-1, 1] per input variable:
 
-        x_hat = 2 (x - lower) / (upper - lower) - 1
+        x_hat = gain * (2 (x - lower) / (upper - lower) - 1)
 
+    ``gain`` 1 (``model.inputs=bounds``), or sqrt(3) (``standard``: x_hat has mean 0 and standard
+    deviation 1 over the domain, the uniform distribution's (upper - lower) / sqrt(12)).
     ``lower``/``upper`` are buffers: saved in the state_dict and moved by
     ``.to(device, dtype)``. The bounds are the problem's (config.validate checks
     equation.domain).
     """
 
-    def __init__(self, lower: Sequence[float], upper: Sequence[float]):
+    def __init__(self, lower: Sequence[float], upper: Sequence[float], gain: float = 1.0):
         super().__init__()
+        self.gain = float(gain)
         lo = [float(v) for v in lower]
         hi = [float(v) for v in upper]
         assert lo and len(lo) == len(hi) and all(a < b for a, b in zip(lo, hi)), f"bad bounds {lo}, {hi}"
@@ -49,7 +52,8 @@ class Normalize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lo, hi = self.lower.to(x.dtype), self.upper.to(x.dtype)  # a no-op once the model has x's dtype
-        return 2.0 * (x - lo) / (hi - lo) - 1.0  # x_hat in [-1, 1]
+        x_hat = 2.0 * (x - lo) / (hi - lo) - 1.0  # in [-1, 1]
+        return x_hat if self.gain == 1.0 else self.gain * x_hat
 
 
 class InputMap(Normalize):
@@ -64,8 +68,9 @@ class InputMap(Normalize):
         features: int = 0,
         scale: float = 1.0,
         learned: dict[int, float] | None = None,
+        gain: float = 1.0,
     ):
-        super().__init__(lower, upper)
+        super().__init__(lower, upper, gain)
         d = self.in_dim
         learned = dict(learned or {})
         self.periodic = sorted(periodic)  # column indices (lists: tensor indexing)
@@ -124,10 +129,17 @@ def input_map(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], 
         raise ConfigError(
             f"model.learned_periods: angular frequencies must be positive, got {dict(cfg.learned_periods)}"
         )
+    standard = cfg.inputs is InputScaling.standard
+    if standard and (cfg.periodic or cfg.learned_periods):
+        raise ConfigError(
+            "model.inputs=standard maps the inputs onto [-sqrt(3), sqrt(3)]; the periodic embeddings "
+            "(model.periodic, model.learned_periods) take them on [-1, 1]: use model.inputs=bounds"
+        )
     index = list(variables).index
     periodic = [index(v) for v in cfg.periodic]
     learned = {index(v): w for v, w in cfg.learned_periods.items()}
-    return InputMap(lower, upper, periodic, cfg.fourier_features, cfg.fourier_scale, learned)
+    gain = math.sqrt(3.0) if standard else 1.0
+    return InputMap(lower, upper, periodic, cfg.fourier_features, cfg.fourier_scale, learned, gain)
 
 
 class FactorizedLinear(nn.Module):

@@ -98,7 +98,7 @@ def propagate(module: nn.Module, jet: Jet) -> Jet:
             jet = propagate(m, jet)
         return jet
     if isinstance(module, Normalize):
-        c = (2.0 / (module.upper - module.lower)).to(jet.value.dtype)  # x_hat = c (x - lower) - 1
+        c = (module.gain * 2.0 / (module.upper - module.lower)).to(jet.value.dtype)  # x_hat = c (x - lower) - gain
         x_hat = jet.map(lambda s: s * c, lambda s: Normalize.forward(module, s))
         return embed(module, x_hat) if isinstance(module, InputMap) else x_hat
     if isinstance(module, AdaptiveActivation):
