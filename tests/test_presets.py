@@ -85,6 +85,7 @@ class Setup:
     activation: str = "tanh"
     model: str = "mlp"
     init: str = "xavier_normal"
+    inputs: str = "bounds"  # model.inputs: mapped onto [-1, 1], or standardised
     per_face: list = field(default_factory=list)
     weighting: Weighting = field(default_factory=Weighting)
     dtype: str = "float32"
@@ -189,6 +190,8 @@ WANG_HELMHOLTZ = Setup(
     points={"boundary": 128, "residual": 128},
     per_face=["boundary"],
     widths=[50] * 3,  # layers [2, 50, 50, 50, 1] (WH:67)
+    # X standardised by the mean and std of 1e5 uniform interior points (WHM:22-23, 288)
+    inputs="standard",
     phases=[Adam(40001, WANG_LR, WANG_DECAY, WANG_DECAY_STEPS)],  # nIter=40001 (WH:71)
     sampler=WANG_SAMPLER,
     published=("u", 1.81e-1),  # model M1
@@ -206,6 +209,8 @@ WANG_KLEIN_GORDON = Setup(
     points={"initial": 128, "boundary": 128, "residual": 128},
     per_face=["boundary"],
     widths=[50] * 5,  # layers [2, 50, 50, 50, 50, 50, 1] (WK:60)
+    # X standardised by the mean and std of 1e5 uniform interior points (WKM:22-23, 320)
+    inputs="standard",
     phases=[Adam(40001, WANG_LR, WANG_DECAY, WANG_DECAY_STEPS)],  # nIter=40001 (WK:66)
     sampler=WANG_SAMPLER,
     weighting=Weighting("fixed", groups={"initial": ["initial_u", "initial_u_t"]}),
@@ -459,6 +464,7 @@ def test_preset_is_the_papers_setup(name):
         "widths": _hidden(m),
         "activation": m.activation,
         "init": m.init.value,
+        "inputs": m.inputs.value,
         "phases": [_phase(p) for p in cfg.optimizer.phases],
         "sampler": (s.method.value, s.resample_every) if want.sampler is not None else None,
         "dtype": cfg.trainer.dtype.value,
