@@ -226,9 +226,9 @@ def _run(cfg: DictConfig, hc: Any, ranks: distributed.Ranks = distributed.SINGLE
     if summary["status"] == "failed":
         print(f"pinnrun: run failed: {summary.get('error', '?')}", file=sys.stderr)
         sys.exit(EXIT_FAILED)
-    distributed.stop()
-    if summary["status"] == "interrupted":
+    if summary["status"] == "interrupted":  # the ranks stopped wherever each was: no last collective
         sys.exit(130)
+    distributed.stop()
     if summary["status"] == "diverged":
         line = diverged_line(summary, run_dir)
         if hc.mode == RunMode.MULTIRUN:  # recorded in its summary.json; RunCallbacks counts it

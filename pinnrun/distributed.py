@@ -179,10 +179,12 @@ def start() -> Ranks:
 
 
 def stop() -> None:
-    """Leaves the process group (at the end of a run)."""
+    """Leaves the process group at the end of a run: once every rank is there (rank 0 may still be
+    writing the run directory), so that no rank's connections close under another's."""
     import torch.distributed
 
     if torch.distributed.is_initialized():
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 
