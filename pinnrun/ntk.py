@@ -47,8 +47,9 @@ class ResidualSet:
     def term(self, component: str) -> str:
         return term_name(self.name, component)
 
-    def part(self, part: slice) -> ResidualSet:
-        """The set on a slice of its points (a rank's part, :mod:`pinnrun.distributed`)."""
+    def part(self, part: slice | torch.Tensor) -> ResidualSet:
+        """The set on some of its points: a slice (a rank's part, :mod:`pinnrun.distributed`) or
+        indices (the NTK's subsample)."""
         weights = None if self.weights is None else self.weights[part]
         return ResidualSet(self.name, self.components, self.points[part], self.residual, weights)
 

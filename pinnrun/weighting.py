@@ -185,8 +185,7 @@ class NTK(Weighting):
             return group
         rng = np.random.default_rng([self.seed, step, 524287])  # a pure function of (seed, step)
         idx = torch.as_tensor(np.sort(rng.choice(n, size=k, replace=False)), device=group.points.device)
-        weights = None if group.weights is None else group.weights[idx]
-        return ntk.ResidualSet(group.name, group.components, group.points[idx], group.residual, weights)
+        return group.part(idx)
 
     def compute(self, step: int) -> dict[str, float]:
         c, obj = self.cfg, self.objective
