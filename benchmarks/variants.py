@@ -7,6 +7,7 @@
     python benchmarks/variants.py sip_synthetic sip_heat --figure docs/img/variants   # SIP against Adam and GD
     python benchmarks/variants.py ipinn_rogue --no-run --docs   # tables from docs/variants.json only
     python benchmarks/variants.py allen_cahn_ablation           # the expert's guide's parts, one removed at a time
+    python benchmarks/variants.py burgers_rad                   # RAD against the default sampler, six seeds
 
 A suite is equations x variants x seeds. Every variant of a suite trains with
 the same recipe for the same steps. In `mscale_pde` every network has (within
@@ -105,6 +106,17 @@ SUITES = {
         },
         "seeds": [0],
         "at_steps": [2000, 5000, 10000],
+    },
+    # residual-based adaptive sampling (Wu et al. 2023) against the default sampler, Burgers at the
+    # default budget (500 Adam + 2500 L-BFGS steps, 2000 residual points)
+    "burgers_rad": {
+        "equations": {"burgers (default budget)": ["equation=burgers"]},
+        "variants": {
+            "default sampler (Latin hypercube, drawn once)": [],
+            "sampler=rad (every 500 steps, k = 1, c = 1)": ["sampler=rad"],
+        },
+        "seeds": [0, 1, 2, 3, 4, 5],
+        "at_steps": [500, 1500, 2500],
     },
     "sip_synthetic": {
         "equations": {f"xi = {xi}": ["experiment=holl_sip_synthetic", f"equation.params.xi={xi}"] for xi in SIP_XI},
