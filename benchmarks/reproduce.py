@@ -159,17 +159,19 @@ FIT_SMOKE = [
 SIP_SMOKE = ["equation.params.xi=16", "optimizer.phases.0.steps=1000"]
 HEAT_SMOKE = ["equation.params.T=0.1", "equation.points.data=500", "optimizer.phases.0.steps=1000"]
 # the expert's guide's recipe (jaxpi_* presets): the CPU presets' first steps, and the GPU presets at
-# the CPU presets' sizes. Allen-Cahn's plain PINN collapses to u = 0 (l2 0.99). At these budgets the
-# advection recipe has learned the initial condition, not yet the solution (l2 > 1 for 6000 steps):
-# its cases check loss/initial_u, which starts near 0.5
+# the CPU presets' sizes. Allen-Cahn's plain PINN collapses to u = 0 (l2 0.99). The advection CPU
+# preset (causal tol from 0.01) has learned the start of the solution after 3000 steps (l2 1.09 at
+# 1000); the GPU preset's tol 1 holds every chunk after the first at weight 0 for thousands of
+# steps, so its case checks loss/initial_u, which starts near 0.5
 GUIDE_CPU_SIZE = ["model.width=128", "model.fourier_features=128", "equation.points.residual=2048"]
 SMOKE: dict[str, Smoke] = {
     # 0.668 measured (2-core CPU, one thread)
     "jaxpi_allen_cahn_cpu": Smoke(["optimizer.phases.0.steps=2000"], max_l2=0.85),
     # 0.540 measured: the modified MLP with NTK weights and Fourier scale 2 learns faster
     "jaxpi_allen_cahn": Smoke([*GUIDE_CPU_SIZE, "optimizer.phases.0.steps=1000"], max_l2=0.75),
-    # 6.9e-5 and 9.9e-4 measured
-    "jaxpi_advection_cpu": Smoke(["optimizer.phases.0.steps=1000"], max_l2=1e-3, metric="loss/initial_u"),
+    # 0.521 measured (0.886 after 2000)
+    "jaxpi_advection_cpu": Smoke(["optimizer.phases.0.steps=3000"], max_l2=0.7),
+    # 9.9e-4 measured
     "jaxpi_advection": Smoke([*GUIDE_CPU_SIZE, "optimizer.phases.0.steps=500"], max_l2=1e-2, metric="loss/initial_u"),
     # 0.400 against wang_wave's 0.646 at the same 2000 steps; 0.449 after 1000
     "jaxpi_wave_cpu": Smoke(["optimizer.phases.0.steps=2000"], baseline="wang_wave", by=1.3),
