@@ -353,7 +353,7 @@ JAXPI_ADVECTION = Setup(
 JAXPI_ADVECTION_CPU = Setup(
     **{
         **JAXPI_ADVECTION.__dict__,
-        # pinnrun: a 2-core CPU budget, 50000 steps (about 47 minutes of one core)
+        # pinnrun: a 2-core CPU budget, 50000 steps (about 44 minutes of one core)
         "points": {"initial": 128, "boundary": 0, "residual": 2048},
         "widths": [128] * 4,
         "phases": [Adam(50000, 1e-3, 0.9, 2000)],
