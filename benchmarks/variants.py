@@ -291,7 +291,8 @@ def steps(v: list[dict]) -> str:
 
 
 def figure(results: list[dict], suite: str, png: Path) -> Path:
-    """The final main and other metrics (mean over seeds) of every variant across the suite's equations."""
+    """The final main and other metrics of every variant across the suite's equations: the mean over
+    the seeds (line) and each seed (dots)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -304,21 +305,21 @@ def figure(results: list[dict], suite: str, png: Path) -> Path:
     eqs = [e for e in spec["equations"] if any(r["equation"] == e for r in rows)]
     fig, axes = plt.subplots(1, len(fields), figsize=(6.5 * len(fields), 4.5), squeeze=False)
     for ax, f in zip(axes[0], fields):
-        for variant in spec["variants"]:
-            y = [
-                statistics.mean(
-                    [
-                        r.get("final", {}).get(f, math.nan)
-                        for r in rows
-                        if r["equation"] == e and r["variant"] == variant
-                    ]
-                    or [math.nan]
-                )
+        for k, variant in enumerate(spec["variants"]):
+            seeds = [
+                [r.get("final", {}).get(f, math.nan) for r in rows if r["equation"] == e and r["variant"] == variant]
                 for e in eqs
             ]
-            if any(math.isfinite(v) for v in y):
-                ax.semilogy(range(len(eqs)), y, "o-", label=variant)
+            y = [statistics.mean(v or [math.nan]) for v in seeds]
+            if not any(math.isfinite(v) for v in y):
+                continue
+            (line,) = ax.semilogy(range(len(eqs)), y, "o-", label=variant)
+            shift = 0.04 * (k - (len(spec["variants"]) - 1) / 2)  # the variants' dots side by side
+            for i, v in enumerate(seeds):
+                if len(v) > 1:
+                    ax.plot([i + shift] * len(v), v, ".", color=line.get_color(), alpha=0.5)
         ax.set_xticks(range(len(eqs)), eqs)
+        ax.set_xlim(-0.5, len(eqs) - 0.5)
         ax.set_ylabel(f"final {describe(f)}")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
