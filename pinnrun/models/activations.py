@@ -1,7 +1,8 @@
 """Activation functions by name.
 
 Every activation here is built from torch primitives only, so autograd can
-differentiate it twice (PINN residuals take second input derivatives).
+differentiate it twice (PINN residuals take second input derivatives), and
+gives its jet (Taylor mode, :class:`Elementwise`) beside its forward.
 
 The compact-support activations ``srelu``, ``s2relu`` and ``phi`` are those of
 the MscaleDNN paper: Z. Liu, W. Cai and Z.-Q. J. Xu, "Multi-scale deep neural
@@ -18,23 +19,38 @@ import torch
 from torch import nn
 
 from pinnrun.config import Adaptive, ConfigError, ModelConfig
+from pinnrun.derivatives import Jet
+from pinnrun.models.taylor import activation_derivatives, propagate
 
 
-class Sin(nn.Module):
+class Elementwise(nn.Module):
+    """An activation s applied entry by entry; its jet by the chain rule from s(a), s'(a), ...,
+    s^(n)(a) at the pre-activations a (:func:`~pinnrun.models.taylor.activation_derivatives`)."""
+
+    def jet(self, jet: Jet) -> Jet:
+        return jet.apply(activation_derivatives(self, jet.value, jet.order))
+
+
+class Sin(Elementwise):
     """sin(x)"""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sin(x)  # sin(x)
 
+    def derivatives(self, a: torch.Tensor, n: int) -> list[torch.Tensor]:
+        """sin^(k)(a) = sin, cos, -sin, -cos (a) for k = 0, 1, 2, 3 (mod 4), k = 0..n."""
+        s, c = torch.sin(a), torch.cos(a)
+        return [(s, c, -s, -c)[k % 4] for k in range(n + 1)]
 
-class SReLU(nn.Module):
+
+class SReLU(Elementwise):
     """sReLU(x) = ReLU(x) * ReLU(1 - x): a bump supported on [0, 1]."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x) * torch.relu(1.0 - x)  # ReLU(x) * ReLU(1 - x)
 
 
-class S2ReLU(nn.Module):
+class S2ReLU(Elementwise):
     """s2ReLU(x) = sin(2 pi x) * ReLU(x) * ReLU(1 - x)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -42,7 +58,7 @@ class S2ReLU(nn.Module):
         return torch.sin(2.0 * math.pi * x) * torch.relu(x) * torch.relu(1.0 - x)
 
 
-class Phi(nn.Module):
+class Phi(Elementwise):
     """Quadratic B-spline, supported on [0, 3]:
     phi(x) = ReLU(x)^2 - 3 ReLU(x-1)^2 + 3 ReLU(x-2)^2 - ReLU(x-3)^2."""
 
@@ -79,6 +95,10 @@ class AdaptiveActivation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.scale * self.slope * x)  # sigma(n a z)
+
+    def jet(self, jet: Jet) -> Jet:
+        n_a = self.scale * self.slope  # sigma(n a z): every stream times n a
+        return propagate(self.act, jet.map(lambda s: s * n_a))
 
 
 def slope_recovery(model: nn.Module) -> torch.Tensor | None:

@@ -11,9 +11,9 @@ J. Sci. Comput. 43(6)). The equation supplies A and B
 (:meth:`pinnrun.problems.Problem.hard_constraint`); the model never knows which equation it is.
 
 The wrapper adds no parameters: its parameters are the inner network's, under ``net.``.
-Taylor mode (:func:`pinnrun.models.taylor.propagate`) takes the jets of A and B by nested
-forward-mode derivatives (:meth:`pinnrun.derivatives.Jet.of`) and combines them with the
-network's by the Leibniz rule.
+Taylor mode (:meth:`HardConstrained.jet`) takes the jets of A and B by nested forward-mode
+derivatives (:meth:`pinnrun.derivatives.Jet.of`) and combines them with the network's by the
+Leibniz rule.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+
+from pinnrun.derivatives import Jet
+from pinnrun.models.taylor import propagate
 
 PointFunction = Callable[[torch.Tensor], torch.Tensor]  # points (n, d) -> (n, m)
 
@@ -36,6 +39,12 @@ class HardConstrained(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.particular(x) + self.factor(x) * self.net(x)
+
+    def jet(self, jet: Jet) -> Jet:
+        """A + B N, ``jet`` the inputs' (the outermost module)."""
+        keys = tuple(jet.streams)
+        a, b = Jet.of(self.particular, jet.value, keys), Jet.of(self.factor, jet.value, keys)
+        return a + b * propagate(self.net, jet)
 
 
 __all__ = ["HardConstrained"]

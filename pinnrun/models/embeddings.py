@@ -21,6 +21,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from pinnrun.config import ConfigError, InputScaling, ModelConfig
+from pinnrun.derivatives import Jet
+from pinnrun.models.taylor import sin_cos
 
 
 class Normalize(nn.Module):
@@ -54,6 +56,10 @@ class Normalize(nn.Module):
         lo, hi = self.lower.to(x.dtype), self.upper.to(x.dtype)  # a no-op once the model has x's dtype
         x_hat = 2.0 * (x - lo) / (hi - lo) - 1.0  # in [-1, 1]
         return x_hat if self.gain == 1.0 else self.gain * x_hat
+
+    def jet(self, jet: Jet) -> Jet:
+        c = (self.gain * 2.0 / (self.upper - self.lower)).to(jet.value.dtype)  # x_hat = c (x - lower) - gain
+        return jet.map(lambda s: s * c, lambda s: Normalize.forward(self, s))
 
 
 class InputMap(Normalize):
@@ -106,8 +112,30 @@ class InputMap(Normalize):
             z = torch.cat([torch.cos(zb), torch.sin(zb)], dim=1)
         return z
 
+    def embed_jet(self, jet: Jet) -> Jet:
+        """The jet of :meth:`embed`."""
+        if self.periodic or self.learned:
+            angles = []
+            if self.periodic:
+                angles.append(jet.map(lambda s: math.pi * s[..., self.periodic]))
+            if self.learned:  # w (c1 x_hat + c0): c0 in the value only
+                c1, c0 = (c.to(jet.value.dtype) for c in self.half_widths())
+                w = self.omega
+                angles.append(
+                    jet.map(lambda s: w * c1 * s[..., self.learned], lambda s: w * (c1 * s[..., self.learned] + c0))
+                )
+            sin, cos = sin_cos(Jet.cat(angles) if len(angles) > 1 else angles[0])
+            jet = Jet.cat([jet.map(lambda s: s[..., self.plain]), cos, sin])
+        if self.fourier is not None:
+            sin, cos = sin_cos(jet.map(lambda s: s @ self.fourier))
+            jet = Jet.cat([cos, sin])
+        return jet
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embed(super().forward(x))
+
+    def jet(self, jet: Jet) -> Jet:
+        return self.embed_jet(super().jet(jet))
 
 
 def input_map(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], variables: Sequence[str]) -> InputMap:
@@ -165,6 +193,10 @@ class FactorizedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight, self.bias)
+
+    def jet(self, jet: Jet) -> Jet:
+        w = self.weight  # W a + b for the value, W a_S for each partial
+        return jet.map(lambda s: s @ w.T, lambda s: F.linear(s, w, self.bias))
 
 
 def factorize(model: nn.Module, mean: float, std: float) -> None:

@@ -10,8 +10,10 @@ import torch
 from torch import nn
 
 from pinnrun.config import Init, ModelConfig
+from pinnrun.derivatives import Jet
 from pinnrun.models.activations import activation_factory
 from pinnrun.models.embeddings import InputMap
+from pinnrun.models.taylor import gate, propagate
 
 #: weight initialisations by name (the bias starts at zero)
 INITS: dict[Init, Callable[[torch.Tensor], object]] = {
@@ -61,6 +63,9 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))
+
+    def jet(self, jet: Jet) -> Jet:
+        return propagate(self.net, propagate(self.norm, jet))
 
 
 class ModifiedMLP(nn.Module):
@@ -113,3 +118,11 @@ class ModifiedMLP(nn.Module):
             z = act(lin(h))
             h = v + z * (u - v)  # = z u + (1 - z) v
         return self.out(h)
+
+    def jet(self, jet: Jet) -> Jet:
+        h = propagate(self.norm, jet)
+        u = propagate(self.act_u, propagate(self.enc_u, h))
+        v = propagate(self.act_v, propagate(self.enc_v, h))
+        for lin, act in zip(self.hidden, self.acts):
+            h = gate(propagate(act, propagate(lin, h)), u, v)  # the Leibniz rule
+        return propagate(self.out, h)

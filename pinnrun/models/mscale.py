@@ -33,9 +33,11 @@ import torch
 from torch import nn
 
 from pinnrun.config import ConfigError, ModelConfig, MscaleStructure, ScaleKind
+from pinnrun.derivatives import Jet
 from pinnrun.models.activations import activation_factory
 from pinnrun.models.embeddings import InputMap
 from pinnrun.models.mlp import fully_connected, hidden_widths, init_linear
+from pinnrun.models.taylor import propagate
 
 
 def resolve_scales(cfg: ModelConfig) -> list[float]:
@@ -101,6 +103,10 @@ class MscaleScaled(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.rest(self.act(self.first_preactivation(x)))
 
+    def jet(self, jet: Jet) -> Jet:
+        z = propagate(self.first, propagate(self.norm, jet)).map(lambda s: s * self.K)  # K ⊙ every stream
+        return propagate(self.rest, propagate(self.act, z))
+
 
 class MscaleSubnets(nn.Module):
     """f(x) = sum_i g_i(a_i (W_i x_hat + b_i)), each sub-network an MLP of width max(1, width // N)
@@ -122,6 +128,14 @@ class MscaleSubnets(nn.Module):
         x_hat = self.norm(x)
         # sum_i g_i(a_i (W_i x_hat + b_i)): f[0] is the scaled layer, f[1:] the rest
         return torch.stack([f[1:](a * f[0](x_hat)) for a, f in zip(self.scales, self.subnets)]).sum(dim=0)
+
+    def jet(self, jet: Jet) -> Jet:
+        x_hat = propagate(self.norm, jet)
+        out = None
+        for a, f in zip(self.scales, self.subnets):  # the sum of g_i(a_i (W_i x_hat + b_i)) term by term
+            y = propagate(f[1:], propagate(f[0], x_hat).map(lambda s, a=a: a * s))
+            out = y if out is None else out + y
+        return out
 
 
 def build_mscale(cfg: ModelConfig, inputs: InputMap, out_dim: int) -> nn.Module:

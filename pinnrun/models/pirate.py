@@ -24,9 +24,11 @@ import torch
 from torch import nn
 
 from pinnrun.config import ModelConfig
+from pinnrun.derivatives import Jet
 from pinnrun.models.activations import activation_factory
 from pinnrun.models.embeddings import InputMap, set_weight
 from pinnrun.models.mlp import hidden_widths, init_linear
+from pinnrun.models.taylor import gate, propagate
 
 
 class PirateBlock(nn.Module):
@@ -73,8 +75,25 @@ class PirateNet(nn.Module):
             h = b.alpha * z + (1 - b.alpha) * h
         return h
 
+    def features_jet(self, jet: Jet) -> Jet:
+        """The jet of :meth:`features`."""
+        h = propagate(self.norm, jet)
+        u = propagate(self.act_u, propagate(self.enc_u, h))
+        v = propagate(self.act_v, propagate(self.enc_v, h))
+        for b in self.blocks:
+            z = h
+            for i, (lin, act) in enumerate(zip(b.dense, b.acts)):
+                z = propagate(act, propagate(lin, z))
+                if i < 2:
+                    z = gate(z, u, v)
+            h = z.map(lambda s, a=b.alpha: a * s) + h.map(lambda s, a=b.alpha: (1 - a) * s)
+        return h
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.features(x))
+
+    def jet(self, jet: Jet) -> Jet:
+        return propagate(self.out, self.features_jet(jet))
 
 
 def fit_output(model: PirateNet, points: torch.Tensor, values: torch.Tensor) -> float:
