@@ -126,8 +126,13 @@ def store(entry: dict) -> None:
 
 # -- the smoke suite ---------------------------------------------------------------------------
 
-#: every smoke run: no checkpoints or evaluations along the way (the final one always happens)
-SMOKE_COMMON = ["trainer.progress=false", "trainer.checkpoint_every=100000", "trainer.eval_every=100000"]
+#: every smoke run: no checkpoints or evaluations along the way (the final one always happens), no figures
+SMOKE_COMMON = [
+    "trainer.progress=false",
+    "trainer.checkpoint_every=100000",
+    "trainer.eval_every=100000",
+    "trainer.plots=false",
+]
 
 
 @dataclass

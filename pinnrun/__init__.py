@@ -9,13 +9,9 @@ From Python (:mod:`pinnrun.api`; nothing heavy is imported until first use)::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("pinnrun")
-except PackageNotFoundError:  # imported from a source tree that was not installed
-    __version__ = "0+unknown"
+from pinnrun.version import __version__
 
 if TYPE_CHECKING:
     from pinnrun.api import Run, load, run

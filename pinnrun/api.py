@@ -30,17 +30,12 @@ import numpy as np
 import torch
 from omegaconf import OmegaConf, open_dict, read_write
 
-from pinnrun import io, problems
+from pinnrun import io
 from pinnrun.config import ConfigError, Device, RunConfig, describe_error, register, validate
 from pinnrun.console import make_console
-from pinnrun.derivatives import Derivatives
 from pinnrun.evaluation import EVAL_BATCH
-from pinnrun.sip import Inversion
+from pinnrun.solution import Points, Predictor, check_points, point_columns
 from pinnrun.tasks import Task, build_runner, build_task
-
-#: what ``predict`` and ``residual`` accept: an (n, d) array in the order of the variables, or
-#: ``{variable: array or number}`` (broadcast against each other; the results take that shape)
-Points = np.ndarray | Sequence[Sequence[float]] | Mapping[str, Any]
 
 
 def run(
@@ -118,8 +113,6 @@ def load(run_dir: str | Path, checkpoint: str = "last", device: str = "cpu") -> 
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ConfigError(f"checkpoint {path} does not fit {run_dir / 'config.yaml'}: {first}") from None
     task.model.eval()
-    if getattr(task, "objective", None) is not None:  # the residuals read the loaded unknowns (exp of a log one)
-        task.objective.bind_unknowns(graph=False)
     summary = _read_json(run_dir / "summary.json")
     return Run(run_dir=run_dir, config=cfg, summary=summary, task=task, step=int(state["step"]), checkpoint=path)
 
@@ -151,7 +144,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 class Run:
     """A loaded run. ``config``: its RunConfig; ``summary``: summary.json ({} while none);
     ``model``: the trained network (eval mode); ``problem``: the equation (with learned unknowns
-    bound); ``step``: the checkpoint's step. :meth:`predict` and :meth:`residual` evaluate it."""
+    bound); ``step``: the checkpoint's step. :meth:`predict` and :meth:`residual` evaluate it, through
+    ``predictor`` (the task's :class:`~pinnrun.solution.Predictor`)."""
 
     run_dir: Path
     config: RunConfig
@@ -159,6 +153,10 @@ class Run:
     task: Task = field(repr=False)
     step: int = 0
     checkpoint: Path = field(default=Path(), repr=False)
+    predictor: Predictor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.predictor = self.task.predictor()
 
     # -- what it is ----------------------------------------------------------------------
     @property
@@ -166,9 +164,8 @@ class Run:
         return self.task.model
 
     @property
-    def problem(self) -> problems.Problem | Inversion:
-        objective = getattr(self.task, "objective", None)
-        return objective.problem if objective is not None else self.task.problem
+    def problem(self) -> Any:
+        return self.predictor.problem
 
     @property
     def status(self) -> str:
@@ -178,19 +175,17 @@ class Run:
     def variables(self) -> tuple[str, ...]:
         """The inputs of :meth:`predict`, in column order (for a learned inverse problem: y*'s
         components ystar0, ystar1, ...; its fields x and y = P(x) are predictions)."""
-        if isinstance(self.problem, Inversion):
-            return tuple(f"ystar{i}" for i in range(self.problem.y_dim))
-        return tuple(self.problem.variables)
+        return tuple(self.predictor.variables)
 
     @property
     def fields(self) -> tuple[str, ...]:
         """What :meth:`predict` returns by default: the equation's evaluated fields (outputs and
         derived ones such as |h|)."""
-        return tuple(self.problem.fields)
+        return tuple(self.predictor.fields)
 
     @property
     def domain(self) -> dict[str, tuple[float, float]]:
-        return {} if isinstance(self.problem, Inversion) else dict(self.problem.domain)
+        return dict(self.predictor.domain)
 
     @property
     def metrics(self) -> Any:
@@ -225,31 +220,10 @@ class Run:
         residuals use them: "u_x", "u_xx", "v_tx") at ``points``, as float64 arrays of the
         points' shape. Points outside the domain are refused unless ``allow_outside``.
         A learned inverse problem takes y* (n, y_dim) and returns x = f(y*) and y = P(x)."""
-        if isinstance(self.problem, Inversion):
-            return self._predict_inversion(points, fields, derivatives, batch_size)
-        fields = self._check_fields(fields)
-        x, shape = self.points(points, allow_outside)
         derivatives = list(derivatives)
-        self._check_derivatives(derivatives)
-        chunks: dict[str, list[torch.Tensor]] = {}
-        for batch in x.split(batch_size):
-            if derivatives:
-                with torch.enable_grad():
-                    d = Derivatives(self.model, batch, self.problem.variables, self.problem.outputs)
-                    out = {o: d[o] for o in self.problem.outputs}
-                    extra = {n: d[n] for n in derivatives}
-            else:
-                with torch.no_grad():
-                    values = self.model(batch)
-                out, extra = {o: values[:, i] for i, o in enumerate(self.problem.outputs)}, {}
-            with torch.no_grad():
-                derived = self.problem.derived(out)
-                named = {**{o: out[o] for o in self.problem.outputs}, **derived}
-            for n in fields:
-                chunks.setdefault(n, []).append(named[n].detach())
-            for n, v in extra.items():
-                chunks.setdefault(n, []).append(v.detach())
-        return {n: torch.cat(v).double().cpu().numpy().reshape(shape) for n, v in chunks.items()}
+        fields = self.predictor.check(fields, derivatives)
+        x, shape = self.points(points, allow_outside)
+        return _arrays(self.predictor.predict(x, fields, derivatives, batch_size), shape)
 
     def residual(
         self, points: Points, batch_size: int = EVAL_BATCH, allow_outside: bool = False
@@ -257,127 +231,17 @@ class Run:
         """The equation's PDE residual at ``points``, each component (the loss's ``residual_<k>``
         terms are their mean squares), as float64 arrays of the points' shape; with the learned
         values of unknown constants in an inverse problem."""
-        if isinstance(self.problem, Inversion):
-            name = self.config.equation.name
-            raise ConfigError(f"equation {name} is a learned inverse problem: it has no PDE residual")
-        condition = self.problem.conditions().get("residual")
-        if condition is None:
-            raise ConfigError(f"equation {self.config.equation.name} has no PDE residual (no 'residual' condition)")
         x, shape = self.points(points, allow_outside)
-        chunks: dict[str, list[torch.Tensor]] = {}
-        for batch in x.split(batch_size):
-            with torch.enable_grad():
-                res = condition.residual(Derivatives(self.model, batch, self.problem.variables, self.problem.outputs))
-            for k, v in res.items():
-                chunks.setdefault(k, []).append(v.detach())
-        return {k: torch.cat(v).double().cpu().numpy().reshape(shape) for k, v in chunks.items()}
+        return _arrays(self.predictor.residual(x, batch_size), shape)
 
-    # -- checks --------------------------------------------------------------------------
     def points(self, points: Points, allow_outside: bool = False) -> tuple[torch.Tensor, tuple[int, ...]]:
         """(points as an (n, d) tensor of the network's dtype and device, the results' shape)."""
-        variables = self.problem.variables
-        if isinstance(points, Mapping):
-            missing = [v for v in variables if v not in points]
-            extra = [k for k in points if k not in variables]
-            if missing or extra:
-                raise ConfigError(
-                    f"points: give each variable of {', '.join(variables)}"
-                    + (f"; missing {', '.join(missing)}" if missing else "")
-                    + (f"; unknown {', '.join(map(str, extra))}" if extra else "")
-                )
-            try:
-                columns = np.broadcast_arrays(*(np.asarray(points[v], dtype=np.float64) for v in variables))
-            except ValueError as e:
-                raise ConfigError(f"points: the variables' arrays do not broadcast together ({e})") from None
-            shape = columns[0].shape
-            array = np.stack([c.reshape(-1) for c in columns], 1)
-        else:
-            array = point_columns(points, variables, "points")
-            shape = (array.shape[0],)
-        check_points(array, variables, self.problem.domain, allow_outside)
-        p = next(self.model.parameters())
-        return torch.as_tensor(array, dtype=p.dtype, device=p.device), shape
-
-    def _check_fields(self, fields: Sequence[str] | None) -> list[str]:
-        known = list(dict.fromkeys([*self.problem.fields, *getattr(self.problem, "outputs", ())]))
-        fields = known if fields is None else list(fields)
-        bad = [f for f in fields if f not in known]
-        if bad:
-            raise ConfigError(f"unknown field '{bad[0]}' (fields: {', '.join(known)})")
-        return fields
-
-    def _check_derivatives(self, names: Sequence[str]) -> None:
-        outputs, variables = self.problem.outputs, self.problem.variables
-        for name in names:
-            out, _, wrt = name.partition("_")
-            if out not in outputs or not wrt or any(c not in variables for c in wrt):
-                raise ConfigError(
-                    f"derivative '{name}': write <output>_<variables>, e.g. {outputs[0]}_{variables[-1]} or "
-                    f"{outputs[0]}_{variables[-1] * 2} (outputs: {', '.join(outputs)}; "
-                    f"variables: {', '.join(variables)})"
-                )
-
-    def _predict_inversion(self, points, fields, derivatives, batch_size) -> dict[str, np.ndarray]:
-        if derivatives:
-            raise ConfigError("derivatives: a learned inverse problem's network has no PDE inputs to differentiate")
-        fields = self._check_fields(fields)
-        try:
-            y = np.asarray(points, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ConfigError("points: not an array of numbers") from None
-        dim = self.problem.y_dim
-        if y.ndim != 2 or y.shape[1] != dim:
-            raise ConfigError(f"points: expected observations y* as an (n, {dim}) array, got shape {y.shape}")
-        if not np.isfinite(y).all():
-            raise ConfigError(f"points: row {int(np.argwhere(~np.isfinite(y))[0][0])} is not finite")
-        p = next(self.model.parameters())
-        xs, ys = [], []
-        with torch.no_grad():
-            for batch in torch.as_tensor(y, dtype=p.dtype, device=p.device).split(batch_size):
-                x = self.model(batch)
-                xs.append(x)
-                ys.append(self.problem.simulate(x))
-        named = {"x": torch.cat(xs), "y": torch.cat(ys)}
-        return {f: named[f].double().cpu().numpy() for f in fields}
+        return self.predictor.points(points, allow_outside)
 
 
-def point_columns(points: Any, variables: Sequence[str], what: str) -> np.ndarray:
-    """``points`` as an (n, d) float64 array, one column per variable (a 1-D array for one
-    variable); else a ConfigError naming ``what`` (the argument, or the file it came from)."""
-    array = np.asarray(points)
-    if array.dtype.kind not in "iuf":
-        raise ConfigError(f"{what}: not an array of numbers (dtype {array.dtype})")
-    array = array.astype(np.float64)
-    if array.ndim == 1 and len(variables) == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.shape[1] != len(variables):
-        raise ConfigError(
-            f"{what}: expected an (n, {len(variables)}) array (columns {', '.join(variables)}), got shape {array.shape}"
-        )
-    return array
-
-
-def check_points(
-    array: np.ndarray, variables: Sequence[str], domain: Mapping[str, tuple[float, float]], allow_outside: bool
-) -> None:
-    """No NaN or infinite coordinate; inside the domain unless ``allow_outside`` (a relative
-    tolerance of 1e-9 of each side's length, for grids that end on the bounds)."""
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise ConfigError(f"points: row {row} has {variables[col]} = {array[row, col]} (not a finite number)")
-    if allow_outside:
-        return
-    for i, v in enumerate(variables):
-        lo, hi = domain[v]
-        tol = 1e-9 * (hi - lo)
-        out = (array[:, i] < lo - tol) | (array[:, i] > hi + tol)
-        if out.any():
-            row = int(np.argmax(out))
-            raise ConfigError(
-                f"points: row {row} has {v} = {array[row, i]:g}, outside the domain {v} in [{lo:g}, {hi:g}] "
-                "(allow_outside to extrapolate)"
-            )
+def _arrays(values: Mapping[str, torch.Tensor], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Float64 arrays of the points' shape (and a row's own shape: x of a learned inverse problem)."""
+    return {k: v.double().cpu().numpy().reshape(shape + tuple(v.shape[1:])) for k, v in values.items()}
 
 
 __all__ = ["Points", "Run", "check_points", "point_columns", "compose", "load", "read_config", "run"]

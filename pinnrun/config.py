@@ -202,9 +202,13 @@ class GradStats(Enum):
 
     layers = "layers"  # the authors' code: weight matrices only, max of per-layer maxima, mean of per-layer means
     flat = "flat"  # eq. 40 as printed: every network parameter as one vector
-    # Wang, Wang & Perdikaris 2023 (the expert's guide, sec. 6.3) as jaxpi computes it: every term,
-    # the residual's too, w_k = mean_j |grad L_j| / |grad L_k|, |.| the L2 norm over all parameters
+    # before 0.2: the expert's guide's scheme, now weighting=gradnorm_mean (refused with a line saying so)
     norm = "norm"
+
+
+#: the condition that holds an equation's PDE residual, by convention: the reference of
+#: weighting=gradnorm, causal training's default condition, what pinnrun.load(...).residual evaluates
+PDE_CONDITION = "residual"
 
 
 class TraceMethod(Enum):
@@ -222,7 +226,7 @@ class CausalConfig:
     chunks: int = 0  # M; 0: off
     tol: list[float] = field(default_factory=lambda: [1.0])
     delta: float = 0.99
-    condition: str = "residual"
+    condition: str = PDE_CONDITION
     variable: str = "t"
 
 
@@ -288,6 +292,9 @@ class TrainerConfig:
     checkpoint_every: int = 1000
     resume: bool = False
     progress: bool = True
+    # the figures of plots/ at the end of the run (and in the experiment tracker); false: none
+    # (a sweep of many short runs; draw one run's later with `python -m pinnrun.plots RUN_DIR`)
+    plots: bool = True
     # the PINN training step through torch.compile (loss, input derivatives in Taylor mode,
     # backward): compiling takes 10-30 s on a small CPU, then NLS steps run 3x faster; one warning
     # line and the eager step where it cannot compile
@@ -338,6 +345,29 @@ def config_hash(cfg: RunConfig, groups: tuple[str, ...], threads: int | None = N
     if processes > 1:  # the sums over ranks round differently from one process's
         keep["processes"] = processes
     return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(keep)).encode()).hexdigest()[:16]
+
+
+def unused_setting(cfg: Any, used: tuple[str, ...], prefix: str = "") -> tuple[str, Any] | None:
+    """The first setting of ``cfg`` (a RunConfig; or one of its groups, its keys under ``prefix``)
+    that differs from the schema's default and that ``used`` does not name, as (dotted key, value);
+    None if there is none. ``used``: the dotted keys and whole groups a task reads ("trainer",
+    "model.width"). Groups are compared key by key with their dataclass's defaults; a dict or list
+    with its default (an empty one for most); a key without a default (???) changes when it is set."""
+    from dataclasses import fields, is_dataclass
+
+    for f in fields(cfg):
+        key, value = prefix + f.name, getattr(cfg, f.name)
+        if any(key == u or key.startswith(u + ".") for u in used):
+            continue
+        if is_dataclass(value):
+            found = unused_setting(value, used, key + ".")
+            if found is not None:
+                return found
+            continue
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        if value != default and not (default == MISSING and not value):
+            return key, value
+    return None
 
 
 def register() -> None:
@@ -472,6 +502,11 @@ def _positive(value: Any, key: str) -> None:
 def validate(cfg: Any) -> None:
     """Rules types cannot express. ``cfg`` is the composed DictConfig."""
     check_logger(cfg.logger)
+    if cfg.weighting.grad_stats == GradStats.norm:
+        raise ConfigError(
+            "weighting.grad_stats=norm: the expert's guide's grad-norm weights are their own scheme since "
+            "pinnrun 0.2: weighting=gradnorm_mean (CHANGELOG.md)"
+        )
     eq = cfg.equation
     if not eq.domain:
         raise ConfigError("equation.domain is empty: give each input variable [lower, upper]")

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # torch is imported where it is used: the command line's --help stays fast
@@ -39,15 +40,21 @@ if TYPE_CHECKING:  # torch is imported where it is used: the command line's --he
 FAILED_KEY = "pinnrun/failed"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ranks:
     """This process's place among the run's processes (``world`` = 1: a plain run)."""
 
     rank: int = 0
     world: int = 1
     local_rank: int = 0
-    #: True once a peer has failed: no more communication (rank 0 finishes the run alone)
+    #: no more communication: a peer has failed or the ranks were stopped, and this rank finishes
+    #: the run on its own (:meth:`without_peers`)
     alone: bool = field(default=False, compare=False)
+
+    def without_peers(self) -> Ranks:
+        """The same place in the run, with no more communication: every split is whole, every sum
+        and gather this rank's own."""
+        return replace(self, alone=True)
 
     @property
     def writer(self) -> bool:
@@ -129,6 +136,24 @@ class Ranks:
                 store.compare_set(FAILED_KEY, "", f"rank {self.rank}: {line}")
             except Exception:  # noqa: BLE001 - the store's server (rank 0's process) may be gone
                 pass
+
+    def failure_after(self, e: Exception) -> str:
+        """The line that ends a distributed run after ``e``: a peer's own line if it left one,
+        else this rank's (left for the others), or a peer gone without one (a broken collective)."""
+        import torch.distributed
+
+        line = (f"{type(e).__name__}: {e}".strip().splitlines() or [""])[0][:300]
+        peer = self.failure()
+        if peer is not None:
+            return peer
+        if isinstance(e, torch.distributed.DistBackendError) or any(
+            w in str(e) for w in ("gloo", "Gloo", "NCCL", "Connection closed by peer", "Connection reset")
+        ):
+            # gloo's "[.../pair.cc:537] Read error [...]: Connection reset by peer. This is typically ..."
+            reason = re.sub(r"\[[^\]]*\.(cc|cpp|h):\d+\] ", "", line).split(". This is typically")[0]
+            return f"another rank stopped without reporting an error (killed?): {reason}"
+        self.report_failure(line)
+        return f"rank {self.rank}: {line}"
 
     def failure(self) -> str | None:
         """The line a failing peer left (None: none did)."""

@@ -58,9 +58,9 @@ class Evaluation:
         return pts.to(self.device, self.dtype), values.to(self.device, self.dtype)
 
     @torch.no_grad()
-    def predict(self) -> dict[str, np.ndarray]:
-        """Every evaluated field of the problem on the grid."""
-        out = self.outputs(self.points)
+    def predict(self, ranks: Ranks | None = None) -> dict[str, np.ndarray]:
+        """Every evaluated field of the problem on the grid (split among ``ranks``, default the run's)."""
+        out = self.outputs(self.points, ranks)
         named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
         fields = self.problem.derived(named)
         return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
@@ -70,34 +70,35 @@ class Evaluation:
         return {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f])) for f in self.fields}
 
     @torch.no_grad()
-    def test_loss(self) -> float | None:
+    def test_loss(self, ranks: Ranks | None = None) -> float | None:
         """Mean squared error of the outputs on the held-out points (None without them)."""
         if self.test_set is None:
             return None
         pts, values = self.test_set
-        return float((self.outputs(pts) - values).pow(2).mean())
+        return float((self.outputs(pts, ranks) - values).pow(2).mean())
 
-    def outputs(self, points: torch.Tensor) -> torch.Tensor:
+    def outputs(self, points: torch.Tensor, ranks: Ranks | None = None) -> torch.Tensor:
         """The network's outputs at ``points``, in batches; each rank computes its part."""
-        n, part = len(points), self.ranks.part(len(points))
+        ranks = ranks or self.ranks
+        n, part = len(points), ranks.part(len(points))
         mine = [self.model(x) for x in points[part].split(EVAL_BATCH)]
         mine = torch.cat(mine) if mine else points.new_zeros((0, len(self.problem.outputs)))
-        return self.ranks.gather(mine, n)
+        return ranks.gather(mine, n)
 
-    def metrics(self, pred: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    def metrics(self, pred: dict[str, np.ndarray] | None = None, ranks: Ranks | None = None) -> dict[str, float]:
         """The evaluation's columns of metrics.csv: ``l2/<field>`` (of ``pred``, predicted here if
         not given) and ``test_loss``."""
         out = {}
         if self.fields:
-            out = {f"l2/{k}": v for k, v in self.l2_errors(self.predict() if pred is None else pred).items()}
+            out = {f"l2/{k}": v for k, v in self.l2_errors(self.predict(ranks) if pred is None else pred).items()}
         if self.test_set is not None:
-            out["test_loss"] = self.test_loss()
+            out["test_loss"] = self.test_loss(ranks)
         return out
 
-    def payload(self) -> tuple[Payload, dict[str, float]]:
-        """What predictions.h5 holds, and the final metrics."""
-        pred = self.predict()
-        return (tuple(self.problem.variables), self.grid, pred, self.ref), self.metrics(pred)
+    def payload(self, ranks: Ranks | None = None) -> tuple[Payload, dict[str, float]]:
+        """What predictions.h5 holds, and the final metrics (computed split among ``ranks``)."""
+        pred = self.predict(ranks)
+        return (tuple(self.problem.variables), self.grid, pred, self.ref), self.metrics(pred, ranks)
 
     def observations(self, cfg: ObservationConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise

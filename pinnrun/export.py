@@ -34,36 +34,15 @@ from pinnrun import io
 from pinnrun.api import Run, load
 from pinnrun.config import ConfigError
 from pinnrun.predict import EXIT_BAD_INPUT, _Parser
-from pinnrun.sip import Inversion
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx"}
 
 
-class Fields(torch.nn.Module):
-    """points (n, d) -> fields (n, k): the network, then the equation's derived fields."""
-
-    def __init__(self, run: Run) -> None:
-        super().__init__()
-        self.net, self.problem = run.model, run.problem
-
-    def forward(self, points: torch.Tensor) -> torch.Tensor:
-        out = self.net(points)
-        if isinstance(self.problem, Inversion):  # y* -> (x, P(x))
-            return torch.cat([out, self.problem.simulate(out)], 1)
-        named = {o: out[:, i] for i, o in enumerate(self.problem.outputs)}
-        fields = self.problem.derived(named)
-        return torch.stack([fields[f] for f in self.problem.fields], 1)
-
-
 def metadata(run: Run) -> dict[str, Any]:
     """What the exported function's columns are, and where it came from."""
-    if isinstance(run.problem, Inversion):
-        columns = [f"x{i}" for i in range(run.problem.x_dim)] + [f"y{i}" for i in range(run.problem.y_dim)]
-    else:
-        columns = list(run.fields)
     return {
         "variables": list(run.variables),
-        "fields": columns,
+        "fields": list(run.predictor.columns),
         "domain": {k: list(v) for k, v in run.domain.items()},
         "dtype": str(next(run.model.parameters()).dtype).removeprefix("torch."),
         "run_dir": str(run.run_dir.resolve()),
@@ -77,9 +56,9 @@ def export(run: Run, fmt: str, out: Path) -> Path:
     """Write ``run``'s network in format ``fmt`` ("torchscript" or "onnx") to ``out``, atomically."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt}: choose {' or '.join(FORMATS)}")
-    module = copy.deepcopy(Fields(run)).eval().requires_grad_(False)  # the run's own network stays as it is
-    p = next(run.model.parameters())
-    example = _example(run, p)
+    # points -> the fields' columns; a copy: the run's own network stays as it is
+    module = copy.deepcopy(run.predictor.module()).eval().requires_grad_(False)
+    example = run.predictor.example()  # points inside the domain (or drawn observations) to trace with
     meta = json.dumps(metadata(run))
     with io.atomic_path(out) as tmp, torch.no_grad():
         if fmt == "torchscript":
@@ -90,17 +69,6 @@ def export(run: Run, fmt: str, out: Path) -> Path:
         else:
             _onnx(module, example, tmp, meta)
     return out
-
-
-def _example(run: Run, p: torch.Tensor) -> torch.Tensor:
-    """Points inside the domain (for a learned inverse problem: drawn observations) to trace with."""
-    if isinstance(run.problem, Inversion):
-        y, _ = run.problem.draw(7, torch.Generator().manual_seed(0))
-        return y.to(p.device, p.dtype)
-    lo = torch.tensor(run.problem.lower, dtype=torch.float64)
-    hi = torch.tensor(run.problem.upper, dtype=torch.float64)
-    u = torch.rand(7, len(lo), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    return (lo + (hi - lo) * u).to(p.device, p.dtype)
 
 
 def _onnx(module: torch.nn.Module, example: torch.Tensor, path: Path, meta: str) -> None:

@@ -1,4 +1,4 @@
-"""The run directory (DESIGN.md's contract): every file a run leaves behind.
+"""The run directory (docs/ARCHITECTURE.md, "The run directory"): every file a run leaves behind.
 
     config.yaml            resolved config;  overrides.yaml: the command-line overrides
     metrics.csv            step, phase, lr, loss, loss/<term>, weight/<group>, l2/<field>, time_s

@@ -29,8 +29,10 @@ its points sorted along the causal variable, with w_i = exp(-tol sum_{j<i} L_j) 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -39,6 +41,7 @@ from pinnrun.config import CausalConfig
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure
 from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.models import AdaptiveActivation, slope_recovery
+from pinnrun.models.taylor import propagate
 from pinnrun.ntk import ResidualSet
 from pinnrun.problems import Problem, term_name
 from pinnrun.sampling import PointSets
@@ -59,7 +62,7 @@ class Objective:
         points: PointSets,
         observations: Observations | None = None,
         unknowns: Mapping[str, float] | None = None,
-        taylor: Callable[[Jet], Jet] | None = None,
+        taylor: bool = False,
         log_unknowns: Sequence[str] = (),
         causal: CausalConfig | None = None,
         ranks: Ranks = SINGLE,
@@ -70,21 +73,13 @@ class Objective:
         if observations is not None:
             part = ranks.part(len(observations[0]))
             self.observed = (observations[0][part], observations[1][part], len(observations[0]))
-        # the derivative engine: reverse mode (autograd, the eager step's), or Taylor mode through
-        # the network ``taylor`` (the compiled step's: no double backward)
-        self.taylor = taylor
+        # the derivative engine: reverse mode (autograd, the eager step's), or with ``taylor`` Taylor
+        # mode through the network (the compiled step's: no double backward)
+        self.taylor: Callable[[Jet], Jet] | None = functools.partial(propagate, model) if taylor else None
         p = next(model.parameters())
-        self.log_unknowns = tuple(log_unknowns)
-        self.unknowns = torch.nn.ParameterDict(
-            {
-                k: torch.nn.Parameter(
-                    torch.tensor(math.log(v) if k in self.log_unknowns else float(v), dtype=p.dtype, device=p.device)
-                )
-                for k, v in (unknowns or {}).items()
-            }
-        )
+        self.unknowns = Unknowns(unknowns or {}, log_unknowns, p.dtype, p.device)
         # the residuals read the trainable constants; ``problem`` keeps the true ones
-        self.problem = problem.with_params(self.values()) if unknowns else problem
+        self.problem = problem.with_params(self.unknowns.read()) if unknowns else problem
         self.conditions = {c: cond for c, cond in self.problem.conditions().items() if c in points.conditions}
         self.variables, self.outputs = problem.variables, problem.outputs
         self.adaptive = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
@@ -94,13 +89,15 @@ class Objective:
             + [SLOPE_RECOVERY] * bool(self.adaptive)
         )
 
-        #: causal training of one condition's terms (None: off)
+        #: causal training of one condition's terms (None: off); its points come chunk by chunk
         self.causal: Causal | None = None
         if causal is not None and causal.chunks > 0:
             p = next(model.parameters())
             counts = {c: points.counts[c] for c in self.conditions}
             per_face = [c for c, f in points.faces.items() if f > 1]
             self.causal = Causal(causal, problem, counts, per_face, p.device, p.dtype, ranks.all_sum)
+            points.order_by(causal.condition, list(problem.variables).index(causal.variable), causal.chunks)
+        points.score_by(self.residual_norms)  # RAD's |r| at candidate points
 
         # Taylor mode: the partials each residual asks for, computed in one pass; found by running
         # it once on a recorder at the domain's centre
@@ -121,8 +118,11 @@ class Objective:
         """Everything the optimizer trains: the network's parameters, then the unknown constants."""
         return list(self.model.parameters()) + list(self.unknowns.parameters())
 
-    def derivatives(self, condition: str, points: torch.Tensor) -> Derivatives | JetDerivatives:
-        if self.taylor is None:
+    def derivatives(
+        self, condition: str, points: torch.Tensor, taylor: bool | None = None
+    ) -> Derivatives | JetDerivatives:
+        """The derivatives at ``points`` by the objective's engine (``taylor``: Taylor mode or not)."""
+        if self.taylor is None or taylor is False:
             return Derivatives(self.model, points, self.variables, self.outputs)
         return JetDerivatives(self.taylor, points, self.variables, self.outputs, self.partials[condition])
 
@@ -130,22 +130,19 @@ class Objective:
         """Every loss term at ``step`` (on that step's points), with its graph."""
         return self.losses_on(self.points.at(step))
 
-    def values(self) -> dict[str, torch.Tensor]:
-        """The unknown constants as the residuals read them (exp(lambda) where log-parametrised)."""
-        return {k: v.exp() if k in self.log_unknowns else v for k, v in self.unknowns.items()}
-
     def bind_unknowns(self, graph: bool = True) -> None:
         """Hands the residuals the unknowns' current values: exp(lambda) of a log-parametrised one is
         a new tensor each time the parameters change (``graph=False``: detached, for the NTK)."""
-        if self.log_unknowns:
-            self.problem.p.update({k: v if graph else v.detach() for k, v in self.values().items()})
+        if self.unknowns.log:
+            self.problem.p.update({k: v if graph else v.detach() for k, v in self.unknowns.read().items()})
 
-    def losses_on(self, points: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Every loss term on the given points of each condition."""
+    def losses_on(self, points: Mapping[str, torch.Tensor], taylor: bool | None = None) -> dict[str, torch.Tensor]:
+        """Every loss term on the given points of each condition (``taylor=False``: in reverse mode
+        whatever the objective's engine, the step's where it could not compile)."""
         self.bind_unknowns()
         out = {}
         for c, pts in points.items():
-            res = self.conditions[c].residual(self.derivatives(c, pts))
+            res = self.conditions[c].residual(self.derivatives(c, pts, taylor))
             # N: the points (on each face) over all ranks; per face, sum_f mean_f = sum / N
             n = self.points.total(c, pts)
             if self.causal is not None and c == self.causal.condition:  # mean_i w_i L_{i,k}
@@ -215,13 +212,70 @@ class Objective:
             out.append(torch.stack([res[k].detach() for k in cond.components]).pow(2).sum(0).sqrt())
         return torch.cat(out) if out else points.new_zeros(0)
 
+    # -- causal training, and what the objective adds to a checkpoint and a metrics row ------
+    def advance(self) -> torch.Tensor | bool:
+        """After an optimizer step: causal training's next tol once min_i w_i > delta (Algorithm 1),
+        as a tensor on the device (no host sync); False without causal training."""
+        return self.causal.advance() if self.causal is not None else False
+
+    def checkpoint_parts(self) -> dict[str, Any]:
+        """The objective's state in a checkpoint, by key: the unknowns, and causal training's tol."""
+        return {"unknowns": self.unknowns, **({"causal": self.causal} if self.causal is not None else {})}
+
+    def columns(self) -> list[str]:
+        """The objective's columns of metrics.csv, after the weights."""
+        return (
+            ["causal/min_weight", "causal/tol"] * (self.causal is not None)
+            + [f"param/{k}" for k in self.unknowns]
+            + [f"slope/{k}" for k in self.slopes()]
+        )
+
+    def log_values(self) -> dict[str, float]:
+        return {
+            **(self.causal.log_values() if self.causal is not None else {}),
+            **{f"param/{k}": v for k, v in self.unknowns.constants().items()},
+            **{f"slope/{k}": v for k, v in self.slopes().items()},
+        }
+
     def slopes(self) -> dict[str, float]:
         """The effective slope n * a of each adaptive layer (mean over its neurons)."""
         return {str(i): m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)}
 
+
+class Unknowns(torch.nn.ParameterDict):
+    """The unknown constants of an inverse problem (``equation.unknowns``: their initial values),
+    trained with the network as lambda = value, or lambda = log(value) for those of
+    ``equation.log_unknowns`` (the residuals then read exp(lambda), always positive)."""
+
+    def __init__(self, initial: Mapping[str, float], log: Sequence[str], dtype: torch.dtype, device) -> None:
+        super().__init__(
+            {
+                k: torch.nn.Parameter(torch.tensor(math.log(v) if k in log else float(v), dtype=dtype, device=device))
+                for k, v in initial.items()
+            }
+        )
+        self.initial, self.log = {k: float(v) for k, v in initial.items()}, tuple(log)
+
+    def read(self) -> dict[str, torch.Tensor]:
+        """The constants as the residuals read them (exp(lambda) where log-parametrised)."""
+        return {k: v.exp() if k in self.log else v for k, v in self.items()}
+
     def constants(self) -> dict[str, float]:
-        """The current values of the unknown constants."""
-        return {k: v.item() for k, v in self.values().items()}
+        """The current values of the constants."""
+        return {k: v.item() for k, v in self.read().items()}
+
+    def identified(self, true: Mapping[str, Any]) -> dict[str, Any]:
+        """Each constant's initial, true and found value and relative error ({} without unknowns)."""
+        out = {}
+        for k, found in self.constants().items():
+            t = float(true[k])
+            out[k] = {
+                "initial": self.initial[k],
+                "true": t,
+                "found": found,
+                "rel_error": abs(found - t) / abs(t) if t else None,
+            }
+        return {"unknowns": out} if out else {}
 
 
-__all__ = ["Objective", "Observations", "SLOPE_RECOVERY"]
+__all__ = ["Objective", "Observations", "SLOPE_RECOVERY", "Unknowns"]

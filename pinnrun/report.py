@@ -62,7 +62,10 @@ class ReportError(Exception):
 
 
 @dataclass
-class Run:
+class Finished:
+    """A run directory as a report reads it: its summary, overrides and metrics (the trained
+    network stays on disk; :class:`pinnrun.api.Run` loads one)."""
+
     name: str  # job number, or the path as given
     path: Path
     overrides: dict[str, str]
@@ -106,7 +109,7 @@ def _summary(path: Path) -> dict[str, Any]:
     return s
 
 
-def load_run(path: Path, name: str) -> Run:
+def load_run(path: Path, name: str) -> Finished:
     overrides = _read(path / "overrides.yaml", _overrides) if (path / "overrides.yaml").exists() else {}
     summary = (
         _read(path / "summary.json", _summary)
@@ -114,10 +117,10 @@ def load_run(path: Path, name: str) -> Run:
         else {"status": "missing", "error": "no summary.json"}
     )
     metrics = _read(path / "metrics.csv", read_metrics) if (path / "metrics.csv").exists() else {}
-    return Run(name, path, overrides, summary, metrics)
+    return Finished(name, path, overrides, summary, metrics)
 
 
-def find_runs(paths: Sequence[Path]) -> tuple[list[Run], bool]:
+def find_runs(paths: Sequence[Path]) -> tuple[list[Finished], bool]:
     """The runs to report and whether they are the jobs of one sweep."""
     for p in paths:
         if not p.exists():
@@ -136,21 +139,21 @@ def find_runs(paths: Sequence[Path]) -> tuple[list[Run], bool]:
 
 
 # -- what the table holds ------------------------------------------------------
-def differing(runs: Sequence[Run]) -> list[str]:
+def differing(runs: Sequence[Finished]) -> list[str]:
     """Override keys whose values differ between the runs (those with an overrides.yaml), in order."""
     known = [r for r in runs if (r.path / "overrides.yaml").exists()] or runs
     keys = dict.fromkeys(k for r in known for k in r.overrides)
     return [k for k in keys if len({r.overrides.get(k) for r in known}) > 1]
 
 
-def l2_keys(runs: Sequence[Run]) -> list[str]:
+def l2_keys(runs: Sequence[Finished]) -> list[str]:
     """Every final l2/<field>, the primary field's first."""
     keys = list(dict.fromkeys(k for r in runs for k in r.final if k.startswith("l2/")))
     primary = next((f"l2/{r.summary['primary_field']}" for r in runs if r.summary.get("primary_field")), None)
     return sorted(keys, key=lambda k: k != primary)
 
 
-def metric_rows(runs: Sequence[Run]) -> list[tuple[str, list[Any]]]:
+def metric_rows(runs: Sequence[Finished]) -> list[tuple[str, list[Any]]]:
     """(name, one value per run) for status, steps and the final metrics."""
     rows: list[tuple[str, list[Any]]] = [
         ("status", [r.status for r in runs]),
@@ -161,7 +164,7 @@ def metric_rows(runs: Sequence[Run]) -> list[tuple[str, list[Any]]]:
     return rows
 
 
-def error_rows(runs: Sequence[Run]) -> list[tuple[str, list[Any]]]:
+def error_rows(runs: Sequence[Finished]) -> list[tuple[str, list[Any]]]:
     errors = [r.summary.get("error") for r in runs]
     return [("error", errors)] if any(errors) else []
 
@@ -178,12 +181,12 @@ def finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and math.isfinite(v)
 
 
-def label(run: Run, keys: Sequence[str]) -> str:
+def label(run: Finished, keys: Sequence[str]) -> str:
     return " ".join(f"{k}={run.overrides.get(k, '-')}" for k in keys) or run.name
 
 
 # -- a sweep -------------------------------------------------------------------
-def report_sweep(runs: list[Run], sweep: Path, out: Path) -> tuple[Table, list[Path]]:
+def report_sweep(runs: list[Finished], sweep: Path, out: Path) -> tuple[Table, list[Path]]:
     swept = differing(runs)
     first = next((r for r in runs if r.overrides), runs[0])
     common = [f"{k}={v}" for k, v in first.overrides.items() if k not in swept]
@@ -223,7 +226,7 @@ def report_sweep(runs: list[Run], sweep: Path, out: Path) -> tuple[Table, list[P
     return table, written
 
 
-def plot_against(runs: Sequence[Run], key: str, swept: Sequence[str], l2: str, png: Path) -> bool:
+def plot_against(runs: Sequence[Finished], key: str, swept: Sequence[str], l2: str, png: Path) -> bool:
     """Final ``l2`` against the values of ``key``: one line per combination of the other keys."""
     ok = [r for r in runs if r.status not in NOT_PLOTTED and finite(r.final.get(l2))]
     if not ok:
@@ -260,7 +263,7 @@ def plot_against(runs: Sequence[Run], key: str, swept: Sequence[str], l2: str, p
     return _save(fig, png)
 
 
-def plot_l2(runs: Sequence[Run], swept: Sequence[str], l2: str, png: Path) -> bool:
+def plot_l2(runs: Sequence[Finished], swept: Sequence[str], l2: str, png: Path) -> bool:
     drawn = [r for r in runs if r.plotted and l2 in r.metrics]
     if not drawn:
         return False
@@ -275,7 +278,7 @@ def plot_l2(runs: Sequence[Run], swept: Sequence[str], l2: str, png: Path) -> bo
 
 
 # -- runs side by side ---------------------------------------------------------
-def report_comparison(runs: list[Run], out: Path, zoom: Sequence[float] | None) -> tuple[Table, list[Path]]:
+def report_comparison(runs: list[Finished], out: Path, zoom: Sequence[float] | None) -> tuple[Table, list[Path]]:
     keys = differing(runs)
     rows = [(k, [r.overrides.get(k) for r in runs]) for k in keys] + metric_rows(runs)
     rows += [(k, [r.summary.get(k) for r in runs]) for k in ("parameters", "wall_time_s")] + error_rows(runs)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import signal
 import time
 from collections.abc import Sequence
@@ -34,15 +33,17 @@ import torch
 from omegaconf import OmegaConf
 from rich.console import Console
 
-import pinnrun
 from pinnrun import console as show
 from pinnrun import io
-from pinnrun.config import ConfigError, Device, RunConfig
+from pinnrun.config import ConfigError, RunConfig
 from pinnrun.distributed import Ranks
 from pinnrun.optim import Phase
+from pinnrun.version import __version__
 
 #: the runner's own part of a checkpoint (the task adds its :attr:`Task.checkpoint_keys`)
-RUN_STATE = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_loss")
+RUN_STATE = ("step", "phase", "phase_start", "phase_converged", "elapsed", "best_score")
+#: run-state keys of earlier versions' checkpoints, under their current names
+RENAMED = {"best_loss": "best_score"}
 SPECTRA = "ntk.h5"
 
 
@@ -52,7 +53,7 @@ class Chunk:
 
     step: int
     loss: float
-    losses: dict[str, float]
+    terms: dict[str, float]  # loss/<term> of metrics.csv
     converged: bool = False  # L-BFGS found nothing more to do: the phase ends here
     warning: str | None = None  # one line for the console (e.g. the step could not compile)
     # what best.pt is chosen by (lowest): a measure comparable across the whole run, unlike a loss
@@ -104,7 +105,7 @@ class Task(Protocol):
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
-    def results(self, diverged: bool) -> Results: ...
+    def results(self, diverged: bool, ranks: Ranks) -> Results: ...  # ranks: whom the evaluation is split among
 
 
 class Runner:
@@ -120,35 +121,13 @@ class Runner:
         if self.writer:
             io.check_run_dir(self.run_dir, self.cfg.trainer.resume)
         self.total_steps = sum(p.steps for p in task.phases)
-        self.state: dict[str, Any] = {
-            "step": 0,
-            "phase": 0,
-            "phase_start": 0,
-            "phase_converged": False,
-            "elapsed": 0.0,
-            "best_loss": math.inf,
-        }
-        self.saved: dict[str, Any] | None = self._checkpoint_to_resume() if self.cfg.trainer.resume else None
+        #: what the run has done (RUN_STATE): checkpointed, and restored on resume
+        self.state: dict[str, Any] = dict(zip(RUN_STATE, (0, 0, 0, False, 0.0, math.inf)))
+        self.saved = checkpoint_to_resume(self.run_dir, task) if self.cfg.trainer.resume else None
         self.status = "running"
-        self.last: dict[str, Any] = {"loss": math.nan, "losses": {}, "metrics": {}}
+        self.last: dict[str, Any] = {"loss": math.nan, "terms": {}, "metrics": {}}
         self.error: str | None = None  # the line that ended a distributed run as failed
         self.warnings: list[str] = []  # lines the run printed as warnings (a step that did not compile)
-
-    def _checkpoint_to_resume(self) -> dict[str, Any]:
-        path = self.run_dir / "checkpoints" / "last.pt"
-        ckpt = io.load_checkpoint(path)
-        keys = ("config_hash", "torch_rng", *RUN_STATE, *self.task.checkpoint_keys)
-        missing = [k for k in keys if not isinstance(ckpt, dict) or k not in ckpt]
-        if missing:
-            raise ConfigError(
-                f"{path} is not a pinnrun checkpoint this version can resume (it lacks {', '.join(missing)})"
-            )
-        if ckpt["config_hash"] != self.task.config_hash:
-            raise ConfigError(
-                f"{path} was written with another config (a setting that changes the "
-                "numbers differs: equation, model, optimizer, weighting, sampler, seed, dtype or CPU threads)"
-            )
-        return ckpt
 
     # -- the run -----------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -199,7 +178,7 @@ class Runner:
             if self.ranks.world == 1:
                 self._close_tracker("failed")
                 raise
-            self.error = self._rank_failed(e)
+            self.error = self.ranks.failure_after(e)
         except BaseException:
             self._close_tracker("failed")
             raise
@@ -212,7 +191,7 @@ class Runner:
             if self.error is not None or (status == "interrupted" and self.ranks.world > 1):
                 # a peer is gone, or the ranks were stopped wherever each was: no more collectives;
                 # rank 0 finishes alone with its own state (the same as the others')
-                self.ranks.alone = True
+                self.ranks = self.ranks.without_peers()
                 if not self.writer:
                     if self.error is not None:
                         raise RankFailed(self.error)
@@ -221,22 +200,6 @@ class Runner:
             return self.finish(status)
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
-
-    def _rank_failed(self, e: Exception) -> str:
-        """The line that ends a distributed run after ``e``: a peer's own line if it left one,
-        else this rank's (left for the others), or a peer gone without one (a broken collective)."""
-        line = (f"{type(e).__name__}: {e}".strip().splitlines() or [""])[0][:300]
-        peer = self.ranks.failure()
-        if peer is not None:
-            return peer
-        if isinstance(e, torch.distributed.DistBackendError) or any(
-            w in str(e) for w in ("gloo", "Gloo", "NCCL", "Connection closed by peer", "Connection reset")
-        ):
-            # gloo's "[.../pair.cc:537] Read error [...]: Connection reset by peer. This is typically ..."
-            reason = re.sub(r"\[[^\]]*\.(cc|cpp|h):\d+\] ", "", line).split(". This is typically")[0]
-            return f"another rank stopped without reporting an error (killed?): {reason}"
-        self.ranks.report_failure(line)
-        return f"rank {self.ranks.rank}: {line}"
 
     def _close_tracker(self, status: str) -> None:
         if self.tracker is not None:
@@ -275,7 +238,7 @@ class Runner:
         """The metrics row of this step (at log and evaluation steps) and the progress bar."""
         step, finite = chunk.step, math.isfinite(chunk.loss)
         metrics = self.task.evaluate() if evaluate and finite else {}
-        self.last = {"loss": chunk.loss, "losses": chunk.losses, "metrics": metrics or self.last["metrics"]}
+        self.last = {"loss": chunk.loss, "terms": chunk.terms, "metrics": metrics or self.last["metrics"]}
         for spectra_step, spectra in self.task.diagnostics():
             if self.writer:
                 io.append_spectra(self.run_dir / SPECTRA, spectra_step, spectra)
@@ -286,17 +249,12 @@ class Runner:
                     "phase": phase.name,
                     "loss": chunk.loss,
                     "time_s": time.perf_counter() - self.t0,
-                    **{f"loss/{k}": v for k, v in chunk.losses.items()},
+                    **{f"loss/{k}": v for k, v in chunk.terms.items()},
                     **self.task.log_values(phase),
                     **metrics,
                 }
             )
-        info = f"{phase.name}  loss {chunk.loss:.3e}"
-        errors = {k: v for k, v in self.last["metrics"].items() if k.startswith("l2/")}
-        if errors:
-            key = f"l2/{self.task.primary_field}"
-            key = key if key in errors else next(iter(errors))
-            info += f"  {key} {errors[key]:.3e}"
+        info = progress_info(phase, chunk.loss, self.last["metrics"], self.task.primary_field)
         self.bar.update(self.bar_task, completed=step, info=info)
         if evaluate and not self.console.is_terminal:
             self.console.print(f"step {step}/{self.total_steps}  {info}")
@@ -304,16 +262,16 @@ class Runner:
     def checkpoint(self, score: float) -> None:
         """checkpoints/last.pt (and best.pt when ``score``, the chunk's, is the lowest so far), atomically."""
         self.state["elapsed"] = time.perf_counter() - self.t0
-        improved = score < self.state["best_loss"]
+        improved = score < self.state["best_score"]
         if improved:
-            self.state["best_loss"] = score
+            self.state["best_score"] = score
         if not self.writer:  # every rank holds the same state: rank 0's checkpoint resumes them all
             return
         state = {
             **self.task.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "config_hash": self.task.config_hash,
-            "pinnrun_version": pinnrun.__version__,
+            "pinnrun_version": __version__,
             **{k: self.state[k] for k in RUN_STATE},
         }
         io.save_checkpoint(self.run_dir / "checkpoints" / "last.pt", state)
@@ -323,20 +281,15 @@ class Runner:
     # -- the end -------------------------------------------------------------------------
     def finish(self, status: str) -> dict[str, Any]:
         wall = time.perf_counter() - self.t0
-        results = self.task.results(diverged=status == "diverged")  # every rank: a gathered evaluation
+        # every rank: a gathered evaluation (or rank 0's own, once it finishes without its peers)
+        results = self.task.results(status == "diverged", self.ranks)
         if not self.writer:
             return run_summary(self.task, status, self.state["step"], self.total_steps, {}, wall)
         if results.payload is not None:
-            attrs = {
-                "config": OmegaConf.to_yaml(OmegaConf.structured(self.cfg)),
-                "steps": self.state["step"],
-                "pinnrun_version": pinnrun.__version__,
-                **{k: v for k, v in results.metrics.items() if k.startswith("l2/")},
-            }
-            io.write_predictions(self.run_dir / "predictions.h5", *results.payload, attrs)
+            write_predictions(self.run_dir, self.cfg, self.state["step"], results)
         final = {
             "loss": self.last["loss"],
-            **{f"loss/{k}": v for k, v in self.last["losses"].items()},
+            **{f"loss/{k}": v for k, v in self.last["terms"].items()},
             **results.metrics,
         }
         summary = run_summary(self.task, status, self.state["step"], self.total_steps, final, wall)
@@ -346,11 +299,51 @@ class Runner:
         if self.warnings:
             summary["warnings"] = self.warnings
         io.write_json(self.run_dir / "summary.json", summary)
-        draw_figures(self.run_dir, summary["steps"], self.tracker, self.console)
+        if self.cfg.trainer.plots:
+            draw_figures(self.run_dir, summary["steps"], self.tracker, self.console)
         if self.tracker is not None:
             self.tracker.close(status)
         self.console.print(show.summary_table(summary, self.run_dir))
         return summary
+
+
+def progress_info(phase: Phase, loss: float, metrics: dict[str, float], primary: str) -> str:
+    """The progress bar's text: the phase, the loss and the primary field's latest L2 error."""
+    info = f"{phase.name}  loss {loss:.3e}"
+    errors = {k: v for k, v in metrics.items() if k.startswith("l2/")}
+    if errors:
+        key = f"l2/{primary}" if f"l2/{primary}" in errors else next(iter(errors))
+        info += f"  {key} {errors[key]:.3e}"
+    return info
+
+
+def checkpoint_to_resume(run_dir: Path, task: Task) -> dict[str, Any]:
+    """checkpoints/last.pt of ``run_dir``, checked: a pinnrun checkpoint of ``task``'s config."""
+    path = run_dir / "checkpoints" / "last.pt"
+    ckpt = io.load_checkpoint(path)
+    if isinstance(ckpt, dict):
+        ckpt.update({new: ckpt.pop(old) for old, new in RENAMED.items() if old in ckpt})
+    keys = ("config_hash", "torch_rng", *RUN_STATE, *task.checkpoint_keys)
+    missing = [k for k in keys if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise ConfigError(f"{path} is not a pinnrun checkpoint this version can resume (it lacks {', '.join(missing)})")
+    if ckpt["config_hash"] != task.config_hash:
+        raise ConfigError(
+            f"{path} was written with another config (a setting that changes the "
+            "numbers differs: equation, model, optimizer, weighting, sampler, seed, dtype or CPU threads)"
+        )
+    return ckpt
+
+
+def write_predictions(run_dir: Path, cfg: RunConfig, steps: int, results: Results) -> None:
+    """predictions.h5: the task's payload, with the config, the step count, the version and the L2 errors."""
+    attrs = {
+        "config": OmegaConf.to_yaml(OmegaConf.structured(cfg)),
+        "steps": steps,
+        "pinnrun_version": __version__,
+        **{k: v for k, v in results.metrics.items() if k.startswith("l2/")},
+    }
+    io.write_predictions(run_dir / "predictions.h5", *results.payload, attrs)
 
 
 def run_summary(
@@ -375,7 +368,7 @@ def run_summary(
         "equation": cfg.equation.name,
         "model": cfg.model.name.value,
         "config_hash": task.config_hash,
-        "pinnrun_version": pinnrun.__version__,
+        "pinnrun_version": __version__,
     }
     if cfg.published is not None:
         pub = cfg.published
@@ -393,26 +386,6 @@ def draw_figures(run_dir: Path, step: int, tracker: io.Tracker | None, console: 
             tracker.log_figures(run_dir, step)
     except Exception as e:  # noqa: BLE001
         console.print(f"[yellow]plots skipped: {type(e).__name__}: {e}[/yellow]")
-
-
-def pick_device(choice: Device, tf32: bool = False) -> torch.device:
-    """The device ``trainer.device`` asks for: CUDA when present (auto), else the CPU. On CUDA,
-    float32 matrix products use TensorFloat-32 only if ``tf32`` (trainer.tf32) says so."""
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
-    if choice is Device.cuda and not torch.cuda.is_available():
-        raise ConfigError("trainer.device=cuda but no CUDA device is available (use trainer.device=auto or cpu)")
-    if choice is Device.cpu or (choice is Device.auto and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    return torch.device("cuda")
-
-
-def set_threads(threads: int | None, device: torch.device) -> int | None:
-    """Sets the CPU threads of tensor operations (``trainer.threads``; None keeps the process's:
-    all cores, or a sweep job's share, cli.placement). Returns the count in use where it decides
-    the numbers (a run on the CPU; the config hash holds it), else None."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    return torch.get_num_threads() if device.type == "cpu" else None
 
 
 def write_config(run_dir: Path, cfg: RunConfig, overrides: Sequence[str]) -> None:
@@ -443,4 +416,4 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-__all__ = ["Chunk", "RankFailed", "Results", "Runner", "Task", "pick_device", "set_threads", "write_config"]
+__all__ = ["Chunk", "RankFailed", "Results", "Runner", "Task", "write_config"]

@@ -35,14 +35,14 @@ the points sorted along its variable. RAD's candidates are scored in parts and g
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from scipy.stats import qmc
 
-from pinnrun.config import ConfigError, RadConfig, SamplerMethod
+from pinnrun.config import ConfigError, EquationConfig, RadConfig, SamplerConfig, SamplerMethod
 from pinnrun.distributed import SINGLE, Ranks
 
 #: (condition, candidate points (N, d)) -> |r| at each point, shape (N,)
@@ -100,6 +100,76 @@ def rad_probabilities(norms: np.ndarray, k: float, c: float) -> np.ndarray:
     return w / w.sum()
 
 
+def check_conditions(
+    problem,
+    conditions: Mapping[str, Any],
+    counts: Mapping[str, int],
+    per_condition: Mapping[str, Any],
+    per_face: Sequence[str],
+    rad: Sequence[str],
+) -> None:
+    """Every condition named by the settings is one of the equation's; each has a point count; the
+    faces of a condition are faces of free variables."""
+    for key, name in (
+        ("equation.points", counts),
+        ("sampler.per_condition", per_condition),
+        ("equation.per_face", per_face),
+        ("sampler.rad.conditions", rad),
+    ):
+        unknown = set(name) - set(conditions)
+        if unknown:
+            raise ConfigError(
+                f"{key}: unknown condition {sorted(unknown)} (this equation has: {', '.join(conditions)})"
+            )
+    missing = set(conditions) - set(counts)
+    if missing:
+        raise ConfigError(f"equation.points: no point count for {sorted(missing)}")
+    for c in per_face:
+        if not conditions[c].faces():
+            raise ConfigError(f"equation.per_face: condition '{c}' does not lie on faces of the domain")
+    for c, cond in conditions.items():
+        for var, _ in cond.faces():
+            if var not in problem.variables or var in cond.fixed:
+                raise ConfigError(
+                    f"condition '{c}': boundary face of '{var}', which is not a free variable "
+                    f"(variables: {', '.join(problem.variables)})"
+                )
+
+
+def face_shares(domain: Mapping[str, Sequence[float]], faces: Sequence[tuple[str, int]], free: Sequence[str], n: int):
+    """``n`` points apportioned to ``faces`` in proportion to their sizes (largest remainder)."""
+    size = np.array([np.prod([np.subtract(*domain[u][::-1]) for u in free if u != v]) for v, _ in faces])
+    exact = n * size / size.sum()
+    counts = np.floor(exact).astype(int)
+    counts[np.argsort(counts - exact, kind="stable")[: n - counts.sum()]] += 1
+    return counts
+
+
+def condition_points(
+    problem, cond, method: SamplerMethod, n: int, per_face: bool, rng: np.random.Generator
+) -> np.ndarray:
+    """``n`` points of the condition ``cond`` (its faces, its fixed variables) as one array, one
+    column per variable of ``problem``; ``per_face``: ``n`` on each face, face after face."""
+    free = [v for v in problem.variables if v not in cond.fixed]
+    lower = [problem.domain[v][0] for v in free]
+    upper = [problem.domain[v][1] for v in free]
+    faces = cond.faces()
+    if per_face:
+        box = np.concatenate([sample_box(method, n, lower, upper, rng) for _ in faces])
+        face_of = np.repeat(np.arange(len(faces)), n)
+    else:
+        box = sample_box(method, n, lower, upper, rng)
+        if faces:
+            # shares in proportion to the faces' sizes, dealt out in random order: the samplers'
+            # own order has structure (Sobol, grid) that a fixed deal would follow
+            shares = face_shares(problem.domain, faces, free, len(box))
+            face_of = rng.permutation(np.repeat(np.arange(len(faces)), shares))
+    cols = {v: box[:, i] for i, v in enumerate(free)}
+    for j, (v, side) in enumerate(faces):
+        cols[v] = np.where(face_of == j, problem.domain[v][side], cols[v])
+    return np.stack([cols[v] if v in cols else np.full(len(box), cond.fixed[v]) for v in problem.variables], axis=1)
+
+
 class PointSets:
     """The current points of every condition, resampled every ``resample_every`` steps."""
 
@@ -116,33 +186,9 @@ class PointSets:
         per_face: Sequence[str] = (),
         rad: RadConfig | None = None,
         ranks: Ranks = SINGLE,
-        ordered: Mapping[str, tuple[int, int]] | None = None,
     ) -> None:
         conditions = problem.conditions()
-        for key, name in (
-            ("equation.points", counts),
-            ("sampler.per_condition", per_condition),
-            ("equation.per_face", per_face),
-            ("sampler.rad.conditions", rad.conditions if rad else ()),
-        ):
-            unknown = set(name) - set(conditions)
-            if unknown:
-                raise ConfigError(
-                    f"{key}: unknown condition {sorted(unknown)} (this equation has: {', '.join(conditions)})"
-                )
-        missing = set(conditions) - set(counts)
-        if missing:
-            raise ConfigError(f"equation.points: no point count for {sorted(missing)}")
-        for c in per_face:
-            if not conditions[c].faces():
-                raise ConfigError(f"equation.per_face: condition '{c}' does not lie on faces of the domain")
-        for c, cond in conditions.items():
-            for var, _ in cond.faces():
-                if var not in problem.variables or var in cond.fixed:
-                    raise ConfigError(
-                        f"condition '{c}': boundary face of '{var}', which is not a free variable "
-                        f"(variables: {', '.join(problem.variables)})"
-                    )
+        check_conditions(problem, conditions, counts, per_condition, per_face, rad.conditions if rad else ())
         # a condition with 0 points is left out of the loss
         self.conditions = {c: cond for c, cond in conditions.items() if counts[c] > 0}
         self.order = list(conditions)  # seeds follow the equation's order, whatever is left out
@@ -157,36 +203,57 @@ class PointSets:
         self.points: dict[str, torch.Tensor] = {}  # every point of the round
         self.local: dict[str, torch.Tensor] = {}  # this rank's part of them
         #: the processes of the run, and the conditions whose parts are taken chunk by chunk of their
-        #: points sorted along a column: {condition: (column, chunks)} (causal training)
-        self.ranks, self.ordered = ranks, dict(ordered or {})
+        #: points sorted along a column: {condition: (column, chunks)} (:meth:`order_by`)
+        self.ranks, self.ordered = ranks, {}
         self.rad = rad or RadConfig()
         for key in ("k", "c"):
             if self.rad.conditions and not getattr(self.rad, key) >= 0:
                 raise ConfigError(f"sampler.rad.{key} must be >= 0, got {getattr(self.rad, key)}")
         #: the conditions drawn by RAD from round 1 on, and their number of points
-        self.adaptive = {c: self._rad_count(c) for c in self.rad.conditions}
-        #: |r| of the current network at candidate points, given by the task (RAD needs it)
+        self.adaptive = {c: rad_count(self, c) for c in self.rad.conditions}
+        #: |r| of the current network at candidate points (:meth:`score_by`; RAD needs it)
         self.scorer: Scorer | None = None
 
-    def _rad_count(self, c: str) -> int:
-        """The points of RAD condition ``c`` per round (a plain draw's); checks RAD's settings."""
-        if self.counts[c] == 0 or c not in self.conditions:
-            raise ConfigError(f"sampler.rad.conditions: condition '{c}' has no points (it is left out of the loss)")
-        if self.faces[c] > 1:
-            raise ConfigError(f"sampler.rad.conditions: condition '{c}' is in equation.per_face (not supported by RAD)")
-        if self.resample_every <= 0:
-            raise ConfigError(
-                f"sampler.rad.conditions={list(self.rad.conditions)} needs sampler.resample_every > 0 "
-                f"(RAD draws new points every resampling round), got {self.resample_every}"
-            )
-        k = len([v for v in self.problem.variables if v not in self.conditions[c].fixed])
-        n = box_count(self.methods[c], self.counts[c], k)
-        if self.rad.candidates < n or box_count(self.methods[c], self.rad.candidates, k) < n:
-            raise ConfigError(
-                f"sampler.rad.candidates={self.rad.candidates} is fewer than the {n} points of condition '{c}' "
-                f"(equation.points.{c})"
-            )
-        return n
+    @classmethod
+    def build(
+        cls,
+        problem,
+        eq: EquationConfig,
+        sampler: SamplerConfig,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        ranks: Ranks = SINGLE,
+        leave_out: Iterable[str] = (),
+    ) -> PointSets:
+        """The point sets of ``equation.points`` drawn as ``sampler`` says; the conditions of
+        ``leave_out`` (satisfied by construction) get no points."""
+        leave_out = set(leave_out)
+        counts = {c: 0 if c in leave_out else n for c, n in eq.points.items()}
+        return cls(
+            problem,
+            counts,
+            sampler.method,
+            sampler.per_condition,
+            sampler.resample_every,
+            seed,
+            device,
+            dtype,
+            per_face=eq.per_face,
+            rad=sampler.rad,
+            ranks=ranks,
+        )
+
+    # -- what the objective asks of its points ---------------------------------------------
+    def score_by(self, scorer: Scorer) -> None:
+        """RAD draws its points by ``scorer``'s |r| at candidate points (the objective's residuals)."""
+        self.scorer = scorer
+
+    def order_by(self, condition: str, column: int, chunks: int) -> None:
+        """``condition``'s points come in ``chunks`` equal chunks along ``column`` (causal training):
+        a distributed run gives each rank its part of every chunk."""
+        self.ordered[condition] = (column, chunks)
+        self.round = -1
 
     def round_at(self, step: int) -> int:
         return step // self.resample_every if self.resample_every else 0
@@ -273,26 +340,8 @@ class PointSets:
         return torch.as_tensor(points, dtype=self.dtype, device=self.device)
 
     def _box(self, condition: str, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` points of ``condition`` (faces, fixed variables) as one array, one column per variable."""
-        cond = self.conditions[condition]
-        free = [v for v in self.problem.variables if v not in cond.fixed]
-        lower = [self.problem.domain[v][0] for v in free]
-        upper = [self.problem.domain[v][1] for v in free]
-        faces = cond.faces()
-        if self.faces[condition] > 1:  # n on each face, face after face
-            box = np.concatenate([sample_box(self.methods[condition], n, lower, upper, rng) for _ in faces])
-            face_of = np.repeat(np.arange(len(faces)), n)
-        else:
-            box = sample_box(self.methods[condition], n, lower, upper, rng)
-            if faces:
-                # shares in proportion to the faces' sizes, dealt out in random order: the samplers'
-                # own order has structure (Sobol, grid) that a fixed deal would follow
-                face_of = rng.permutation(np.repeat(np.arange(len(faces)), self.shares(faces, free, len(box))))
-        cols = {v: box[:, i] for i, v in enumerate(free)}
-        for j, (v, side) in enumerate(faces):
-            cols[v] = np.where(face_of == j, self.problem.domain[v][side], cols[v])
-        return np.stack(
-            [cols[v] if v in cols else np.full(len(box), cond.fixed[v]) for v in self.problem.variables], axis=1
+        return condition_points(
+            self.problem, self.conditions[condition], self.methods[condition], n, self.faces[condition] > 1, rng
         )
 
     def state_dict(self) -> dict[str, Any]:
@@ -316,12 +365,23 @@ class PointSets:
             r,
         )
 
-    def shares(self, faces: Sequence[tuple[str, int]], free: Sequence[str], n: int) -> np.ndarray:
-        """``n`` points apportioned to ``faces`` in proportion to their sizes (largest remainder)."""
-        size = np.array(
-            [np.prod([np.subtract(*self.problem.domain[u][::-1]) for u in free if u != v]) for v, _ in faces]
+
+def rad_count(sets: PointSets, c: str) -> int:
+    """The points of RAD condition ``c`` of ``sets`` per round (a plain draw's); checks RAD's settings."""
+    if sets.counts[c] == 0 or c not in sets.conditions:
+        raise ConfigError(f"sampler.rad.conditions: condition '{c}' has no points (it is left out of the loss)")
+    if sets.faces[c] > 1:
+        raise ConfigError(f"sampler.rad.conditions: condition '{c}' is in equation.per_face (not supported by RAD)")
+    if sets.resample_every <= 0:
+        raise ConfigError(
+            f"sampler.rad.conditions={list(sets.rad.conditions)} needs sampler.resample_every > 0 "
+            f"(RAD draws new points every resampling round), got {sets.resample_every}"
         )
-        exact = n * size / size.sum()
-        counts = np.floor(exact).astype(int)
-        counts[np.argsort(counts - exact, kind="stable")[: n - counts.sum()]] += 1
-        return counts
+    k = len([v for v in sets.problem.variables if v not in sets.conditions[c].fixed])
+    n = box_count(sets.methods[c], sets.counts[c], k)
+    if sets.rad.candidates < n or box_count(sets.methods[c], sets.rad.candidates, k) < n:
+        raise ConfigError(
+            f"sampler.rad.candidates={sets.rad.candidates} is fewer than the {n} points of condition '{c}' "
+            f"(equation.points.{c})"
+        )
+    return n

@@ -27,109 +27,25 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import numpy as np
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
 from pinnrun import problems
-from pinnrun.config import ConfigError, ModelConfig, PhaseKind, RunConfig, config_hash
+from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash
+from pinnrun.device import place
 from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.evaluation import Evaluation
-from pinnrun.models import build_model, count_parameters
-from pinnrun.models.constrained import HardConstrained
-from pinnrun.models.pirate import PirateNet, fit_output
-from pinnrun.models.taylor import propagate
+from pinnrun.models import count_parameters
+from pinnrun.network import build_network
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, plan_phases
-from pinnrun.runner import Chunk, Results, pick_device, set_threads
+from pinnrun.runner import Chunk, Results
 from pinnrun.sampling import PointSets
+from pinnrun.solution import Solution
 from pinnrun.weighting import build_weighting
 
 #: a chunk of first-order steps stops within this many steps of a non-finite loss
 FINITE_EVERY = 10
-
-
-def exact_conditions(problem: problems.Problem, model: ModelConfig) -> dict[str, str]:
-    """The conditions the network satisfies by construction, each with the setting that makes it
-    so: periodicity in a variable of ``model.periodic``, or the equation's output transform
-    (``model.hard_constraints``, :func:`hard_constraint`). Their loss terms are dropped (no points)."""
-    out = {}
-    conditions = problem.conditions()
-    for c, cond in conditions.items():
-        if cond.periodic_in and cond.periodic_in in model.periodic:
-            out[c] = f"model.periodic={list(model.periodic)}"
-    hard = hard_constraint(problem, model)
-    for c in hard.satisfies if hard is not None else ():
-        assert c in conditions, f"{type(problem).__name__}.hard_constraint satisfies an unknown condition '{c}'"
-        out[c] = "model.hard_constraints=true"
-    return out
-
-
-def hard_constraint(problem: problems.Problem, model: ModelConfig) -> problems.HardConstraint | None:
-    """The equation's output transform u = A + B N if ``model.hard_constraints`` (else None).
-    ConfigError where the equation declares none, or where A or B is not periodic in a variable of
-    ``model.periodic`` (u would not be, though the network is)."""
-    if not model.hard_constraints:
-        return None
-    name = type(problem).__module__.rpartition(".")[2]
-    hard = problem.hard_constraint()
-    if hard is None:
-        declared = [
-            n
-            for n in problems.available()
-            if getattr(problems.load_class(n), "hard_constraint", None) not in (None, problems.Problem.hard_constraint)
-        ]
-        raise ConfigError(
-            f"model.hard_constraints=true: equation '{name}' declares no output transform "
-            f"(hard_constraint; built-in ones that do: {', '.join(declared)}); set model.hard_constraints=false"
-        )
-    broken = [v for v in model.periodic if v not in hard.periodic_in]
-    if broken:
-        raise ConfigError(
-            f"model.hard_constraints=true with model.periodic={list(model.periodic)}: the output transform "
-            f"of '{name}' is not periodic in {broken[0]}, so the network's output would not be; use one of the two"
-        )
-    return hard
-
-
-def pi_init(model: torch.nn.Module, problem: problems.Problem, cfg: ModelConfig) -> float | None:
-    """PirateNet's physics-informed start (``model.pi_init``; Wang, Li, Chen & Perdikaris 2024,
-    sec. 4.2): the output layer fitted by least squares to the initial condition u(t0, x), taken
-    from the problem's reference on its grid at every 10th time, as the authors' code does (the
-    initial values repeated over those times). Returns the fit's relative residual; None for
-    another model, ``pi_init=false``, or with ``model.hard_constraints`` (u = A + B N holds the
-    initial condition whatever N is). A problem without a reference at t = t0: ConfigError."""
-    if not (isinstance(model, PirateNet) and cfg.pi_init) or cfg.hard_constraints:
-        return None
-    ref = problem.reference() if "t" in problem.variables else None
-    fields = ref[1] if ref is not None else {}
-    if ref is None or not all(o in fields for o in problem.outputs) or ref[0]["t"][0] != problem.domain["t"][0]:
-        raise ConfigError(
-            "model.pi_init: PirateNet's start fits the initial condition from the reference solution at "
-            f"t = lower bound, which equation '{type(problem).__name__}' does not have (set model.pi_init=false)"
-        )
-    grid = ref[0]
-    axes = [grid[v][::10] if v == "t" else grid[v] for v in problem.variables]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    points = np.stack([m.reshape(-1) for m in mesh], 1)
-    # u(t0, .) at every point, whatever its time
-    t_axis = problem.variables.index("t")
-    values = np.stack([np.take(fields[o], [0], axis=t_axis) * np.ones_like(mesh[0]) for o in problem.outputs], -1)
-    p = next(model.parameters())
-    return fit_output(
-        model,
-        torch.as_tensor(points, dtype=p.dtype, device=p.device),
-        torch.as_tensor(values.reshape(len(points), -1), dtype=p.dtype, device=p.device),
-    )
-
-
-def causal_order(problem: problems.Problem, cfg: RunConfig) -> dict[str, tuple[int, int]]:
-    """{condition: (column, chunks)} of causal training (the order a distributed run splits that
-    condition's points in, chunk by chunk); empty with it off or misconfigured (the objective says how)."""
-    c = cfg.weighting.causal
-    if c.chunks <= 0 or c.variable not in problem.variables:
-        return {}
-    return {c.condition: (list(problem.variables).index(c.variable), c.chunks)}
 
 
 class LossStep:
@@ -141,7 +57,9 @@ class LossStep:
     def __init__(self, objective: Objective, compiled: bool, cuda_graphs: bool) -> None:
         self.objective, self.warning = objective, None
         self.params = objective.parameters()
-        self.fn = self.losses
+        #: the eager step: reverse-mode derivatives, whatever the objective's engine
+        self.eager = functools.partial(self.losses, taylor=False)
+        self.fn = self.eager
         self.trial = compiled  # the first call compiles, and falls back to eager if it fails
         if compiled:
             # the code compiled for an earlier task of this process (a sweep's jobs in one process)
@@ -155,8 +73,10 @@ class LossStep:
             mode = "reduce-overhead" if cuda_graphs and next(objective.model.parameters()).is_cuda else None
             self.fn = torch.compile(self.losses, dynamic=False, mode=mode)
 
-    def losses(self, points: dict[str, torch.Tensor], weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        terms = torch.stack(list(self.objective.losses_on(points).values()))
+    def losses(
+        self, points: dict[str, torch.Tensor], weights: torch.Tensor, taylor: bool | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        terms = torch.stack(list(self.objective.losses_on(points, taylor).values()))
         return (weights * terms).sum(), terms
 
     def __call__(
@@ -170,8 +90,7 @@ class LossStep:
                 self.warning = (
                     f"trainer.compile: the step did not compile ({type(e).__name__}: {first}); training eagerly"
                 )
-                self.objective.taylor = None
-                self.fn = self.losses
+                self.fn = self.eager
             finally:
                 self.trial = False
         return self._run(points, weights, opt)
@@ -179,7 +98,7 @@ class LossStep:
     @property
     def engine(self) -> str:
         """How the steps run: "compiled", or "eager" (asked for, or fallen back to)."""
-        return "eager" if self.fn == self.losses else "compiled"
+        return "eager" if self.fn is self.eager else "compiled"
 
     def _run(self, points, weights, opt):
         opt.zero_grad(set_to_none=True)
@@ -191,7 +110,8 @@ class LossStep:
 class PinnTask:
     """A PINN problem (:class:`~pinnrun.problems.Problem`) as a task of the runner."""
 
-    checkpoint_keys = ("model", "unknowns", "optimizer", "scheduler", "weighting", "sampler")
+    #: the settings it reads: every group of the schema (a SIP task reads fewer and refuses the rest)
+    settings = ("equation", "model", "optimizer", "weighting", "sampler", "trainer", "seed", "logger", "published")
 
     def __init__(self, cfg: RunConfig, problem: problems.Problem | None = None, ranks: Ranks = SINGLE) -> None:
         self.cfg, self.ranks = cfg, ranks
@@ -203,33 +123,13 @@ class PinnTask:
                     f"(equation=sip_synthetic, sip_heat), not the PINN '{eq.name}'"
                 )
         self.problem = problem or problems.build(eq)
-        self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
-        self.threads = set_threads(cfg.trainer.threads, self.device)
-        dtype = getattr(torch, cfg.trainer.dtype.value)
+        placement = place(cfg.trainer)
+        self.device, self.threads = placement.device, placement.threads
         torch.manual_seed(cfg.seed)
-        self.model = build_model(
-            cfg.model, self.problem.lower, self.problem.upper, len(self.problem.outputs), self.problem.variables
-        ).to(self.device, dtype)
-        #: the relative residual of PirateNet's least-squares start (model.pi_init), else None
-        self.pi_init_residual = pi_init(self.model, self.problem, cfg.model)
-        #: conditions the network satisfies exactly: left out of the loss
-        self.exact_conditions = exact_conditions(self.problem, cfg.model)
-        if cfg.model.hard_constraints:  # u = A + B N, the network N inside (its parameters under net.)
-            a_b = self.problem.hard_constraint().functions(self.problem.variables, self.problem.outputs)
-            self.model = HardConstrained(self.model, *a_b)
-        self.points = PointSets(
-            self.problem,
-            {c: 0 if c in self.exact_conditions else n for c, n in eq.points.items()},
-            cfg.sampler.method,
-            cfg.sampler.per_condition,
-            cfg.sampler.resample_every,
-            cfg.seed,
-            self.device,
-            dtype,
-            eq.per_face,
-            cfg.sampler.rad,
-            ranks,
-            causal_order(self.problem, cfg),
+        self.network = build_network(cfg.model, self.problem, placement)
+        self.model = self.network.model
+        self.points = PointSets.build(
+            self.problem, eq, cfg.sampler, cfg.seed, placement.device, placement.dtype, ranks, self.network.exact
         )
         self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed, ranks)
         observations = self.evaluation.observations(eq.observations, cfg.seed)
@@ -241,32 +141,33 @@ class PinnTask:
             self.points,
             observations,
             eq.unknowns,
-            taylor=functools.partial(propagate, self.model) if cfg.trainer.compile else None,
+            taylor=cfg.trainer.compile,
             log_unknowns=eq.log_unknowns,
             causal=cfg.weighting.causal,
             ranks=ranks,
         )
-        self.causal = self.objective.causal  # causal training (pinnrun.causal), or None
-        if self.causal is not None:  # its tolerance schedule's position goes into the checkpoint
-            self.checkpoint_keys = (*PinnTask.checkpoint_keys, "causal")
-        self.points.scorer = self.objective.residual_norms  # RAD's |r| at candidate points
         self.step = LossStep(self.objective, cfg.trainer.compile, cfg.trainer.cuda_graphs)
         self._weights: tuple[dict[str, float], torch.Tensor] | None = None
         self.weighting = build_weighting(cfg.weighting, self.objective, cfg.seed)
+        #: what a checkpoint holds of each component (with the optimizer's and the schedule's state)
+        self.stateful = {
+            "model": self.model,
+            **self.objective.checkpoint_parts(),
+            "weighting": self.weighting,
+            "sampler": self.points,
+        }
+        self.checkpoint_keys = (*self.stateful, "optimizer", "scheduler")
         self.phases = plan_phases(cfg.optimizer.phases, cfg.trainer.max_steps)
         self.config_hash = config_hash(
             cfg, ("equation", "model", "optimizer", "weighting", "sampler"), self.threads, ranks.world
         )
         self.primary_field = self.problem.primary_field
         self.n_parameters = count_parameters(self.model)
-        terms = self.objective.terms
         self.columns = (
             ["step", "phase", "lr", "loss"]
-            + [f"loss/{k}" for k in terms]
+            + [f"loss/{k}" for k in self.objective.terms]
             + [f"weight/{g}" for g in self.weighting.groups]
-            + ["causal/min_weight", "causal/tol"] * (self.causal is not None)
-            + [f"param/{k}" for k in self.objective.unknowns]
-            + [f"slope/{k}" for k in self.objective.slopes()]
+            + self.objective.columns()
             + [f"l2/{f}" for f in self.evaluation.fields]
             + ["test_loss"] * (self.evaluation.test_set is not None)
             + ["time_s"]
@@ -288,12 +189,10 @@ class PinnTask:
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
-        if self.pi_init_residual is not None:
-            fit = self.pi_init_residual
+        if self.network.pi_init_residual is not None:
+            fit = self.network.pi_init_residual
             out.append(f"model.pi_init: output layer fitted to the initial condition (relative residual {fit:.2e})")
-        out += [
-            f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.exact_conditions.items()
-        ]
+        out += [f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.network.exact.items()]
         if self.objective.unknowns:
             obs = self.objective.observations
             out.append(
@@ -324,8 +223,7 @@ class PinnTask:
         while step < target:
             self.weighting.update(step)
             loss, terms = self.step(points.at(step), self.weights(phase), opt)
-            if self.causal is not None:  # Algorithm 1: the next tol once min w > delta (on the device)
-                self.causal.advance()
+            self.objective.advance()  # causal training's next tol (on the device)
             opt.step()
             sched.step()
             step += 1
@@ -343,7 +241,7 @@ class PinnTask:
         done, converged = lbfgs_chunk(self.opt, lambda: self.step(points, weights, self.opt)[0], target - step)
         # the loss at the parameters L-BFGS ends with (its last closure call may be a trial point)
         loss, terms = self.step(points, weights, self.opt)
-        if self.causal is not None and bool(self.causal.advance()):  # the next chunk: another objective
+        if bool(self.objective.advance()):  # causal training's next tol: another objective
             clear_history(self.opt)
         return self._chunk(step + done, loss, terms, converged)
 
@@ -368,9 +266,7 @@ class PinnTask:
         return {
             "lr": self.opt.param_groups[0]["lr"],
             **{f"weight/{k}": v for k, v in self.weighting.weights_for(phase).items()},
-            **(self.causal.log_values() if self.causal is not None else {}),
-            **{f"param/{k}": v for k, v in self.objective.constants().items()},
-            **{f"slope/{k}": v for k, v in self.objective.slopes().items()},
+            **self.objective.log_values(),
         }
 
     def evaluate(self) -> dict[str, float]:
@@ -381,45 +277,29 @@ class PinnTask:
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model.state_dict(),
-            "unknowns": self.objective.unknowns.state_dict(),
+            **{k: part.state_dict() for k, part in self.stateful.items()},
             "optimizer": self.opt.state_dict(),
             "scheduler": self.sched.state_dict() if self.sched else {},
-            "weighting": self.weighting.state_dict(),
-            "sampler": self.points.state_dict(),
-            **({"causal": self.causal.state_dict()} if self.causal is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """The trained state; the optimizer's comes with its phase (:meth:`start_phase`)."""
-        self.model.load_state_dict(state["model"])
-        self.objective.unknowns.load_state_dict(state["unknowns"])
-        self.weighting.load_state_dict(state["weighting"])
-        if self.causal is not None:
-            self.causal.load_state_dict(state["causal"])
-        self.points.load_state_dict(state["sampler"])
+        for k, part in self.stateful.items():
+            part.load_state_dict(state[k])
 
-    def results(self, diverged: bool) -> Results:
-        constants = {f"param/{k}": v for k, v in self.objective.constants().items()}
+    def results(self, diverged: bool, ranks: Ranks) -> Results:
+        unknowns = self.objective.unknowns
+        constants = {f"param/{k}": v for k, v in unknowns.constants().items()}
+        identified = unknowns.identified(self.problem.p)  # against the true constants (equation.params)
         if diverged:
-            return Results(None, constants, self.identified())
-        payload, metrics = self.evaluation.payload()
-        return Results(payload, {**metrics, **constants}, self.identified())
+            return Results(None, constants, identified)
+        payload, metrics = self.evaluation.payload(ranks)
+        return Results(payload, {**metrics, **constants}, identified)
 
-    def identified(self) -> dict[str, Any]:
-        """The unknown constants: initial, true (equation.params) and found values, relative error."""
-        if not self.objective.unknowns:
-            return {}
-        out = {}
-        for k, found in self.objective.constants().items():
-            true = float(self.problem.p[k])
-            out[k] = {
-                "initial": float(self.cfg.equation.unknowns[k]),
-                "true": true,
-                "found": found,
-                "rel_error": abs(found - true) / abs(true) if true else None,
-            }
-        return {"unknowns": out}
+    def predictor(self) -> Solution:
+        """The trained solution, with the learned unknowns (detached)."""
+        self.objective.bind_unknowns(graph=False)
+        return Solution(self.objective.problem, self.model, self.cfg.equation.name)
 
 
 __all__ = ["PinnTask"]

@@ -65,7 +65,7 @@ import numpy as np
 import torch
 
 from pinnrun import ntk
-from pinnrun.config import ConfigError, GradStats, TraceMethod, WeightingConfig
+from pinnrun.config import PDE_CONDITION, ConfigError, GradStats, TraceMethod, WeightingConfig
 from pinnrun.models import weight_layers, weight_parameters
 from pinnrun.objective import Objective
 from pinnrun.optim import Phase
@@ -231,16 +231,28 @@ class NTK(Weighting):
         return out
 
 
+def gradient_blocks(loss: torch.Tensor, blocks: list[list[torch.Tensor]], objective: Objective) -> list[torch.Tensor]:
+    """|grad loss| with respect to each block of parameters, flattened, summed over the ranks."""
+    params = [p for b in blocks for p in b]
+    g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+    flat = [(torch.zeros_like(p) if gi is None else gi).reshape(-1) for gi, p in zip(g, params)]
+    whole = objective.ranks.all_sum(torch.cat(flat)).abs()
+    return list(whole.split([sum(p.numel() for p in block) for block in blocks]))
+
+
 class GradNorm(Weighting):
+    """Learning-rate annealing (Wang, Teng & Perdikaris 2021, eq. 40): the PDE residual's terms are
+    the fixed reference, every other group gets max |grad L_r| / mean |grad (w_i L_i)|."""
+
     adaptive = True
-    reference = "residual"
+    reference = PDE_CONDITION
 
     def __init__(self, objective: Objective, cfg: WeightingConfig, seed: int = 0) -> None:
         super().__init__(objective, cfg, seed)
         ref_terms = set(objective.condition_terms(self.reference))
         if not ref_terms:
             raise ConfigError(
-                "weighting=gradnorm needs the loss terms of a 'residual' condition as its "
+                f"weighting=gradnorm needs the loss terms of a '{PDE_CONDITION}' condition as its "
                 f"reference (this equation has: {', '.join(self.terms)})"
             )
         self.ref_groups = [g for g, members in self.groups.items() if ref_terms & set(members)]
@@ -257,22 +269,11 @@ class GradNorm(Weighting):
             blocks = [weight_parameters(m) for m in weight_layers(model)]
         else:  # every network parameter, one group
             blocks = [[p for p in model.parameters() if p.requires_grad]]
-        params = [p for b in blocks for p in b]
         losses = self.group_losses(self.objective.losses(step))
 
         def grads(loss: torch.Tensor) -> list[torch.Tensor]:
-            """|grad loss| of each block of parameters, flattened."""
-            g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-            flat = [(torch.zeros_like(p) if gi is None else gi).reshape(-1) for gi, p in zip(g, params)]
-            whole = self.objective.ranks.all_sum(torch.cat(flat)).abs()  # summed over the ranks
-            sizes = [sum(p.numel() for p in block) for block in blocks]
-            return list(whole.split(sizes))
+            return gradient_blocks(loss, blocks, self.objective)
 
-        if self.cfg.grad_stats is GradStats.norm:  # the unweighted terms' gradient norms, all of them
-            fitted = [g for g in self.groups if g not in self.regularizers]
-            norms = {g: float(torch.linalg.vector_norm(torch.cat(grads(losses[g])))) for g in fitted}
-            mean = float(np.mean(list(norms.values())))
-            return {g: mean / n for g, n in norms.items() if n > 0}
         top = max(float(g.max()) for g in grads(sum(self.weights[g] * losses[g] for g in self.ref_groups)))
         new = {}
         for g in self.groups:
@@ -284,7 +285,29 @@ class GradNorm(Weighting):
         return new
 
 
-SCHEMES = {"fixed": Fixed, "ntk": NTK, "gradnorm": GradNorm}
+class GradNormMean(Weighting):
+    """The grad-norm weights of the expert's guide (Wang, Wang & Perdikaris 2023, sec. 6.3) as jaxpi
+    computes them ("grad_norm"): every group, the residual's too, gets
+
+        w_hat_k = mean_j |grad L_j| / |grad L_k|,
+
+    |.| the L2 norm of the unweighted group loss's gradient over every network parameter."""
+
+    adaptive = True
+
+    def compute(self, step: int) -> dict[str, float]:
+        blocks = [[p for p in self.objective.model.parameters() if p.requires_grad]]
+        losses = self.group_losses(self.objective.losses(step))
+        fitted = [g for g in self.groups if g not in self.regularizers]
+        norms = {
+            g: float(torch.linalg.vector_norm(torch.cat(gradient_blocks(losses[g], blocks, self.objective))))
+            for g in fitted
+        }
+        mean = float(np.mean(list(norms.values())))
+        return {g: mean / n for g, n in norms.items() if n > 0}
+
+
+SCHEMES = {"fixed": Fixed, "ntk": NTK, "gradnorm": GradNorm, "gradnorm_mean": GradNormMean}
 
 
 def build_weighting(cfg: WeightingConfig, objective: Objective, seed: int = 0) -> Weighting:
@@ -293,4 +316,4 @@ def build_weighting(cfg: WeightingConfig, objective: Objective, seed: int = 0) -
     return SCHEMES[cfg.name](objective, cfg, seed)
 
 
-__all__ = ["GradNorm", "NTK", "Fixed", "SCHEMES", "Weighting", "build_weighting"]
+__all__ = ["GradNorm", "GradNormMean", "NTK", "Fixed", "SCHEMES", "Weighting", "build_weighting"]

@@ -1,18 +1,24 @@
 """Helpers of the tests: the real ``pinnrun`` command line as a subprocess, and the run layer in process.
 
-``run_cli(args, cwd=..., timeout=...)`` runs ``python -m pinnrun <args>`` as a
-subprocess (real Hydra composition, real training, real files) and returns the
-CompletedProcess with text stdout/stderr; ``run_report(args)`` runs the
-``pinnrun-report`` console script the same way. ``TINY`` is the override list that
+``run_cli(args, cwd=...)`` runs ``pinnrun <args>`` (real Hydra composition, real
+training, real files) in this process and returns a CompletedProcess with its text
+stdout/stderr and exit status; ``run_cli(..., process=True)`` and ``run_many`` start
+``python -m pinnrun`` as subprocesses, for what needs the process boundary (the console
+scripts, signals, kills, runs side by side); ``run_report(args)`` runs the
+``pinnrun-report`` console script. ``TINY`` is the override list that
 keeps a run to a few seconds on a CPU.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import os
+import signal
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -56,16 +62,21 @@ def cli_env() -> dict:
 #: the tests train with the eager step unless they ask for trainer.compile: compiling costs 10-30 s
 #: a process on this CPU, more than most test runs train (tests/test_compiled.py compares the two)
 EAGER = "trainer.compile=false"
+#: and draw no figures unless they check them (trainer.plots=true): matplotlib's import and three
+#: figures cost more than a tiny run trains
+NO_PLOTS = "trainer.plots=false"
 
 
 def eager(args: Iterable[str]) -> list[str]:
-    """``args`` with trainer.compile=false added, unless they set it (or are no run: --help);
-    next to the other overrides, as Hydra's argument parser wants them together."""
+    """``args`` with trainer.compile=false and trainer.plots=false added, unless they set them (or
+    are no run: --help); next to the other overrides, as Hydra's argument parser wants them together."""
     args = list(map(str, args))
-    if any(a.lstrip("+~").startswith("trainer.compile=") for a in args) or "--help" in args:
+    if "--help" in args:
         return args
+    given = {a.lstrip("+~").partition("=")[0] for a in args}
+    extra = [o for o in (EAGER, NO_PLOTS) if o.partition("=")[0] not in given]
     at = next((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), len(args))
-    return [*args[:at], EAGER, *args[at:]]
+    return [*args[:at], *extra, *args[at:]]
 
 
 def cli_command(args: Iterable[str], script: bool = False) -> list[str]:
@@ -77,12 +88,69 @@ def cli_command(args: Iterable[str], script: bool = False) -> list[str]:
 
 
 def run_cli(
-    args: Sequence[str], cwd: Path | str | None = None, timeout: float = CLI_TIMEOUT, script: bool = False
+    args: Sequence[str],
+    cwd: Path | str | None = None,
+    timeout: float = CLI_TIMEOUT,
+    script: bool = False,
+    process: bool = False,
 ) -> subprocess.CompletedProcess:
-    """``pinnrun <args>`` to completion (``script=True``: the console script)."""
-    return subprocess.run(
-        cli_command(args, script), cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
-    )
+    """``pinnrun <args>`` to completion: in this process (the command line's own ``main()``, its
+    stdout, stderr and exit status captured), or as a subprocess where the process boundary is what
+    a test checks (``process=True``; ``script=True``: the console script)."""
+    if script or process:
+        return subprocess.run(
+            cli_command(args, script), cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
+        )
+    return run_in_process(eager(args), cwd or REPO)
+
+
+def run_in_process(args: Sequence[str], cwd: Path | str) -> subprocess.CompletedProcess:
+    """``pinnrun.cli.main()`` with ``sys.argv = ['pinnrun', *args]`` in ``cwd``, as ``python -m
+    pinnrun`` would run it: the exit status of its SystemExit (1 with the traceback on stderr for an
+    exception it lets through). What a run changes in the process (the working directory, the
+    environment, sys.path, torch's threads, signal handlers) is put back."""
+    import torch
+
+    from pinnrun.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd, saved_argv, saved_path = dict(os.environ), os.getcwd(), sys.argv, list(sys.path)
+    saved_threads = torch.get_num_threads()
+    saved_signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    os.environ.clear()
+    os.environ.update(cli_env())
+    os.chdir(cwd)
+    sys.argv = ["pinnrun", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as e:
+                code = exit_status(e.code)
+            except Exception:  # noqa: BLE001 - what the interpreter would print and exit 1 with
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.argv = saved_argv
+        sys.path[:] = saved_path  # a user's package found from the working directory
+        torch.set_num_threads(saved_threads)
+        for s, handler in saved_signals.items():
+            signal.signal(s, handler)
+    return subprocess.CompletedProcess(["pinnrun", *args], code, out.getvalue(), err.getvalue())
+
+
+def exit_status(code: object) -> int:
+    """The process's exit status for ``sys.exit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
 
 
 def start_cli(args: Sequence[str], cwd: Path | str | None = None, script: bool = False) -> subprocess.Popen:

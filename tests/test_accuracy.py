@@ -3,8 +3,11 @@
 ``pinnrun`` with no overrides (4x64 tanh, 2000 residual points, 500 Adam +
 2500 L-BFGS steps) reported a relative L2 error of |h| of 1.67e-2 on the
 development machine; another machine's floating-point order may move it a
-little, not by a factor of two. This is the one test that checks training
-itself reaches a stated accuracy; it takes about 1.5 minutes on 2 cores.
+little, not by a factor of two. It takes 1.5 to 3.5 minutes on 2 cores, so it runs in
+`make test-all` only: in the default suite the compiled step is held to the eager one
+(tests/test_compiled.py) and training to stated accuracies by shorter runs
+(tests/test_user_equation.py, tests/test_fitting.py), and CI's `make reproduce-smoke` trains the
+NLS problem with Adam then L-BFGS to a bound (raissi_nls).
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from helpers import explain, run_cli
 
 README_L2 = 1.48e-2
 
 
+@pytest.mark.slow
 def test_default_run_reaches_the_readme_accuracy(tmp_path):
     """The default run as README's `make run` trains it: with the compiled step."""
     run_dir = tmp_path / "default"

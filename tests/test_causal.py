@@ -23,7 +23,7 @@ from pinnrun.config import CausalConfig, ConfigError
 from pinnrun.derivatives import Derivatives
 from pinnrun.problems.allen_cahn import AllenCahn
 
-from helpers import assert_one_line_error, build_task, read_rows, run_many, run_task
+from helpers import assert_one_line_error, build_task, read_rows, run_cli, run_task
 
 M = 8
 #: Allen-Cahn (t, x) on few points, float64, eager step: 64 residual points in 8 chunks of 8
@@ -285,8 +285,8 @@ def test_bad_causal_settings_are_one_line_errors_on_the_command_line(tmp_path):
     args = [
         [*COMMON, "equation=allen_cahn", *bad, f"hydra.run.dir={tmp_path / str(i)}"] for i, (bad, _) in enumerate(cases)
     ]
-    for proc, (_, names) in zip(run_many(args, cwd=tmp_path), cases):
-        assert_one_line_error(proc, *names)
+    for a, (_, names) in zip(args, cases):
+        assert_one_line_error(run_cli(a, cwd=tmp_path), *names)
     assert list(tmp_path.iterdir()) == [], f"wrote {list(tmp_path.iterdir())}"
 
 
@@ -308,7 +308,9 @@ def test_lbfgs_moves_the_schedule_between_chunks_and_forgets_its_history_there()
     seen, step = [], 0
     while step < 6:
         step = task.advance(phase, step, step + 2).step
-        seen.append((task.log_values(phase)["causal/tol"], int(task.causal.position), len(_lbfgs_state(task.opt))))
+        seen.append(
+            (task.log_values(phase)["causal/tol"], int(task.objective.causal.position), len(_lbfgs_state(task.opt)))
+        )
     # min w ~ 1 at tol 1e-6 and 1e-5 (> delta: move on, history cleared); at the last value it stays
     assert [(tol, pos) for tol, pos, _ in seen] == [(1e-6, 1), (1e-5, 2), (1.0, 2)]
     assert seen[0][2] == seen[1][2] == 0 and seen[2][2] > 0

@@ -2,7 +2,7 @@
 
 Every test runs ``python -m pinnrun`` (or the ``pinnrun`` console script) as a
 subprocess with tiny budgets and checks the run directory against the
-contract in DESIGN.md: metrics.csv, predictions.h5, checkpoints, summary.json,
+contract (docs/ARCHITECTURE.md): metrics.csv, predictions.h5, checkpoints, summary.json,
 plots; one-line errors that write nothing; never overwriting a run; multirun.
 """
 
@@ -53,10 +53,12 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def assert_contract_files(run_dir: Path) -> None:
-    missing = [f for f in CONTRACT_FILES if not (run_dir / f).is_file()]
+def assert_contract_files(run_dir: Path, plots: bool = True) -> None:
+    """The run directory's files; ``plots=False``: a run with trainer.plots=false, which has none."""
+    missing = [f for f in CONTRACT_FILES if not (run_dir / f).is_file() and (plots or not f.startswith("plots/"))]
     assert not missing, f"{run_dir} lacks {missing}; it holds {sorted(snapshot(run_dir))}"
-    for png in ("fields", "loss", "l2"):
+    assert (run_dir / "plots").exists() == plots
+    for png in ("fields", "loss", "l2") if plots else ():
         assert (run_dir / "plots" / f"{png}.png").read_bytes()[:8] == PNG_MAGIC, f"plots/{png}.png is not a PNG"
 
 
@@ -66,7 +68,7 @@ def assert_contract_files(run_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("default") / "run"
-    proc = run_cli([*TINY, f"hydra.run.dir={run_dir}"])
+    proc = run_cli([*TINY, "trainer.plots=true", f"hydra.run.dir={run_dir}"])
     assert proc.returncode == 0, explain(proc)
     return run_dir
 
@@ -211,7 +213,7 @@ def test_cfg_job_composes_experiment_raissi_nls(tmp_path):
 def test_mscale_run_writes_the_full_run_directory(tmp_path):
     run_dir = tmp_path / "run"
     run_task(["equation=nls", "model=mscale", *TINY], run_dir)
-    assert_contract_files(run_dir)
+    assert_contract_files(run_dir, plots=False)  # trainer.plots=false (the tests' default): no figures
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["steps"] == 20
     assert summary["model"] == "mscale"
@@ -363,7 +365,7 @@ def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 def test_console_script_and_module_print_the_same_config(tmp_path):
     args = ["--cfg", "job", "model=mscale", "seed=7"]
-    by_module = run_cli(args, cwd=tmp_path)
+    by_module = run_cli(args, cwd=tmp_path, process=True)
     by_script = run_cli(args, cwd=tmp_path, script=True)
     assert by_module.returncode == 0, explain(by_module)
     assert by_script.returncode == 0, explain(by_script)

@@ -160,7 +160,7 @@ def test_pi_init_is_the_least_squares_fit_of_the_initial_condition():
     u = m(torch.stack([torch.zeros_like(xs), xs], 1))[:, 0].detach()
     exact = xs**2 * torch.cos(math.pi * xs)
     err = float(torch.linalg.norm(u - exact) / torch.linalg.norm(exact))
-    assert err < 0.05 and err == pytest.approx(task.pi_init_residual, rel=0.5)
+    assert err < 0.05 and err == pytest.approx(task.network.pi_init_residual, rel=0.5)
     assert any("pi_init" in n for n in task.notes())
 
 

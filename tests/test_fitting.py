@@ -32,6 +32,7 @@ def test_fit_run_logs_train_and_test_loss_and_writes_both_curves(tmp_path):
             "trainer.log_every=50",
             "trainer.progress=false",
             "trainer.device=cpu",
+            "trainer.plots=true",
         ],
         run,
     )

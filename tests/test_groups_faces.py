@@ -198,7 +198,7 @@ def test_log_unknown_trains_the_log_and_the_residual_reads_its_exp(tmp_path):
     raw = dict(t.objective.unknowns.items())
     assert float(raw["nu"]) == pytest.approx(-6.0, abs=1e-12)  # lambda2 = log(nu)
     assert float(raw["lambda1"]) == 0.0  # the other is trained as it is
-    assert t.objective.constants()["nu"] == pytest.approx(math.exp(-6), rel=1e-12)
+    assert t.objective.unknowns.constants()["nu"] == pytest.approx(math.exp(-6), rel=1e-12)
     # d loss / d lambda2 = nu * d loss / d nu: the residual reads exp(lambda2)
     loss = t.objective.losses(0)["residual_u"]
     (g,) = torch.autograd.grad(loss, [raw["nu"]])

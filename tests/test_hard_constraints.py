@@ -23,9 +23,9 @@ from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, clos
 from pinnrun.models import build_model, weight_layers
 from pinnrun.models.constrained import HardConstrained
 from pinnrun.models.taylor import propagate
+from pinnrun.network import exact_conditions
 from pinnrun.problems import term_name
 from pinnrun.sampling import PointSets
-from pinnrun.training import exact_conditions
 
 from helpers import assert_one_line_error, build_task, read_rows, run_cli, run_task
 

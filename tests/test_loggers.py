@@ -24,6 +24,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy i
 #: 20 Adam steps of a 2x16 network on the heat problem; a row every 5 steps, an evaluation every 10
 RUN = ["equation=heat_multiscale", "optimizer=adam", *TINY, "trainer.log_every=5", "trainer.eval_every=10"]
 PLOTS = {"fields", "loss", "l2"}
+#: the runs whose trackers must hold the plots draw them
+DRAWN = "trainer.plots=true"
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def mlflow_history(client, run_id: str, columns) -> dict[str, dict[int, float]]:
 
 def test_mlflow_logs_the_metrics_the_config_and_the_plots(tmp_path, tracker_env):
     run = tmp_path / "run"
-    run_task([*RUN, "logger=mlflow"], run)
+    run_task([*RUN, DRAWN, "logger=mlflow"], run)
     rows = read_rows(run)
     expected = logged_columns(rows)
     assert {"loss", "loss/residual_u", "weight/boundary_u", "l2/u", "lr", "time_s"} <= expected.keys()
@@ -182,7 +184,7 @@ def wandb_config(records: list) -> dict:
 
 def test_wandb_offline_logs_the_metrics_the_config_and_the_plots(tmp_path, tracker_env):
     run = tmp_path / "run"
-    run_task([*RUN, "logger=wandb"], run)
+    run_task([*RUN, DRAWN, "logger=wandb"], run)
     expected = logged_columns(read_rows(run))
     run_id = json.loads((run / "trackers.json").read_text())["wandb"]
     (records,) = wandb_runs(run)
@@ -255,7 +257,7 @@ def test_the_command_line_logs_to_mlflow_and_wandb_without_a_network(tmp_path):
     dirs = {"mlflow": tmp_path / "one", "wandb": tmp_path / "two"}
     procs = {
         logger: subprocess.Popen(
-            cli_command([*RUN, f"logger={logger}", f"hydra.run.dir={dirs[logger]}"]),
+            cli_command([*RUN, DRAWN, f"logger={logger}", f"hydra.run.dir={dirs[logger]}"]),
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,

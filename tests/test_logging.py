@@ -21,6 +21,7 @@ def test_tensorboard_logs_the_metrics_and_the_plots(tmp_path):
             "trainer.log_every=5",
             "trainer.eval_every=10",
             "logger=tensorboard",
+            "trainer.plots=true",
         ],
         run,
     )

@@ -327,7 +327,7 @@ JAXPI_ALLEN_CAHN_CPU = Setup(
         "model": "mlp",
         "phases": [Adam(15000, 1e-3, 0.9, 2000)],
         "embeddings": Embeddings(["x"], (128, 1.0), (0.5, 0.1)),
-        "weighting": Weighting("gradnorm", update_every=1000, alpha=0.1, grad_stats="norm"),
+        "weighting": Weighting("gradnorm_mean", update_every=1000, alpha=0.1),
         "published": ("u", 5.84e-4),  # the README's ablation: full method
     }
 )

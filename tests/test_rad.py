@@ -21,7 +21,7 @@ from pinnrun.config import ConfigError, EquationConfig, RadConfig, SamplerMethod
 from pinnrun.problems import Condition, Problem, build
 from pinnrun.sampling import PointSets
 
-from helpers import assert_one_line_error, build_task, explain, read_rows, run_cli, run_many
+from helpers import assert_one_line_error, build_task, explain, read_rows, run_cli
 
 
 class Line(Problem):
@@ -256,12 +256,7 @@ BAD = [
 
 
 def test_bad_rad_settings_are_one_line_errors(tmp_path):
-    procs = run_many(
-        [
-            ["equation=burgers", "sampler=rad", *args, f"hydra.run.dir={tmp_path / str(i)}"]
-            for i, (args, _) in enumerate(BAD)
-        ]
-    )
-    for proc, (_, names) in zip(procs, BAD):
+    for i, (args, names) in enumerate(BAD):
+        proc = run_cli(["equation=burgers", "sampler=rad", *args, f"hydra.run.dir={tmp_path / str(i)}"])
         assert_one_line_error(proc, *names)
     assert not any((tmp_path / str(i)).exists() for i in range(len(BAD)))

@@ -158,7 +158,7 @@ def assert_same_run(a: Path, b: Path) -> None:
 
     # best.pt is the lowest-training-loss checkpoint of the whole run, resumed or not
     best_a, best_b = (torch.load(d / "checkpoints" / "best.pt", weights_only=True) for d in (a, b))
-    assert best_b["step"] == best_a["step"] and best_b["best_loss"] == best_a["best_loss"]
+    assert best_b["step"] == best_a["step"] and best_b["best_score"] == best_a["best_score"]
     for name, tensor in best_a["model"].items():
         assert torch.equal(best_b["model"][name], tensor), f"best.pt {name}"
 

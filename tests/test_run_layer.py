@@ -100,7 +100,7 @@ def test_unknowns_belong_to_the_objective_not_the_problem():
     model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
     obj = Objective(p, model, point_sets(p, counts), unknowns={"nu": 0.5})
     assert p.p["nu"] == true_nu and not isinstance(p.p["nu"], torch.Tensor)
-    assert obj.constants() == {"nu": 0.5} and len(obj.parameters()) == len(list(model.parameters())) + 1
+    assert obj.unknowns.constants() == {"nu": 0.5} and len(obj.parameters()) == len(list(model.parameters())) + 1
     obj.losses(0)["residual_u"].backward()
     assert obj.unknowns["nu"].grad is not None and float(obj.unknowns["nu"].grad) != 0.0
     with pytest.raises(ConfigError, match="not constants"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from helpers import REPO, explain, run_many
+from helpers import REPO, assert_one_line_error, explain, run_cli, run_many
 
 EXAMPLE = REPO / "examples" / "user_equation"
 
@@ -54,3 +54,48 @@ def test_user_equation_identifies_its_constant(tmp_path):
     u = json.loads((tmp_path / "inverse" / "summary.json").read_text())["unknowns"]["kappa"]
     # from 0.5 to the true 0.1: 500 Adam + 100 L-BFGS steps gave 0.09981 (0.19 %)
     assert u["initial"] == 0.5 and u["true"] == 0.1 and u["rel_error"] < 0.02, u
+
+
+#: the example's equation as it was written for pinnrun 0.1 (residual(pts, net), d = net(pts))
+OLD_STYLE = """
+import math
+
+import torch
+
+from pinnrun.problems import Condition, Problem
+
+
+class Heat(Problem):
+    variables = ("t", "x")
+    outputs = ("u",)
+    fields = ("u",)
+    params = {"kappa": 0.1}
+
+    def conditions(self):
+        return {
+            "initial": Condition(("u",), self.initial, fixed={"t": 0.0}),
+            "residual": Condition(("u",), self.residual),
+        }
+
+    def initial(self, pts, net):
+        d = net(pts)
+        return {"u": d["u"] - torch.sin(math.pi * d.input("x"))}
+
+    def residual(self, pts, net):
+        d = net(pts)
+        return {"u": d["u_t"] - self.p["kappa"] * d["u_xx"]}
+"""
+
+
+def test_a_residual_of_the_earlier_signature_gets_one_line_naming_the_current_one(tmp_path):
+    work = tmp_path / "project"
+    shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "oldpkg").mkdir()
+    (work / "oldpkg" / "__init__.py").write_text("")
+    (work / "oldpkg" / "heat.py").write_text(OLD_STYLE)
+    run_dir = tmp_path / "never"
+    args = ["-cd", "myconf", "equation=heat", "equation.name=oldpkg.heat:Heat", "equation.points.boundary=0"]
+    proc = run_cli([*args, f"hydra.run.dir={run_dir}"], cwd=work, script=True)
+    line = assert_one_line_error(proc, "Heat.initial(pts, net)", "Heat.initial(d)", "CHANGELOG.md")
+    assert "before pinnrun 0.2" in line
+    assert not run_dir.exists()

@@ -140,13 +140,13 @@ def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
     assert w[0] == w[1] == w[2] and w[3] == w[4] and w[2] != w[3]
 
 
-def gradnorm_update(tmp_path, *overrides):
-    """A 3-step gradnorm run on the wave problem (weights every 2 steps, alpha 0.3), then one more
-    update at step 4: (the task, the weights before it, the loss terms at step 4)."""
+def gradnorm_update(tmp_path, *overrides, scheme="gradnorm"):
+    """A 3-step gradnorm (or ``scheme``) run on the wave problem (weights every 2 steps, alpha 0.3),
+    then one more update at step 4: (the task, the weights before it, the loss terms at step 4)."""
     t = task(
         [
             *CASES["wave"],
-            "weighting=gradnorm",
+            f"weighting={scheme}",
             "weighting.update_every=2",
             "weighting.alpha=0.3",
             *overrides,
@@ -190,11 +190,11 @@ def test_gradnorm_weights_follow_the_annealing_formula(tmp_path, stats):
         assert t.weighting.weights[term] != pytest.approx(before[term], rel=1e-3)
 
 
-def test_gradnorm_norm_stats_are_the_expert_guides_formula(tmp_path):
-    """grad_stats=norm, as jaxpi's compute_weights ("grad_norm") computes it: every term, the
+def test_gradnorm_mean_is_the_expert_guides_formula(tmp_path):
+    """weighting=gradnorm_mean, as jaxpi's compute_weights ("grad_norm") computes it: every term, the
     residual's too, w_k = mean_j |grad L_j| / |grad L_k| with the unweighted terms and |.| the L2
     norm of the gradient over every parameter (a factorised network here: s and V)."""
-    t, before, losses = gradnorm_update(tmp_path, "weighting.grad_stats=norm", "model.factorize=true")
+    t, before, losses = gradnorm_update(tmp_path, "model.factorize=true", scheme="gradnorm_mean")
     params = list(t.model.parameters())
 
     def norm(loss):
@@ -207,6 +207,12 @@ def test_gradnorm_norm_stats_are_the_expert_guides_formula(tmp_path):
     for term, n in norms.items():
         assert t.weighting.weights[term] == pytest.approx(0.7 * before[term] + 0.3 * mean / n, rel=1e-8), term
     assert t.weighting.weights["residual_u"] != pytest.approx(1.0, rel=1e-3)  # no fixed reference
+
+
+def test_grad_stats_norm_of_earlier_versions_names_the_scheme_it_became(tmp_path):
+    proc = run_cli(["weighting=gradnorm", "weighting.grad_stats=norm", f"hydra.run.dir={tmp_path / 'r'}"])
+    assert_one_line_error(proc, "weighting.grad_stats=norm", "weighting=gradnorm_mean", "CHANGELOG.md")
+    assert not (tmp_path / "r").exists()
 
 
 def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
@@ -223,6 +229,7 @@ def test_adaptive_weights_in_cli_runs_with_every_model_and_phase(tmp_path):
         "trainer.log_every=10",
         "trainer.progress=false",
         "trainer.device=cpu",
+        "trainer.plots=true",
     ]
     ntk_dir, gn_dir = tmp_path / "ntk", tmp_path / "gn"
     run_task(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +57,9 @@ class Condition:
     fixed: Mapping[str, float] = field(default_factory=dict)
     boundary: Sequence[str] = ()
 
+    def __post_init__(self) -> None:
+        check_residual(self.residual)
+
     @property
     def periodic_in(self) -> str:
         """The variable this condition asks periodicity in (:meth:`Problem.periodic`), else ""."""
@@ -68,6 +72,26 @@ class Condition:
             var, side = (b[:-1], b[-1]) if b[-1] in "+-" else (b, "")
             out += [(var, s) for s in ((0, 1) if not side else (int(side == "+"),))]
         return out
+
+
+def check_residual(residual: Residual) -> None:
+    """A residual takes one argument, the derivatives at the condition's points. One written for
+    the signature before pinnrun 0.2, ``residual(pts, net)`` with ``d = net(pts)``, gets a
+    ConfigError naming it and the current signature (CHANGELOG.md, 0.2.0)."""
+    try:
+        params = inspect.signature(residual).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to say
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    if len(required) > 1:
+        name = getattr(residual, "__qualname__", repr(residual))
+        args = ", ".join(p.name for p in required)
+        raise ConfigError(
+            f"residual {name}({args}) has the signature before pinnrun 0.2: write {name}(d) and read the "
+            "derivatives at the condition's points from d (d['u_xx'], d.input('x')) instead of net(pts) "
+            "(CHANGELOG.md, 0.2.0)"
+        )
 
 
 @dataclass

@@ -21,17 +21,18 @@ many-to-one P (sip_synthetic) the solution nearest the prediction.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from pinnrun.config import Adaptive, ConfigError, PhaseKind, RunConfig, SamplerConfig, WeightingConfig, config_hash
-from pinnrun.distributed import SINGLE
+from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash, unused_setting
+from pinnrun.device import pick_device, set_threads
+from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.models import build_model, count_parameters
 from pinnrun.optim import Phase, make_optimizer, plan_phases
-from pinnrun.runner import Chunk, Results, pick_device, set_threads
+from pinnrun.runner import Chunk, Results
 from pinnrun.sip import Inversion
 
 POINTS = ("batch", "data")  # targets per step; size of a fixed data set (0: fresh targets every step)
@@ -53,8 +54,9 @@ def y_loss(y: torch.Tensor, y_star: torch.Tensor) -> torch.Tensor:
     return 0.5 * (y - y_star).pow(2).sum(-1).mean()
 
 
-def reject_pinn_settings(cfg: RunConfig) -> None:
-    """One line for the first setting a learned inverse problem would ignore."""
+def reject_pinn_settings(cfg: RunConfig, settings: Sequence[str]) -> None:
+    """One line for the first setting a learned inverse problem cannot take: a value it cannot
+    train with, or a setting it does not read (not in ``settings``) changed from the schema's default."""
     name, eq = cfg.equation.name, cfg.equation
     for i, ph in enumerate(cfg.optimizer.phases):
         if ph.kind is PhaseKind.lbfgs:
@@ -65,29 +67,96 @@ def reject_pinn_settings(cfg: RunConfig) -> None:
     unknown = set(eq.points) - set(POINTS)
     if unknown:
         raise ConfigError(f"equation.points: unknown {sorted(unknown)} for {name} (it takes: {', '.join(POINTS)})")
-    if eq.unknowns or eq.observations.count:
-        raise ConfigError(f"equation.unknowns/observations are for PINN inverse problems, not {name}")
-    if cfg.model.hard_constraints:
+    found = unused_setting(cfg, tuple(settings))
+    if found is not None:
+        key, value = found
+        group = key.partition(".")[0]
+        reads = [s.partition(".")[2] for s in settings if s.startswith(f"{group}.")]
+        uses = f"of {group} it reads {', '.join(reads)}" if reads else f"it reads no {group} settings"
         raise ConfigError(
-            f"model.hard_constraints=true: output transforms that satisfy an equation's conditions are for "
-            f"PINNs, not the learned inverse problem {name} (use model.hard_constraints=false)"
+            f"{key}={as_written(value)}: the learned inverse problem {name} does not use this setting ({uses}); "
+            "leave it at its default"
         )
-    if cfg.model.adaptive is not Adaptive.none:
-        raise ConfigError(
-            f"model.adaptive={cfg.model.adaptive.value}: adaptive activations and their slope-recovery "
-            f"term are for PINNs, not the learned inverse problem {name} (use model.adaptive=none)"
-        )
-    for group, default in (("weighting", WeightingConfig()), ("sampler", SamplerConfig())):
-        given = getattr(cfg, group)
-        for f in fields(default):
-            value = getattr(given, f.name)
-            if value != getattr(default, f.name):
-                shown = value.value if hasattr(value, "value") else value
-                raise ConfigError(
-                    f"{group}.{f.name}={shown}: the learned inverse problem {name} has one loss "
-                    f"on fresh targets; {group} settings are for PINN loss terms and collocation "
-                    f"points (leave {group} at its default)"
-                )
+
+
+def as_written(value: Any) -> str:
+    """A setting's value as an override writes it: true, [x, y], {y: 2.0}, an Enum's value."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return f"[{', '.join(map(as_written, value))}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {as_written(v)}" for k, v in value.items()) + "}"
+    return str(getattr(value, "value", value))
+
+
+class SipPredictor:
+    """A learned inverse problem's predictor (:class:`pinnrun.solution.Predictor`): observations
+    y* (n, y_dim) in, x = f(y*) and y = P(x) out; no domain to check, no input derivatives, no PDE
+    residual. Exported, it maps y* to the columns x0.., y0.."""
+
+    def __init__(self, problem: Inversion, model: torch.nn.Module, name: str) -> None:
+        self.problem, self.model, self.name = problem, model, name
+        self.variables = tuple(f"ystar{i}" for i in range(problem.y_dim))
+        self.fields = tuple(problem.fields)
+        self.columns = (*(f"x{i}" for i in range(problem.x_dim)), *(f"y{i}" for i in range(problem.y_dim)))
+        self.domain: dict[str, tuple[float, float]] = {}
+
+    def points(self, points: Any, allow_outside: bool) -> tuple[torch.Tensor, tuple[int, ...]]:
+        try:
+            y = np.asarray(points, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError("points: not an array of numbers") from None
+        dim = self.problem.y_dim
+        if y.ndim != 2 or y.shape[1] != dim:
+            raise ConfigError(f"points: expected observations y* as an (n, {dim}) array, got shape {y.shape}")
+        if not np.isfinite(y).all():
+            raise ConfigError(f"points: row {int(np.argwhere(~np.isfinite(y))[0][0])} is not finite")
+        p = next(self.model.parameters())
+        return torch.as_tensor(y, dtype=p.dtype, device=p.device), (len(y),)
+
+    def check(self, fields: Sequence[str] | None, derivatives: Sequence[str]) -> list[str]:
+        if derivatives:
+            raise ConfigError("derivatives: a learned inverse problem's network has no PDE inputs to differentiate")
+        fields = list(self.fields) if fields is None else list(fields)
+        bad = [f for f in fields if f not in self.fields]
+        if bad:
+            raise ConfigError(f"unknown field '{bad[0]}' (fields: {', '.join(self.fields)})")
+        return fields
+
+    def predict(
+        self, x: torch.Tensor, fields: Sequence[str], derivatives: Sequence[str], batch_size: int
+    ) -> dict[str, torch.Tensor]:
+        xs, ys = [], []
+        with torch.no_grad():
+            for batch in x.split(batch_size):
+                xs.append(self.model(batch))
+                ys.append(self.problem.simulate(xs[-1]))
+        named = {"x": torch.cat(xs), "y": torch.cat(ys)}
+        return {f: named[f] for f in fields}
+
+    def residual(self, x: torch.Tensor, batch_size: int) -> dict[str, torch.Tensor]:
+        raise ConfigError(f"equation {self.name} is a learned inverse problem: it has no PDE residual")
+
+    def module(self) -> torch.nn.Module:
+        return Inverse(self.model, self.problem)
+
+    def example(self) -> torch.Tensor:
+        p = next(self.model.parameters())
+        y, _ = self.problem.draw(7, torch.Generator().manual_seed(0))
+        return y.to(p.device, p.dtype)
+
+
+class Inverse(torch.nn.Module):
+    """y* (n, y_dim) -> (x, P(x)) (n, x_dim + y_dim): the network, then the simulator."""
+
+    def __init__(self, net: torch.nn.Module, problem: Inversion) -> None:
+        super().__init__()
+        self.net, self.problem = net, problem
+
+    def forward(self, y_star: torch.Tensor) -> torch.Tensor:
+        x = self.net(y_star)
+        return torch.cat([x, self.problem.simulate(x)], 1)
 
 
 class SipTask:
@@ -95,9 +164,25 @@ class SipTask:
 
     checkpoint_keys = ("model", "optimizer", "scheduler")
     ranks = SINGLE  # one process (pinnrun.tasks refuses a distributed start)
+    #: the settings a learned inverse problem reads; it refuses any other changed from the schema's
+    #: default (:func:`reject_pinn_settings`): the PINN's unknowns, observations, faces, loss
+    #: weighting and collocation sampler, the network's output transform, adaptive slopes,
+    #: periodic embeddings and PirateNet start, and CUDA graphs (its step is not compiled)
+    settings = (
+        "equation.name", "equation.domain", "equation.params", "equation.points", "equation.test_points",
+        "model.name", "model.width", "model.depth", "model.widths", "model.activation", "model.init",
+        "model.inputs", "model.structure", "model.scale_kind", "model.n_scales", "model.scales",
+        "model.fourier_features", "model.fourier_scale", "model.factorize", "model.factorize_mean",
+        "model.factorize_std", "model.alpha",
+        "optimizer",
+        "trainer.device", "trainer.dtype", "trainer.max_steps", "trainer.log_every", "trainer.eval_every",
+        "trainer.checkpoint_every", "trainer.resume", "trainer.progress", "trainer.plots", "trainer.compile",
+        "trainer.tf32", "trainer.threads",
+        "seed", "logger", "published",
+    )  # fmt: skip
 
     def __init__(self, cfg: RunConfig, problem: Inversion) -> None:
-        reject_pinn_settings(cfg)
+        reject_pinn_settings(cfg, self.settings)
         self.cfg, self.problem, eq = cfg, problem, cfg.equation
         self.batch_size, self.data_size = int(eq.points.get("batch", 0)), int(eq.points.get("data", 0))
         if self.batch_size < 1:
@@ -222,7 +307,11 @@ class SipTask:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
 
-    def results(self, diverged: bool) -> Results:
+    def predictor(self) -> SipPredictor:
+        """The trained network, for pinnrun.api, pinnrun-predict and pinnrun-export."""
+        return SipPredictor(self.problem, self.model, self.cfg.equation.name)
+
+    def results(self, diverged: bool, ranks: Ranks = SINGLE) -> Results:  # one process: ranks unused
         if diverged:
             return Results(None, {})
         x, y = self.predict()
@@ -233,4 +322,4 @@ class SipTask:
         return Results(payload, self.errors(x, y))
 
 
-__all__ = ["SipTask", "proxy_loss", "reject_pinn_settings", "y_loss"]
+__all__ = ["Inverse", "SipPredictor", "SipTask", "proxy_loss", "reject_pinn_settings", "y_loss"]
