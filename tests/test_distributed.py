@@ -167,6 +167,9 @@ def rank_pid(run_dir: Path, rank: int) -> int | None:
     return None
 
 
+# make test-all: in the default suite, a one-process run killed and resumed (test_resume.py), two
+# processes against one (Adam with resampling, L-BFGS, NTK weights) and a failing rank's line
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the rank's process in /proc")
 def test_kill_9_of_one_rank_then_resume_ends_with_the_uninterrupted_numbers(tmp_path):
     args = [
