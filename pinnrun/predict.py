@@ -188,9 +188,9 @@ def _write_csv(f: Any, header: list[str], table: np.ndarray) -> None:
 
 
 def _version() -> str:
-    import pinnrun
+    from pinnrun.version import __version__
 
-    return pinnrun.__version__
+    return __version__
 
 
 def predict(args: argparse.Namespace) -> None:
