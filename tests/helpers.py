@@ -60,7 +60,7 @@ def cli_env() -> dict:
 
 
 #: the tests train with the eager step unless they ask for trainer.compile: compiling costs 10-30 s
-#: a process on this CPU, more than most test runs train (tests/test_compiled.py compares the two)
+#: a process on this CPU, more than most test runs train (tests/test_training_compiled.py compares the two)
 EAGER = "trainer.compile=false"
 #: and draw no figures unless they check them (trainer.plots=true): matplotlib's import and three
 #: figures cost more than a tiny run trains

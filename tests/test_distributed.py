@@ -167,7 +167,7 @@ def rank_pid(run_dir: Path, rank: int) -> int | None:
     return None
 
 
-# make test-all: in the default suite, a one-process run killed and resumed (test_resume.py), two
+# make test-all: in the default suite, a one-process run killed and resumed (test_runner_resume.py), two
 # processes against one (Adam with resampling, L-BFGS, NTK weights) and a failing rank's line
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the rank's process in /proc")

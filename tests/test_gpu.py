@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_compiled import CASES, SMALL, losses_of
+from test_training_compiled import CASES, SMALL, losses_of
 
 from helpers import TINY, build_task, run_task
 

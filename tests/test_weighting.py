@@ -1,5 +1,6 @@
 """Loss weighting: the NTK traces and kernels against a brute-force Jacobian, the weights
-against their formulas at an update step, and the schemes in real runs."""
+against their formulas at an update step, the schemes in real runs, and the weights of each phase
+(L-BFGS leaves the regularizers out) with a scheme that writes no file."""
 
 from __future__ import annotations
 
@@ -347,6 +348,39 @@ def test_lbfgs_phases_leave_out_the_slope_recovery_term(tmp_path):
     assert end["phase"] == "lbfgs" and end["step"] == "250"
     for i in range(2):  # with S(a) in the L-BFGS objective they went from 1.1 to 7.2 here
         assert abs(float(end[f"slope/{i}"]) - float(adam_end[f"slope/{i}"])) < 0.5
+
+
+def test_weighting_leaves_regularizers_out_of_lbfgs_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    task = build_task(
+        [
+            "equation=wave",
+            "model.width=6",
+            "model.depth=2",
+            "model.adaptive=neuron",
+            "equation.points.residual=30",
+            "equation.points.initial=10",
+            "equation.points.boundary=10",
+            "weighting=ntk",
+            "weighting.spectrum=true",
+            "weighting.points=10",
+            "trainer.device=cpu",
+        ]
+    )
+    adam, lbfgs = task.phases
+    assert task.weighting.update(0) and task.weighting.weights["slope_recovery"] == 1.0
+    assert task.weighting.weights_for(adam)["slope_recovery"] == 1.0
+    assert task.weighting.weights_for(lbfgs)["slope_recovery"] == 0.0
+    assert task.weighting.weights_for(lbfgs)["residual_u"] == task.weighting.weights["residual_u"] != 1.0
+    spectra = task.weighting.take_diagnostics()
+    assert [s for s, _ in spectra] == [0] and set(spectra[0][1]) == {
+        "initial_u",
+        "initial_u_t",
+        "boundary_u",
+        "residual_u",
+    }
+    assert task.weighting.take_diagnostics() == []
+    assert list(tmp_path.iterdir()) == []  # the scheme wrote no file
 
 
 def test_unknown_adaptive_kind_gets_one_line(tmp_path):

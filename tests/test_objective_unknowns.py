@@ -1,17 +1,21 @@
-"""Inverse problems: unknown equation constants trained with the network from observations."""
+"""Inverse problems: unknown equation constants trained with the network from observations, and
+log-parametrised unknowns (equation.log_unknowns) with the residual at the observed points
+(equation.observations.collocate)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
 
 from pinnrun.config import ConfigError
+from pinnrun.derivatives import Derivatives
 
-from helpers import build_task, explain, run_cli
+from helpers import assert_one_line_error, build_task, explain, read_rows, run_cli, run_task
 
 TINY_INVERSE = [
     "experiment=raissi_burgers_inverse",
@@ -122,3 +126,72 @@ def test_inverse_run_logs_params_and_resumes_them(tmp_path):
         assert r["unknowns"][k]["found"] == pytest.approx(s["unknowns"][k]["found"], rel=1e-12, abs=0)
     assert torch.load(full / "checkpoints" / "last.pt", weights_only=True)["unknowns"].keys() == {"lambda1", "nu"}
     assert (full / "plots" / "params.png").stat().st_size > 10_000
+
+
+# -- log-parametrised unknowns, the residual at the observed points ------------------------------
+
+
+TINY = ["model.width=6", "model.depth=2", "trainer.dtype=float64", "trainer.device=cpu", "trainer.progress=false"]
+INVERSE = [
+    "experiment=raissi_burgers_inverse",
+    *TINY,
+    "equation.points.residual=12",
+    "equation.observations.count=12",
+    "equation.unknowns.nu=0.0024787521766663585",  # exp(-6)
+    "equation.unknowns.lambda1=0.0",
+    "+equation.log_unknowns=[nu]",
+    "+equation.observations.collocate=[residual]",
+    "optimizer=adam",
+    "optimizer.phases.0.steps=30",
+    "optimizer.phases.0.lr=0.05",
+    "trainer.log_every=1",
+]
+
+
+def test_log_unknown_trains_the_log_and_the_residual_reads_its_exp(tmp_path):
+    t = build_task(INVERSE)
+    raw = dict(t.objective.unknowns.items())
+    assert float(raw["nu"]) == pytest.approx(-6.0, abs=1e-12)  # lambda2 = log(nu)
+    assert float(raw["lambda1"]) == 0.0  # the other is trained as it is
+    assert t.objective.unknowns.constants()["nu"] == pytest.approx(math.exp(-6), rel=1e-12)
+    # d loss / d lambda2 = nu * d loss / d nu: the residual reads exp(lambda2)
+    loss = t.objective.losses(0)["residual_u"]
+    (g,) = torch.autograd.grad(loss, [raw["nu"]])
+    d = Derivatives(t.model, t.points.at(0)["residual"], t.problem.variables, t.problem.outputs)
+    nu = torch.tensor(math.exp(-6), dtype=torch.float64, requires_grad=True)
+    by_hand = (d["u_t"] + 0.0 * d["u"] * d["u_x"] - nu * d["u_xx"]).pow(2).mean()
+    (g_nu,) = torch.autograd.grad(by_hand, [nu])
+    assert float(g) == pytest.approx(float(g_nu) * math.exp(-6), rel=1e-10)
+    summary = run_task(t, tmp_path / "run")
+    rows = read_rows(tmp_path / "run")
+    nus = [float(r["param/nu"]) for r in rows]
+    assert len(set(nus)) > 5 and min(nus) > 0  # it moved, and stays positive
+    ident = json.loads((tmp_path / "run" / "summary.json").read_text())["unknowns"]["nu"]
+    assert ident["initial"] == pytest.approx(math.exp(-6)) and ident["found"] == pytest.approx(nus[-1], rel=1e-12)
+    assert summary["status"] == "completed"
+
+
+def test_collocated_residual_is_at_the_observed_points():
+    t = build_task(INVERSE)
+    obs = t.objective.observations[0]
+    assert torch.equal(t.points.at(0)["residual"], obs)
+    assert torch.equal(t.points.at(7)["residual"], obs)
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        (["equation.observations.count=11"], ["equation.points.residual", "equation.observations.count"]),
+        (["+equation.log_unknowns=[lambda9]"], ["equation.log_unknowns", "lambda9"]),
+        (["equation.unknowns.lambda1=0.0", "+equation.log_unknowns=[lambda1]"], ["equation.unknowns.lambda1", "> 0"]),
+    ],
+)
+def test_bad_inverse_settings_get_one_line(tmp_path, overrides, words):
+    base = [o for o in INVERSE if not o.startswith(("+equation.log_unknowns", "equation.observations.count"))]
+    if not any(o.startswith("equation.observations.count") for o in overrides):
+        base.append("equation.observations.count=12")
+    if not any(o.startswith("+equation.log_unknowns") for o in overrides):
+        base.append("+equation.log_unknowns=[nu]")
+    proc = run_cli([*base, *overrides, f"hydra.run.dir={tmp_path / 'run'}"])
+    assert proc.returncode == 2
+    assert_one_line_error(proc, *words)

@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from test_equations import problem
+from test_problems_equations import problem
 
 from pinnrun import problems
 from pinnrun.config import ConfigError, ModelConfig, ModelKind, SamplerMethod

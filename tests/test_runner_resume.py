@@ -181,8 +181,8 @@ def test_resume_after_sigkill_in_lbfgs_phase(run_a, tmp_path):
     assert_same_run(run_a, run_b)
 
 
-@pytest.mark.slow  # make test-all; in the default suite: a SIGKILL above, Adam-phase resumes in test_inverse.py,
-# test_rad.py and test_compiled.py (each against its uninterrupted run)
+@pytest.mark.slow  # make test-all; in the default suite: a SIGKILL above, Adam-phase resumes in
+# test_objective_unknowns.py, test_sampling_rad.py and test_training_compiled.py (each against its uninterrupted run)
 def test_resume_after_sigkill_in_adam_phase(run_a, tmp_path):
     run_b = tmp_path / "B"
     killed = kill_when(run_b, lambda ck: 20 <= ck["step"] < ADAM_STEPS, tmp_path)

@@ -5,8 +5,8 @@
 development machine; another machine's floating-point order may move it a
 little, not by a factor of two. It takes 1.5 to 3.5 minutes on 2 cores, so it runs in
 `make test-all` only: in the default suite the compiled step is held to the eager one
-(tests/test_compiled.py) and training to stated accuracies by shorter runs
-(tests/test_user_equation.py, tests/test_fitting.py), and CI's `make reproduce-smoke` trains the
+(tests/test_training_compiled.py) and training to stated accuracies by shorter runs
+(tests/test_problems_user.py, tests/test_problems_fitting.py), and CI's `make reproduce-smoke` trains the
 NLS problem with Adam then L-BFGS to a bound (raissi_nls).
 """
 

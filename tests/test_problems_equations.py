@@ -126,7 +126,7 @@ def test_exact_reference_grid(name):
 
 
 # -- the paper presets ---------------------------------------------------------------------------
-# (their settings against the papers and the authors' code: tests/test_presets.py)
+# (their settings against the papers and the authors' code: tests/test_conf_presets.py)
 
 
 @pytest.mark.parametrize(
