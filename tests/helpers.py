@@ -1,11 +1,12 @@
-"""Helpers of the tests: the real ``pinnrun`` command line as a subprocess, and the run layer in process.
+"""Helpers of the tests: the real ``pinnrun`` command line, in this process or as a subprocess,
+and the run layer in process.
 
 ``run_cli(args, cwd=...)`` runs ``pinnrun <args>`` (real Hydra composition, real
 training, real files) in this process and returns a CompletedProcess with its text
 stdout/stderr and exit status; ``run_cli(..., process=True)`` and ``run_many`` start
 ``python -m pinnrun`` as subprocesses, for what needs the process boundary (the console
-scripts, signals, kills, runs side by side); ``run_report(args)`` runs the
-``pinnrun-report`` console script. ``TINY`` is the override list that
+scripts, signals, kills, runs side by side); ``run_report(args)`` runs ``pinnrun-report``
+(in process; ``script=True``: the console script). ``TINY`` is the override list that
 keeps a run to a few seconds on a CPU.
 """
 
@@ -93,18 +94,20 @@ def run_cli(
     timeout: float = CLI_TIMEOUT,
     script: bool = False,
     process: bool = False,
+    env: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """``pinnrun <args>`` to completion: in this process (the command line's own ``main()``, its
     stdout, stderr and exit status captured), or as a subprocess where the process boundary is what
-    a test checks (``process=True``; ``script=True``: the console script)."""
+    a test checks (``process=True``; ``script=True``: the console script). ``env``: variables to add."""
+    environment = {**cli_env(), **(env or {})}
     if script or process:
         return subprocess.run(
-            cli_command(args, script), cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
+            cli_command(args, script), cwd=cwd or REPO, env=environment, capture_output=True, text=True, timeout=timeout
         )
-    return run_in_process(eager(args), cwd or REPO)
+    return run_in_process(eager(args), cwd or REPO, environment)
 
 
-def run_in_process(args: Sequence[str], cwd: Path | str) -> subprocess.CompletedProcess:
+def run_in_process(args: Sequence[str], cwd: Path | str, env: dict | None = None) -> subprocess.CompletedProcess:
     """``pinnrun.cli.main()`` with ``sys.argv = ['pinnrun', *args]`` in ``cwd``, as ``python -m
     pinnrun`` would run it: the exit status of its SystemExit (1 with the traceback on stderr for an
     exception it lets through). What a run changes in the process (the working directory, the
@@ -118,7 +121,7 @@ def run_in_process(args: Sequence[str], cwd: Path | str) -> subprocess.Completed
     saved_threads = torch.get_num_threads()
     saved_signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     os.environ.clear()
-    os.environ.update(cli_env())
+    os.environ.update(env or cli_env())
     os.chdir(cwd)
     sys.argv = ["pinnrun", *args]
     code = 0
@@ -189,12 +192,31 @@ def run_many(
     return results  # type: ignore[return-value]
 
 
-def run_report(args: Sequence[str], cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The ``pinnrun-report <args>`` console script to completion."""
-    exe = Path(sys.executable).parent / ("pinnrun-report.exe" if os.name == "nt" else "pinnrun-report")
-    return subprocess.run(
-        [str(exe), *map(str, args)], cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
-    )
+def run_report(
+    args: Sequence[str], cwd: Path | str | None = None, timeout: float = 120, script: bool = False
+) -> subprocess.CompletedProcess:
+    """``pinnrun-report <args>`` to completion: its ``main()`` in this process, or with ``script=True``
+    the console script."""
+    args = [str(a) for a in args]
+    if script:
+        exe = Path(sys.executable).parent / ("pinnrun-report.exe" if os.name == "nt" else "pinnrun-report")
+        return subprocess.run(
+            [str(exe), *args], cwd=cwd or REPO, env=cli_env(), capture_output=True, text=True, timeout=timeout
+        )
+    from pinnrun.report import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_cwd = os.getcwd()
+    os.chdir(cwd or REPO)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as e:
+                code = exit_status(e.code)
+    finally:
+        os.chdir(saved_cwd)
+    return subprocess.CompletedProcess(["pinnrun-report", *args], code, out.getvalue(), err.getvalue())
 
 
 def compose_config(overrides: Sequence[str]):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TINY, assert_one_line_error, cli_command, cli_env, explain, run_cli
+from helpers import TINY, assert_one_line_error, explain, run_cli
 
 
 def _modes_bind() -> bool:
@@ -143,8 +143,7 @@ def test_config_dir_that_is_a_file(tmp_path):
 
 
 def run_with_data_dir(data_dir: Path, args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**cli_env(), "PINNRUN_DATA_DIR": str(data_dir)}
-    return subprocess.run(cli_command(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return run_cli(args, cwd=cwd, env={"PINNRUN_DATA_DIR": str(data_dir)})
 
 
 def test_data_dir_that_is_a_file(tmp_path):

@@ -65,7 +65,7 @@ def assert_figure(png: Path) -> None:
 
 
 def test_sweep_report_lists_every_job_and_draws_the_figures(sweep):
-    p = run_report([sweep])
+    p = run_report([sweep], script=True)  # the console script
     assert p.returncode == 0, explain(p)
     header, rows = read_csv(sweep / "report.csv")
     assert header == ["job", "model.width", "seed", "status", "steps", "l2/u", "loss", "wall_time_s"]

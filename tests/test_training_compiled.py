@@ -120,11 +120,21 @@ def no_recompiles():
     torch._dynamo.reset()
 
 
-#: cases kept out of the default suite (make test-all runs them): what they add is covered there
-#: by other cases (u_xxx: every equation's compiled step, test_every_equation_compiles_...; the
-#: MscaleDNN: nls-mscale-periodic; PirateNet with its embeddings in Taylor mode: the "pirate" case
-#: of the Taylor-against-reverse-mode test in test_derivatives_taylor.py)
-SLOW_CASES = {"kdv-mscale", "allen-cahn-pirate"}
+#: cases kept out of the default suite (make test-all runs them; each compiles for 30 to 60 s with
+#: an empty compile cache): what they add is covered there by other cases. The jets of the
+#: MscaleDNN, the periodic and Fourier embeddings, the modified MLP's gates and PirateNet: the
+#: Taylor-against-reverse-mode test (test_derivatives_taylor.py); a compiled step with the points
+#: and weights as tensor arguments, NTK weights and new points: burgers-mlp; per-face sums and weight
+#: groups change only those weights and the terms' sums (eager: test_sampling_faces.py,
+#: test_weighting_groups.py); u_xxx: beam's u_xxxx here, and every equation in
+#: test_every_equation_compiles_and_gives_the_eager_losses
+SLOW_CASES = {
+    "kdv-mscale",
+    "allen-cahn-pirate",
+    "nls-mscale-periodic",
+    "wave-grouped-per-face",
+    "helmholtz-modified-mlp",
+}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_CASES else c for c in CASES])
