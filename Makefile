@@ -29,10 +29,10 @@ run: $(STAMP)
 	$(VENV)/bin/pinnrun $(ARGS)
 
 test: $(TEST_STAMP)
-	$(PY) -m pytest -q -n auto --durations=25 $(ARGS)
+	$(PY) -m pytest -q -n auto --dist worksteal --durations=25 $(ARGS)
 
 test-all: $(TEST_STAMP)
-	$(PY) -m pytest -q -n auto -m "" $(ARGS)
+	$(PY) -m pytest -q -n auto --dist worksteal -m "" $(ARGS)
 
 # style (ruff, configured in pyproject.toml) and the import layers (import-linter, ditto)
 LINTED := pinnrun tests benchmarks examples

@@ -9,11 +9,15 @@ import math
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from helpers import EAGER, REPO
 
 
+# make test-all (20 s): the runs the script starts are pinnrun runs (adaptive activations and their
+# slopes: test_models.py, test_weighting.py); this checks the script's own table and store
+@pytest.mark.slow
 def test_ipinn_suite_runs_both_variants_and_tabulates_them(tmp_path):
     store = tmp_path / "variants.json"
     p = subprocess.run(

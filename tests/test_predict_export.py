@@ -254,6 +254,8 @@ def test_export_names_what_is_wrong(trained, tmp_path):
     one_line_error(p, "pinnrun-export", "file")
 
 
+# make test-all; what the notebook calls (pinnrun.run, load, predict, residual) is tested in test_api.py
+@pytest.mark.slow
 def test_the_notebook_example_runs(tmp_path):
     env = {**cli_env(), "MPLBACKEND": "Agg"}
     p = subprocess.run(

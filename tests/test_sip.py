@@ -19,7 +19,7 @@ from pinnrun.sip.heat import SipHeat
 from pinnrun.sip.synthetic import SipSynthetic
 from pinnrun.sip.task import SipTask, proxy_loss
 
-from helpers import assert_one_line_error, build_task, compose, compose_config, explain, run_cli, run_many, run_task
+from helpers import assert_one_line_error, build_task, compose, compose_config, explain, run_cli, run_task
 
 BOX = {"y1": [-1.0, 1.0], "y2": [-1.0, 1.0]}
 HEAT = {"s": [0.0, 2 * math.pi]}
@@ -300,7 +300,10 @@ def test_a_resumed_sip_run_ends_where_the_uninterrupted_one_does(tmp_path):
         "trainer.checkpoint_every=100",
     ]
     whole, part = tmp_path / "whole", tmp_path / "part"
-    a, b = run_many([[*common, f"hydra.run.dir={whole}"], [*common, "trainer.max_steps=200", f"hydra.run.dir={part}"]])
+    a, b = (
+        run_cli([*common, f"hydra.run.dir={whole}"]),
+        run_cli([*common, "trainer.max_steps=200", f"hydra.run.dir={part}"]),
+    )
     assert a.returncode == 0 and b.returncode == 0, explain(a) + explain(b)
     c = run_cli([*common, "trainer.resume=true", f"hydra.run.dir={part}"])
     assert c.returncode == 0, explain(c)
