@@ -25,6 +25,8 @@ history where the points or the weights change.
 from __future__ import annotations
 
 import functools
+import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -48,6 +50,18 @@ from pinnrun.weighting import build_weighting
 FINITE_EVERY = 10
 
 
+def own_code(method: Callable) -> Callable:
+    """``method`` bound to a copy of its function with a code object of its own. torch.compile keeps
+    what it compiled per code object: each task's step then compiles into its own entry, so a new
+    task of this process (a sweep's next job, the next test) neither counts as a recompilation of an
+    earlier task's step (past torch's limit of those the step would silently run uncompiled) nor
+    drops what the earlier tasks compiled; the kernels come from Inductor's caches."""
+    f = method.__func__
+    copy = types.FunctionType(f.__code__.replace(), f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+    copy.__kwdefaults__ = f.__kwdefaults__
+    return types.MethodType(copy, method.__self__)
+
+
 class LossStep:
     """``step(points, weights, opt)``: clears the gradients, computes sum_i w_i L_i on ``points``
     (condition -> tensor) and its gradient; returns the loss and the terms (a tensor in the
@@ -62,16 +76,12 @@ class LossStep:
         self.fn = self.eager
         self.trial = compiled  # the first call compiles, and falls back to eager if it fails
         if compiled:
-            # the code compiled for an earlier task of this process (a sweep's jobs in one process)
-            # is dropped: else each new task would count as a recompilation of this method, and
-            # past torch's limit of those the step would silently run uncompiled
-            torch._dynamo.reset()
-            # and fake tensors' dispatch cache, which the reset keeps: an entry left by an earlier
-            # task's compilation made this one fail intermittently (a hard-constrained step's nested
-            # jvp: "more than one element of the written-to tensor refers to a single memory location")
+            # fake tensors' dispatch cache is cleared: an entry left by an earlier task's compilation
+            # made this one fail intermittently (a hard-constrained step's nested jvp: "more than one
+            # element of the written-to tensor refers to a single memory location")
             FakeTensorMode.cache_clear()
             mode = "reduce-overhead" if cuda_graphs and next(objective.model.parameters()).is_cuda else None
-            self.fn = torch.compile(self.losses, dynamic=False, mode=mode)
+            self.fn = torch.compile(own_code(self.losses), dynamic=False, mode=mode)
 
     def losses(
         self, points: dict[str, torch.Tensor], weights: torch.Tensor, taylor: bool | None = None
