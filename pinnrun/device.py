@@ -50,4 +50,4 @@ def set_threads(threads: int | None, device: torch.device) -> int | None:
     return torch.get_num_threads() if device.type == "cpu" else None
 
 
-__all__ = ["Placement", "pick_device", "place", "set_threads"]
+__all__ = ["Placement", "place"]

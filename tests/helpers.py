@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,12 +109,21 @@ def run_cli(
 
 def run_in_process(args: Sequence[str], cwd: Path | str, env: dict | None = None) -> subprocess.CompletedProcess:
     """``pinnrun.cli.main()`` with ``sys.argv = ['pinnrun', *args]`` in ``cwd``, as ``python -m
-    pinnrun`` would run it: the exit status of its SystemExit (1 with the traceback on stderr for an
-    exception it lets through). What a run changes in the process (the working directory, the
-    environment, sys.path, torch's threads, signal handlers) is put back."""
-    import torch
-
+    pinnrun`` would run it (:func:`call_in_process`)."""
     from pinnrun.cli import main
+
+    return call_in_process("pinnrun", main, args, cwd, env)
+
+
+def call_in_process(
+    name: str, main: Callable[[], int | None], args: Sequence[str], cwd: Path | str, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """A command's ``main()`` in this process, with ``sys.argv = [name, *args]`` in ``cwd`` and the
+    environment ``env`` (default :func:`cli_env`), as its console script would run it: the exit
+    status it returns or its SystemExit gives (1 with the traceback on stderr for an exception it
+    lets through). What it changes in the process (the working directory, the environment,
+    sys.path, torch's threads, signal handlers) is put back."""
+    import torch
 
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd, saved_argv, saved_path = dict(os.environ), os.getcwd(), sys.argv, list(sys.path)
@@ -123,12 +132,11 @@ def run_in_process(args: Sequence[str], cwd: Path | str, env: dict | None = None
     os.environ.clear()
     os.environ.update(env or cli_env())
     os.chdir(cwd)
-    sys.argv = ["pinnrun", *args]
-    code = 0
+    sys.argv = [name, *args]
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                main()
+                code = main() or 0
             except SystemExit as e:
                 code = exit_status(e.code)
             except Exception:  # noqa: BLE001 - what the interpreter would print and exit 1 with
@@ -143,7 +151,7 @@ def run_in_process(args: Sequence[str], cwd: Path | str, env: dict | None = None
         torch.set_num_threads(saved_threads)
         for s, handler in saved_signals.items():
             signal.signal(s, handler)
-    return subprocess.CompletedProcess(["pinnrun", *args], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess([name, *args], code, out.getvalue(), err.getvalue())
 
 
 def exit_status(code: object) -> int:
@@ -205,18 +213,7 @@ def run_report(
         )
     from pinnrun.report import main
 
-    out, err = io.StringIO(), io.StringIO()
-    saved_cwd = os.getcwd()
-    os.chdir(cwd or REPO)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(args)
-            except SystemExit as e:
-                code = exit_status(e.code)
-    finally:
-        os.chdir(saved_cwd)
-    return subprocess.CompletedProcess(["pinnrun-report", *args], code, out.getvalue(), err.getvalue())
+    return call_in_process("pinnrun-report", lambda: main(args), args, cwd or REPO)
 
 
 def compose_config(overrides: Sequence[str]):

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash, unused_setting
-from pinnrun.device import pick_device, set_threads
+from pinnrun.device import place
 from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.models import build_model, count_parameters
 from pinnrun.optim import Phase, make_optimizer, plan_phases
@@ -189,9 +189,8 @@ class SipTask:
             raise ConfigError(f"equation.points.batch must be >= 1, got {self.batch_size}")
         if eq.test_points < 1:
             raise ConfigError("equation.test_points must be >= 1: the held-out samples the errors are measured on")
-        self.device = pick_device(cfg.trainer.device, cfg.trainer.tf32)
-        self.threads = set_threads(cfg.trainer.threads, self.device)
-        self.dtype = getattr(torch, cfg.trainer.dtype.value)
+        placement = place(cfg.trainer)
+        self.device, self.dtype, self.threads = placement.device, placement.dtype, placement.threads
         torch.manual_seed(cfg.seed)
         lower, upper = problem.input_bounds()
         self.model = build_model(cfg.model, lower, upper, problem.x_dim).to(self.device, self.dtype)
