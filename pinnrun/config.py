@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from omegaconf import MISSING, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 
 class ConfigError(ValueError):
@@ -105,8 +105,10 @@ class ObservationConfig:
 class EquationConfig:
     # a module in pinnrun.problems ("nls"), or "package.module:ClassName" for a user's own
     name: str = MISSING
-    # input variable -> [lower, upper], in the equation's variable order
-    domain: dict[str, list[float]] = MISSING
+    # input variable -> [lower, upper], in the equation's variable order; or, for a domain that is
+    # not a box, "x,y" (the space variables) -> a geometry spec (pinnrun.geometry.from_spec:
+    # primitives, union/difference/intersection, part names)
+    domain: dict[str, Any] = MISSING
     # condition -> number of collocation points (0 leaves the condition out)
     points: dict[str, int] = MISSING
     # equation-specific constants
@@ -125,6 +127,9 @@ class EquationConfig:
     # held-out random points where the outputs are compared with the exact solution: the
     # mean squared error is logged as test_loss (0: none)
     test_points: int = 0
+    # a file of reference values on scattered points (COMSOL text export, CSV or HDF5; columns: the
+    # variables, then the fields): the run's errors are taken there ("": the equation's own)
+    reference: str = ""
 
 
 @dataclass
@@ -511,8 +516,16 @@ def validate(cfg: Any) -> None:
     if not eq.domain:
         raise ConfigError("equation.domain is empty: give each input variable [lower, upper]")
     for var, bounds in eq.domain.items():
-        if len(bounds) != 2:
-            raise ConfigError(f"equation.domain.{var} must be [lower, upper], got {list(bounds)}")
+        if isinstance(bounds, DictConfig):  # a geometry: checked as it is built (pinnrun.geometry)
+            continue
+        numbers = isinstance(bounds, ListConfig) and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds
+        )
+        if not numbers or len(bounds) != 2:
+            shown = list(bounds) if isinstance(bounds, ListConfig) else bounds
+            raise ConfigError(
+                f"equation.domain.{var} must be [lower, upper] (or, over several variables, a geometry), got {shown}"
+            )
         lo, hi = bounds
         if not lo < hi:
             raise ConfigError(f"equation.domain.{var}: lower bound {lo} must be below upper bound {hi}")

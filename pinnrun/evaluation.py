@@ -1,7 +1,10 @@
 """Evaluation of a PINN: predictions on the reference grid, relative L2 errors, test loss.
 
 The reference is the problem's (a dataset of :mod:`pinnrun.reference` or its exact solution
-on a grid); a problem without one is predicted on a uniform grid with no errors. The relative
+on a grid; on scattered points: a reference file, or on a geometry the exact solution at
+scattered points of the domain); a problem without one is predicted on a uniform grid (on a
+geometry: scattered points of it) with no errors. ``l2`` pools the fields: the norm of all of
+their errors over the norm of all of their reference values (PINNacle's L2RE for several outputs). The relative
 L2 error of a field f over the whole grid is ||pred_f - ref_f||_2 / ||ref_f||_2 (the
 papers' metric). ``test_loss`` is the mean squared error of the outputs against the exact
 solution at held-out uniform random points (``equation.test_points``).
@@ -17,13 +20,12 @@ import torch
 
 from pinnrun.config import ConfigError, ObservationConfig
 from pinnrun.distributed import SINGLE, Ranks
+from pinnrun.io import Predictions
 from pinnrun.problems import Problem
+from pinnrun.reference import PointReference
 
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
-
-#: (variables, grid axes, predicted fields, reference fields): what predictions.h5 holds
-Payload = tuple[tuple[str, ...], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]
 
 
 class Evaluation:
@@ -36,13 +38,25 @@ class Evaluation:
         p = next(model.parameters())
         self.device, self.dtype = p.device, p.dtype
         ref = problem.reference()
+        if ref is None and problem.geometry is not None:  # scattered points of the domain, no L2
+            ref = PointReference(problem.variables, problem.scattered_points(), {}, "")
         if ref is None:  # no reference for this domain: predictions on a uniform grid, no L2
             ref = ({v: np.linspace(lo, hi, PLAIN_GRID) for v, (lo, hi) in problem.domain.items()}, {})
-        self.grid, self.ref = ref
-        mesh = np.meshgrid(*(self.grid[v] for v in problem.variables), indexing="ij")
-        self.grid_shape = mesh[0].shape
-        self.points = torch.as_tensor(np.stack([m.ravel() for m in mesh], 1), dtype=self.dtype, device=self.device)
+        if isinstance(ref, PointReference):
+            self.layout = "points"
+            self.grid, self.ref = {v: ref.points[:, i] for i, v in enumerate(ref.variables)}, dict(ref.fields)
+            self.grid_shape, points = (len(ref.points),), ref.points
+        else:
+            self.layout = "grid"
+            self.grid, self.ref = ref
+            mesh = np.meshgrid(*(self.grid[v] for v in problem.variables), indexing="ij")
+            self.grid_shape, points = mesh[0].shape, np.stack([m.ravel() for m in mesh], 1)
+        self.points = torch.as_tensor(points, dtype=self.dtype, device=self.device)
         self.fields = [f for f in problem.fields if f in self.ref]
+        pooled = [o for o in problem.outputs if o in self.fields]
+        #: the names of the l2/<name> columns: each field, and on scattered points with several
+        #: outputs ``all``, pooled over them
+        self.l2_names = self.fields + ["all"] * (self.layout == "points" and len(pooled) > 1)
         self.test_set = self._held_out(test_points, seed)
 
     def _held_out(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -66,8 +80,14 @@ class Evaluation:
         return {f: fields[f].double().cpu().numpy().reshape(self.grid_shape) for f in self.problem.fields}
 
     def l2_errors(self, pred: dict[str, np.ndarray]) -> dict[str, float]:
-        """Relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2."""
-        return {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f])) for f in self.fields}
+        """Relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2 per field; with
+        several outputs of a scattered reference also ``l2`` pooled over the outputs (PINNacle's)."""
+        out = {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f])) for f in self.fields}
+        pooled = [o for o in self.problem.outputs if o in self.fields]
+        if "all" in self.l2_names:
+            err = np.sqrt(sum(np.sum((pred[o] - self.ref[o]) ** 2) for o in pooled))
+            out["all"] = float(err / np.sqrt(sum(np.sum(self.ref[o] ** 2) for o in pooled)))
+        return out
 
     @torch.no_grad()
     def test_loss(self, ranks: Ranks | None = None) -> float | None:
@@ -95,10 +115,11 @@ class Evaluation:
             out["test_loss"] = self.test_loss(ranks)
         return out
 
-    def payload(self, ranks: Ranks | None = None) -> tuple[Payload, dict[str, float]]:
+    def payload(self, ranks: Ranks | None = None) -> tuple[Predictions, dict[str, float]]:
         """What predictions.h5 holds, and the final metrics (computed split among ``ranks``)."""
         pred = self.predict(ranks)
-        return (tuple(self.problem.variables), self.grid, pred, self.ref), self.metrics(pred, ranks)
+        p = self.problem
+        return Predictions(p.variables, self.grid, pred, self.ref, self.layout, p.space), self.metrics(pred, ranks)
 
     def observations(self, cfg: ObservationConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise
@@ -121,4 +142,4 @@ class Evaluation:
         return self.points[idx], torch.as_tensor(values, dtype=self.dtype, device=self.device)
 
 
-__all__ = ["EVAL_BATCH", "Evaluation", "Payload"]
+__all__ = ["EVAL_BATCH", "Evaluation"]

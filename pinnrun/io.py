@@ -2,7 +2,8 @@
 
     config.yaml            resolved config;  overrides.yaml: the command-line overrides
     metrics.csv            step, phase, lr, loss, loss/<term>, weight/<group>, l2/<field>, time_s
-    predictions.h5         /grid/<var>, /pred/<field>, /ref/<field>, /error/<field>; attrs
+    predictions.h5         /grid/<var> (or, scattered, /points/<var>), /pred/<field>, /ref/<field>,
+                           /error/<field>, /collocation/<condition>; attrs
     checkpoints/last.pt    (and best.pt) resumable state, loaded with weights_only=True
     summary.json           status, final metrics, wall time, device
     plots/                 PNG figures (pinnrun.plots)
@@ -25,6 +26,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -440,28 +442,44 @@ def read_metrics(path: Path) -> dict[str, np.ndarray]:
 
 
 # -- predictions.h5 --------------------------------------------------------------
-def write_predictions(
-    path: Path,
-    variables: Sequence[str],
-    grid: Mapping[str, np.ndarray],
-    pred: Mapping[str, np.ndarray],
-    ref: Mapping[str, np.ndarray],
-    attrs: Mapping[str, Any],
-) -> None:
+@dataclass
+class Predictions:
+    """What predictions.h5 holds: each field predicted (and its reference) at the evaluation points.
+
+    ``layout`` "grid": ``coordinates`` are 1-D axes per variable and the fields are shaped on their
+    grid; "points": ``coordinates`` are one column per variable of scattered points and the fields
+    (N,) arrays. ``space``: the variables a geometry spans (none on a box). ``collocation``: the
+    training points of each condition, (n, d), with its kind (interior, boundary, initial)."""
+
+    variables: Sequence[str]
+    coordinates: Mapping[str, np.ndarray]
+    pred: Mapping[str, np.ndarray]
+    ref: Mapping[str, np.ndarray]
+    layout: str = "grid"
+    space: Sequence[str] = ()
+    collocation: Mapping[str, tuple[np.ndarray, str]] = field(default_factory=dict)
+
+
+def write_predictions(path: Path, p: Predictions, attrs: Mapping[str, Any]) -> None:
     import h5py
 
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["variables"] = ",".join(variables)
-        f.attrs["fields"] = ",".join(pred)
+        f.attrs["variables"] = ",".join(p.variables)
+        f.attrs["fields"] = ",".join(p.pred)
+        f.attrs["layout"] = p.layout
+        f.attrs["space"] = ",".join(p.space)
         for k, v in attrs.items():
             f.attrs[k] = v
-        for v in variables:
-            f.create_dataset(f"grid/{v}", data=grid[v])
-        for name, values in pred.items():
+        group = "grid" if p.layout == "grid" else "points"
+        for v in p.variables:
+            f.create_dataset(f"{group}/{v}", data=p.coordinates[v])
+        for name, values in p.pred.items():
             f.create_dataset(f"pred/{name}", data=values, compression="gzip")
-            if name in ref:
-                f.create_dataset(f"ref/{name}", data=ref[name], compression="gzip")
-                f.create_dataset(f"error/{name}", data=values - ref[name], compression="gzip")
+            if name in p.ref:
+                f.create_dataset(f"ref/{name}", data=p.ref[name], compression="gzip")
+                f.create_dataset(f"error/{name}", data=values - p.ref[name], compression="gzip")
+        for name, (points, kind) in p.collocation.items():
+            f.create_dataset(f"collocation/{name}", data=points, compression="gzip").attrs["kind"] = kind
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

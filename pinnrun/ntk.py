@@ -43,6 +43,7 @@ class ResidualSet:
     points: torch.Tensor
     residual: Callable  # d (derivatives at the points) -> {component: residual (n,)}
     weights: torch.Tensor | None = None  # a_p per point (n,), or None: all 1
+    space: Sequence[str] = ()  # on a geometry's boundary: the space variables of the normal columns
 
     def term(self, component: str) -> str:
         return term_name(self.name, component)
@@ -51,7 +52,7 @@ class ResidualSet:
         """The set on some of its points: a slice (a rank's part, :mod:`pinnrun.distributed`) or
         indices (the NTK's subsample)."""
         weights = None if self.weights is None else self.weights[part]
-        return ResidualSet(self.name, self.components, self.points[part], self.residual, weights)
+        return ResidualSet(self.name, self.components, self.points[part], self.residual, weights, self.space)
 
 
 def _per_point(model: torch.nn.Module, group: ResidualSet, variables, outputs):
@@ -62,7 +63,7 @@ def _per_point(model: torch.nn.Module, group: ResidualSet, variables, outputs):
         def f(z):
             return functional_call(model, (params, buffers), (z,))
 
-        res = group.residual(PointDerivatives(f, x[None], variables, outputs))
+        res = group.residual(PointDerivatives(f, x[None], variables, outputs, group.space))
         return torch.stack([res[c].reshape(()) for c in group.components])
 
     return residual
@@ -117,7 +118,7 @@ def hutchinson_traces(
     ``part`` of them, and ``reduce`` sums those over the ranks before the square."""
     params = [p for p in model.parameters() if p.requires_grad]
     mine = group.part(part)
-    res = group.residual(Derivatives(model, mine.points, variables, outputs))
+    res = group.residual(Derivatives(model, mine.points, variables, outputs, mine.space))
     out = {}
     for c in group.components:
         r, acc = res[c], 0.0

@@ -37,7 +37,7 @@ from typing import Any
 import torch
 
 from pinnrun.causal import Causal
-from pinnrun.config import CausalConfig
+from pinnrun.config import CausalConfig, ConfigError
 from pinnrun.derivatives import Derivatives, Jet, JetDerivatives, Recorder, closure
 from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.models import AdaptiveActivation, slope_recovery
@@ -99,14 +99,26 @@ class Objective:
             points.order_by(causal.condition, list(problem.variables).index(causal.variable), causal.chunks)
         points.score_by(self.residual_norms)  # RAD's |r| at candidate points
 
-        # Taylor mode: the partials each residual asks for, computed in one pass; found by running
-        # it once on a recorder at the domain's centre
-        self.partials = {c: self._partials(cond) for c, cond in self.conditions.items()} if taylor else {}
+        #: the space variables of the normals each condition's points carry (on a geometry's boundary)
+        self.space = {c: problem.space if cond.on else () for c, cond in self.conditions.items()}
+        # the partials each residual asks for (Taylor mode computes them in one pass), found by running
+        # it once on a recorder at the domain's centre: a residual that asks for what its points
+        # cannot give (a normal derivative inside the domain) is one line here, before training
+        partials = {c: self._partials(c, cond) for c, cond in self.conditions.items()}
+        self.partials = partials if taylor else {}
 
-    def _partials(self, cond) -> tuple:
-        centre = [[(a + b) / 2 for a, b in zip(self.problem.lower, self.problem.upper)]]
-        rec = Recorder(torch.tensor(centre, dtype=next(self.model.parameters()).dtype), self.variables, self.outputs)
-        cond.residual(rec)
+    def _partials(self, c: str, cond) -> tuple:
+        centre = [(a + b) / 2 for a, b in zip(self.problem.lower, self.problem.upper)] + [0.0] * len(self.space[c])
+        rec = Recorder(
+            torch.tensor([centre], dtype=next(self.model.parameters()).dtype),
+            self.variables,
+            self.outputs,
+            space=self.space[c],
+        )
+        try:
+            cond.residual(rec)
+        except ConfigError as e:
+            raise ConfigError(f"condition '{c}': {e}") from None
         return closure(rec.keys)
 
     def condition_terms(self, condition: str) -> list[str]:
@@ -122,9 +134,10 @@ class Objective:
         self, condition: str, points: torch.Tensor, taylor: bool | None = None
     ) -> Derivatives | JetDerivatives:
         """The derivatives at ``points`` by the objective's engine (``taylor``: Taylor mode or not)."""
+        space = self.space[condition]
         if self.taylor is None or taylor is False:
-            return Derivatives(self.model, points, self.variables, self.outputs)
-        return JetDerivatives(self.taylor, points, self.variables, self.outputs, self.partials[condition])
+            return Derivatives(self.model, points, self.variables, self.outputs, space)
+        return JetDerivatives(self.taylor, points, self.variables, self.outputs, self.partials[condition], space)
 
     def losses(self, step: int) -> dict[str, torch.Tensor]:
         """Every loss term at ``step`` (on that step's points), with its graph."""
@@ -166,7 +179,12 @@ class Objective:
         mine = self.points.at(step)
         out = [
             ResidualSet(
-                c, self.conditions[c].components, pts, self.conditions[c].residual, self.point_weights(c, mine[c], pts)
+                c,
+                self.conditions[c].components,
+                pts,
+                self.conditions[c].residual,
+                self.point_weights(c, mine[c], pts),
+                self.space[c],
             )
             for c, pts in self.points.everywhere(step).items()
         ]
@@ -208,7 +226,7 @@ class Objective:
                 with torch.no_grad():
                     res = cond.residual(self.derivatives(condition, part))
             else:
-                res = cond.residual(Derivatives(net, part, self.variables, self.outputs))
+                res = cond.residual(Derivatives(net, part, self.variables, self.outputs, self.space[condition]))
             out.append(torch.stack([res[k].detach() for k in cond.components]).pow(2).sum(0).sqrt())
         return torch.cat(out) if out else points.new_zeros(0)
 

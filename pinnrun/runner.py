@@ -66,7 +66,7 @@ class Results:
     """What a finished task leaves: predictions.h5's content (None: nothing to write), the final
     metrics for summary.json, and further summary entries."""
 
-    payload: tuple[Sequence[str], dict[str, Any], dict[str, Any], dict[str, Any]] | None
+    payload: io.Predictions | None
     metrics: dict[str, float]
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -343,7 +343,7 @@ def write_predictions(run_dir: Path, cfg: RunConfig, steps: int, results: Result
         "pinnrun_version": __version__,
         **{k: v for k, v in results.metrics.items() if k.startswith("l2/")},
     }
-    io.write_predictions(run_dir / "predictions.h5", *results.payload, attrs)
+    io.write_predictions(run_dir / "predictions.h5", results.payload, attrs)
 
 
 def run_summary(

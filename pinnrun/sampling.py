@@ -34,6 +34,7 @@ the points sorted along its variable. RAD's candidates are scored in parts and g
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -125,15 +126,53 @@ def check_conditions(
     if missing:
         raise ConfigError(f"equation.points: no point count for {sorted(missing)}")
     for c in per_face:
-        if not conditions[c].faces():
-            raise ConfigError(f"equation.per_face: condition '{c}' does not lie on faces of the domain")
+        if not conditions[c].faces() and not conditions[c].on:
+            raise ConfigError(f"equation.per_face: condition '{c}' does not lie on faces or parts of the domain")
     for c, cond in conditions.items():
+        if problem.geometry is not None:
+            check_on_geometry(problem, c, cond)
+        elif cond.on:
+            raise ConfigError(
+                f"condition '{c}': on={list(cond.on)} names parts of a geometry, but equation.domain is a box "
+                f"({', '.join(problem.variables)}); give a geometry over the space variables ('x,y': {{...}})"
+            )
         for var, _ in cond.faces():
             if var not in problem.variables or var in cond.fixed:
                 raise ConfigError(
                     f"condition '{c}': boundary face of '{var}', which is not a free variable "
                     f"(variables: {', '.join(problem.variables)})"
                 )
+
+
+#: the part name that stands for the whole boundary of a geometry
+WHOLE = "boundary"
+
+
+def check_on_geometry(problem, c: str, cond) -> None:
+    """A condition of a problem on a geometry: it lies on named boundary parts (``on``) or inside;
+    it neither fixes a space variable nor names box faces of one."""
+    geometry = problem.geometry
+    fixed = sorted(set(cond.fixed) & set(problem.space))
+    faces = sorted({v for v, _ in cond.faces()} & set(problem.space))
+    if fixed or faces:
+        raise ConfigError(
+            f"condition '{c}': {'fixes' if fixed else 'lies on faces of'} {fixed or faces}, space variables of "
+            f"the geometry ({','.join(problem.space)}); name its boundary parts with on= "
+            f"(parts: {', '.join(geometry.parts)})"
+        )
+    unknown = [p for p in cond.on if p != WHOLE and p not in geometry.parts]
+    if unknown:
+        raise ConfigError(
+            f"condition '{c}': unknown boundary part {unknown[0]!r} (parts of the geometry: "
+            f"{', '.join(geometry.parts)}; '{WHOLE}': all of them)"
+        )
+
+
+def parts_of(problem, cond) -> list[str | None]:
+    """The parts a condition's points are drawn on: None for the whole boundary."""
+    if WHOLE in cond.on and WHOLE not in problem.geometry.parts:
+        return [None]
+    return list(cond.on)
 
 
 def face_shares(domain: Mapping[str, Sequence[float]], faces: Sequence[tuple[str, int]], free: Sequence[str], n: int):
@@ -149,7 +188,10 @@ def condition_points(
     problem, cond, method: SamplerMethod, n: int, per_face: bool, rng: np.random.Generator
 ) -> np.ndarray:
     """``n`` points of the condition ``cond`` (its faces, its fixed variables) as one array, one
-    column per variable of ``problem``; ``per_face``: ``n`` on each face, face after face."""
+    column per variable of ``problem``; ``per_face``: ``n`` on each face, face after face. On a
+    geometry: :func:`geometry_points`."""
+    if problem.geometry is not None:
+        return geometry_points(problem, cond, method, n, per_face, rng)
     free = [v for v in problem.variables if v not in cond.fixed]
     lower = [problem.domain[v][0] for v in free]
     upper = [problem.domain[v][1] for v in free]
@@ -168,6 +210,37 @@ def condition_points(
     for j, (v, side) in enumerate(faces):
         cols[v] = np.where(face_of == j, problem.domain[v][side], cols[v])
     return np.stack([cols[v] if v in cols else np.full(len(box), cond.fixed[v]) for v in problem.variables], axis=1)
+
+
+def geometry_points(problem, cond, method: SamplerMethod, n: int, per_part: bool, rng: np.random.Generator):
+    """``n`` points of ``cond`` on a problem whose space variables span a geometry: inside it, or on
+    its parts ``cond.on`` (``per_part``: ``n`` on each part, part after part) with the outward
+    normals as k more columns after the variables (:mod:`pinnrun.derivatives`). The other free
+    variables (time) are drawn with the same method in their bounds; the fixed ones are set."""
+    if method is SamplerMethod.grid:
+        raise ConfigError(
+            f"sampler.method=grid: condition of a geometry ({','.join(problem.space)}) cannot be a grid with "
+            "exactly its point count; choose sobol, lhs or uniform (sampler.per_condition for this one)"
+        )
+    geometry, space = problem.geometry, problem.space
+    draw = functools.partial(sample_box, method)
+    normals = None
+    if cond.on:
+        parts = parts_of(problem, cond)
+        groups = [[p] for p in parts] if per_part else [parts]
+        drawn = [geometry.boundary_points(n, rng, part=None if g == [None] else g, normals=True) for g in groups]
+        xs, normals = (np.concatenate(a) for a in zip(*drawn))
+    else:
+        xs = geometry.interior_points(n, rng, draw=draw)
+    rest = [v for v in problem.variables if v not in space and v not in cond.fixed]
+    cols = {v: xs[:, i] for i, v in enumerate(space)}
+    if rest:
+        other = sample_box(
+            method, len(xs), [problem.domain[v][0] for v in rest], [problem.domain[v][1] for v in rest], rng
+        )
+        cols.update({v: other[:, i] for i, v in enumerate(rest)})
+    out = np.stack([cols[v] if v in cols else np.full(len(xs), cond.fixed[v]) for v in problem.variables], axis=1)
+    return out if normals is None else np.concatenate([out, normals], 1)
 
 
 class PointSets:
@@ -195,7 +268,9 @@ class PointSets:
         self.problem, self.counts = problem, dict(counts)
         self.methods = {c: per_condition.get(c, method) for c in self.conditions}
         #: how many equal parts a condition's points come in, each with its own mean square
-        self.faces = {c: len(cond.faces()) if c in per_face else 1 for c, cond in self.conditions.items()}
+        self.faces = {
+            c: (len(cond.on) or len(cond.faces())) if c in per_face else 1 for c, cond in self.conditions.items()
+        }
         self.pinned: dict[str, torch.Tensor] = {}
         self.resample_every, self.seed = resample_every, seed
         self.device, self.dtype = device, dtype
@@ -287,6 +362,17 @@ class PointSets:
         """Every point of every condition at ``step``, whichever rank trains on it."""
         self.at(step)
         return self.points
+
+    def drawn(self) -> dict[str, tuple[np.ndarray, str]]:
+        """Every condition's current points (coordinates only) with its kind: "boundary" (on faces or
+        parts), "initial" (a fixed variable) or "interior"; for predictions.h5 and plots/points.png."""
+        d = len(self.problem.variables)
+        out = {}
+        for c, pts in self.points.items():
+            cond = self.conditions[c]
+            kind = "boundary" if cond.on or cond.faces() else "initial" if cond.fixed else "interior"
+            out[c] = (pts[:, :d].detach().cpu().double().numpy(), kind)
+        return out
 
     def total(self, condition: str, local: torch.Tensor) -> int:
         """The number of points (on each face) of ``condition`` over all ranks, whose part is

@@ -92,6 +92,13 @@ class Solution:
             array = point_columns(points, variables, "points")
             shape = (array.shape[0],)
         check_points(array, variables, self.domain, allow_outside)
+        if self.problem.geometry is not None and not allow_outside:
+            outside = np.flatnonzero(~self.problem.inside(array))
+            if len(outside):
+                raise ConfigError(
+                    f"points: {len(outside)} of {len(array)} points lie outside the domain's geometry over "
+                    f"{','.join(self.problem.space)} (the first: row {outside[0]}; allow_outside to extrapolate)"
+                )
         p = next(self.model.parameters())
         return torch.as_tensor(array, dtype=p.dtype, device=p.device), shape
 

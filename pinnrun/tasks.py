@@ -33,7 +33,7 @@ def load(cfg: EquationConfig) -> problems.Problem | Inversion:
     cls = problems.load_class(SIP_PROBLEMS.get(cfg.name, cfg.name), also=sorted(SIP_PROBLEMS))
     if not (isinstance(cls, type) and issubclass(cls, (problems.Problem, Inversion))):
         raise ConfigError(f"equation.name: '{cfg.name}' does not name a pinnrun Problem or Inversion class")
-    return cls(dict(cfg.domain), dict(cfg.params))
+    return problems.build(cfg, cls) if issubclass(cls, problems.Problem) else cls(dict(cfg.domain), dict(cfg.params))
 
 
 def prepare_reference(problem: problems.Problem | Inversion, console: Console) -> None:

@@ -178,7 +178,7 @@ class PinnTask:
             + [f"loss/{k}" for k in self.objective.terms]
             + [f"weight/{g}" for g in self.weighting.groups]
             + self.objective.columns()
-            + [f"l2/{f}" for f in self.evaluation.fields]
+            + [f"l2/{f}" for f in self.evaluation.l2_names]
             + ["test_loss"] * (self.evaluation.test_set is not None)
             + ["time_s"]
         )
@@ -304,6 +304,7 @@ class PinnTask:
         if diverged:
             return Results(None, constants, identified)
         payload, metrics = self.evaluation.payload(ranks)
+        payload.collocation = self.points.drawn()
         return Results(payload, {**metrics, **constants}, identified)
 
     def predictor(self) -> Solution:

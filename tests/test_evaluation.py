@@ -20,8 +20,10 @@ def test_evaluation_of_the_exact_solution_and_of_zero():
     zero = Evaluation(p, ZeroNet(1), test_points=100, seed=3).metrics()
     assert zero["l2/u"] == pytest.approx(1.0, rel=1e-12)  # ||0 - ref|| / ||ref||
     assert zero["test_loss"] > 0.1
-    (variables, grid, pred, ref), final = exact.payload()
+    payload, final = exact.payload()
+    variables, grid, pred, ref = payload.variables, payload.coordinates, payload.pred, payload.ref
     assert variables == ("t", "x") and pred["u"].shape == ref["u"].shape == (len(grid["t"]), len(grid["x"]))
+    assert payload.layout == "grid" and payload.space == ()
     assert final == pytest.approx(m)
 
 

@@ -44,7 +44,7 @@ def condition_residuals(p, cfg, net, seed=0):
     pts = PointSets(p, counts, SamplerMethod.lhs, {}, 0, seed, torch.device("cpu"), torch.float64).at(0)
     out = {}
     for name, cond in p.conditions().items():
-        res = cond.residual(Derivatives(net, pts[name], p.variables, p.outputs))
+        res = cond.residual(Derivatives(net, pts[name], p.variables, p.outputs, p.space if cond.on else ()))
         assert set(res) == set(cond.components), name
         for comp, r in res.items():
             out[term_name(name, comp)] = r.detach().abs().max().item()
@@ -85,6 +85,7 @@ def test_equations_with_exact_solutions():
         "nls_rogue",
         "kovasznay",
         "fit_mscale_1d",
+        "poisson_annulus",
     }
 
 
@@ -112,7 +113,22 @@ def test_perturbed_solution_fails_the_residual(name):
     assert max(worst[k] for k in residual_terms) > 1e-3, worst
 
 
-@pytest.mark.parametrize("name", EXACT)
+@pytest.mark.parametrize("name", [n for n in EXACT if problem(n)[0].geometry is not None])
+def test_exact_reference_points_of_a_geometry(name):
+    """On a geometry the exact solution is the reference at scattered points inside it (a tenth on
+    its boundary)."""
+    p, _ = problem(name)
+    ref = p.reference()
+    assert isinstance(ref, reference.PointReference) and ref.variables == p.variables
+    assert len(ref.points) == p.reference_points and p.inside(ref.points).all()
+    space = ref.points[:, [p.variables.index(v) for v in p.space]]
+    assert p.geometry.on_boundary(space, tol=1e-9).sum() >= p.reference_points // 10
+    assert set(ref.fields) == set(p.fields)
+    for f, a in ref.fields.items():
+        assert a.shape == (len(ref.points),) and np.isfinite(a).all() and np.abs(a).max() > 0.1, f
+
+
+@pytest.mark.parametrize("name", [n for n in EXACT if problem(n)[0].geometry is None])
 def test_exact_reference_grid(name):
     p, _ = problem(name)
     grid, ref = p.reference()

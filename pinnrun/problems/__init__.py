@@ -15,8 +15,10 @@ import importlib
 import inspect
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ import torch
 from pinnrun import reference
 from pinnrun.config import ConfigError, EquationConfig
 from pinnrun.derivatives import Derivatives
+from pinnrun.geometry import Geometry, from_spec
 
 #: d -> {component: residual (n,)}, d the derivatives at the condition's points
 Residual = Callable[[Derivatives], dict[str, torch.Tensor]]
@@ -46,6 +49,11 @@ class Condition:
     ``"x-"`` / ``"x+"`` for one face (``("t-", "x")``: the initial line and both
     walls). The points are shared among the faces in proportion to their size,
     or, for a condition in ``equation.per_face``, so many on each face.
+    On a problem whose domain is a geometry (:mod:`pinnrun.geometry`), ``on``
+    names the boundary parts the points lie on (``on="holes"``, ``on=("inlet",
+    "walls")``; ``"boundary"`` is the whole boundary); there ``d.normal("u")``
+    (``d["u_n"]``) is the outward normal derivative. A condition with neither
+    ``on`` nor ``boundary`` lies inside the domain (in the geometry, for one).
     ``residual(d)``, with ``d`` the derivatives at the condition's points,
     returns one residual tensor per name in ``components``; the loss term
     ``term_name(<condition>, <component>)`` is the mean of its square (per
@@ -56,9 +64,11 @@ class Condition:
     residual: Residual
     fixed: Mapping[str, float] = field(default_factory=dict)
     boundary: Sequence[str] = ()
+    on: str | Sequence[str] = ()
 
     def __post_init__(self) -> None:
         check_residual(self.residual)
+        self.on = (self.on,) if isinstance(self.on, str) else tuple(self.on)
 
     @property
     def periodic_in(self) -> str:
@@ -92,6 +102,41 @@ def check_residual(residual: Residual) -> None:
             "derivatives at the condition's points from d (d['u_xx'], d.input('x')) instead of net(pts) "
             "(CHANGELOG.md, 0.2.0)"
         )
+
+
+def split_domain(
+    domain: Mapping[str, Any],
+) -> tuple[dict[str, tuple[float, float]], Geometry | None, tuple[str, ...]]:
+    """(bounds per variable, the geometry or None, its space variables) of ``equation.domain``.
+
+    Each key names one variable with ``[lower, upper]``, or several (``"x,y"``) with a geometry
+    spanning them: a :class:`~pinnrun.geometry.Geometry` or its spec (``{difference: [...]}``,
+    :func:`pinnrun.geometry.from_spec`). At most one geometry; its variables' bounds are its
+    bounding box."""
+    bounds: dict[str, tuple[float, float]] = {}
+    geometry, space = None, ()
+    for key, value in domain.items():
+        names = tuple(v.strip() for v in str(key).split(","))
+        if isinstance(value, Geometry) or isinstance(value, Mapping) or hasattr(value, "items"):
+            if geometry is not None:
+                raise ConfigError(
+                    f"equation.domain.{key}: one geometry per problem (the domain already has one over "
+                    f"{','.join(space)}); combine them with union, difference or intersection"
+                )
+            geometry = value if isinstance(value, Geometry) else from_spec(value, where=f"equation.domain.{key}")
+            if geometry.dim != len(names):
+                raise ConfigError(
+                    f"equation.domain.{key}: a {geometry.dim}-D geometry for {len(names)} variable(s) {list(names)}"
+                )
+            space = names
+            lo, hi = geometry.bbox
+            bounds.update({v: (float(a), float(b)) for v, a, b in zip(names, lo, hi)})
+            continue
+        if len(names) != 1:
+            raise ConfigError(f"equation.domain.{key}: several variables need a geometry, not {list(value)}")
+        lo, hi = value
+        bounds[names[0]] = (float(lo), float(hi))
+    return bounds, geometry, space
 
 
 @dataclass
@@ -143,19 +188,26 @@ class Problem:
     grid_points: int | dict[str, int] = 201
     dataset: str = ""  # a reference dataset of pinnrun.reference, made for ...
     dataset_domain: dict[str, tuple] = {}  # ... this domain only
+    #: on a geometry: the scattered points an exact solution is evaluated on (a fixed Sobol draw)
+    reference_points: int = 10000
+    #: a file of scattered reference values (pinnrun.reference.points: COMSOL text, CSV, HDF5): a
+    #: path relative to the reference data directory, or absolute (``equation.reference`` sets it)
+    reference_file: str = ""
 
-    def __init__(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None = None):
+    def __init__(self, domain: Mapping[str, Any], params: Mapping[str, Any] | None = None):
         self.check(domain, params)
-        self.domain = {v: (float(lo), float(hi)) for v, (lo, hi) in domain.items()}
+        self.domain, self.geometry, self.space = split_domain(domain)
         self.p = {**self.params, **(params or {})}
         self.primary_field = self.primary_field or (self.fields[0] if self.fields else "")
 
-    def check(self, domain: Mapping[str, Sequence[float]], params: Mapping[str, Any] | None) -> None:
-        """The domain names this equation's variables in order; ``params`` only its constants."""
-        if tuple(domain) != self.variables:
+    def check(self, domain: Mapping[str, Any], params: Mapping[str, Any] | None) -> None:
+        """The domain names this equation's variables in order (a geometry's key names its space
+        variables, ``"x,y"``); ``params`` only its constants."""
+        names = [v.strip() for key in domain for v in str(key).split(",")]
+        if tuple(names) != self.variables:
             raise ConfigError(
                 f"equation.domain: {type(self).__name__} needs variables {list(self.variables)} "
-                f"in that order, got {list(domain)}"
+                f"in that order, got {names}"
             )
         unknown = set(params or {}) - set(self.params)
         if unknown:
@@ -183,6 +235,27 @@ class Problem:
     def has_exact(self) -> bool:
         return type(self).exact is not Problem.exact
 
+    @property
+    def time(self) -> str | None:
+        """The variable a scattered reference may hold as time-series columns: on a geometry the
+        one variable besides its space variables, else ``t`` if the problem has one."""
+        rest = [v for v in self.variables if v not in self.space]
+        if self.geometry is not None:
+            return rest[0] if len(rest) == 1 else None
+        return "t" if "t" in self.variables else None
+
+    def inside(self, points: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """Which rows of ``points`` (columns in variable order) lie in the domain (within ``tol``
+        of it, relative to its size)."""
+        points = np.asarray(points, dtype=np.float64)
+        lo, hi = np.array(self.lower), np.array(self.upper)
+        pad = tol * np.maximum(hi - lo, 1.0)
+        ok = np.all((points >= lo - pad) & (points <= hi + pad), axis=1)
+        if self.geometry is not None:
+            cols = [self.variables.index(v) for v in self.space]
+            ok &= self.geometry.inside(points[:, cols], tol=float(pad[cols].max()))
+        return ok
+
     def reference_dataset(self) -> str | None:
         """The name of the reference dataset of :mod:`pinnrun.reference` this problem is compared
         with: ``dataset`` if the domain is its ``dataset_domain`` and the constants are the
@@ -194,14 +267,21 @@ class Problem:
         )
         return self.dataset if same else None
 
-    def reference(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
-        """(grid, ref): 1-D axis per variable, and each field on that grid; None if there is none.
+    def reference(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | reference.PointReference | None:
+        """(grid, ref): 1-D axis per variable, and each field on that grid; or a
+        :class:`~pinnrun.reference.PointReference` (fields on scattered points); None if there is none.
 
-        Default: the reference dataset (:meth:`reference_dataset`), loaded and never built
-        here (a missing file is a :class:`ConfigError` saying how to build it); else, for a
-        problem without a ``dataset``, the exact solution on ``grid_points`` equispaced
-        points per axis.
+        The reference file (``equation.reference`` or :attr:`reference_file`) if there is one,
+        every point checked to lie in the domain; else the reference dataset
+        (:meth:`reference_dataset`), loaded and never built here (a missing file is a
+        :class:`ConfigError` saying how to build it); else, for a problem without a ``dataset``,
+        the exact solution on ``grid_points`` equispaced points per axis, or on a geometry at
+        ``reference_points`` scattered points.
         """
+        if self.reference_file:
+            return self.scattered_reference()
+        if self.geometry is not None:
+            return self.exact_on_points() if self.has_exact() else None
         name = self.reference_dataset()
         if name is not None:
             path = reference.path(name)
@@ -218,6 +298,51 @@ class Problem:
         mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
         fields = self.derived(self.exact({v: m.reshape(-1) for v, m in zip(grid, mesh)}))
         return grid, {f: fields[f].reshape(mesh[0].shape).numpy() for f in self.fields}
+
+    def scattered_reference(self) -> reference.PointReference:
+        """The reference file read onto this problem's variables and fields, all of its points in
+        the domain (a ConfigError counts those that are not)."""
+        path = reference.data_dir() / os.path.expanduser(self.reference_file)
+        ref = reference.read_points(path, self.variables, self.fields, self.time)
+        outside = int((~self.inside(ref.points, tol=1e-6)).sum())
+        if outside:
+            raise ConfigError(
+                f"reference file {path}: {outside} of {len(ref.points)} points lie outside the domain "
+                f"({', '.join(self.variables)})"
+            )
+        return ref
+
+    def scattered_points(self) -> np.ndarray:
+        """``reference_points`` points of the domain on a geometry, columns in variable order: a
+        scrambled Sobol draw (seed 0) inside it and a tenth of them on its boundary, the other
+        variables (time) drawn in their bounds."""
+        from scipy.stats import qmc
+
+        rng = np.random.default_rng(0)
+        n = self.reference_points
+        n_boundary = n // 10
+
+        def draw(m, lo, hi, r):
+            with warnings.catch_warnings():  # balance warning for m not a power of 2
+                warnings.simplefilter("ignore", UserWarning)
+                return qmc.scale(qmc.Sobol(len(lo), scramble=True, rng=r).random(m), lo, hi)
+
+        inner = self.geometry.interior_points(n - n_boundary, rng, draw=draw)
+        space = np.concatenate([inner, self.geometry.boundary_points(n_boundary, rng)])
+        cols = {v: space[:, i] for i, v in enumerate(self.space)}
+        rest = [v for v in self.variables if v not in self.space]
+        if rest:
+            other = draw(n, [self.domain[v][0] for v in rest], [self.domain[v][1] for v in rest], rng)
+            cols.update({v: other[:, i] for i, v in enumerate(rest)})
+        return np.stack([cols[v] for v in self.variables], 1)
+
+    def exact_on_points(self) -> reference.PointReference:
+        """The exact solution at :meth:`scattered_points`."""
+        points = self.scattered_points()
+        x = torch.as_tensor(points, dtype=torch.float64)
+        fields = self.derived(self.exact({v: x[:, i] for i, v in enumerate(self.variables)}))
+        values = {f: fields[f].detach().numpy() for f in self.fields}
+        return reference.PointReference(self.variables, points, values, "exact solution")
 
     def exact_net(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """The exact solution as a 'network' (points (N, d) -> outputs (N, m)), to check an equation."""
@@ -314,12 +439,16 @@ def load_class(name: str, also: Sequence[str] = ()) -> type:
     return getattr(module, "PROBLEM" if cls_name is None else cls_name, None)
 
 
-def build(cfg: EquationConfig) -> Problem:
-    """The PINN problem named by ``equation.name`` (see :func:`load_class`)."""
-    cls = load_class(cfg.name)
+def build(cfg: EquationConfig, cls: type | None = None) -> Problem:
+    """The PINN problem named by ``equation.name`` (see :func:`load_class`; ``cls``: already loaded),
+    with the reference file of ``equation.reference`` if one is given."""
+    cls = cls or load_class(cfg.name)
     if not (isinstance(cls, type) and issubclass(cls, Problem)):
         raise ConfigError(f"equation.name: '{cfg.name}' does not name a pinnrun Problem class")
-    return cls(dict(cfg.domain), dict(cfg.params))
+    problem = cls(dict(cfg.domain), dict(cfg.params))
+    if cfg.reference:  # a path as the user gave it: from the working directory, or absolute
+        problem.reference_file = str(Path(cfg.reference).expanduser().resolve())
+    return problem
 
 
 def available() -> list[str]:
@@ -339,5 +468,6 @@ __all__ = [
     "available",
     "build",
     "load_class",
+    "split_domain",
     "term_name",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 from pinnrun.config import ConfigError
 from pinnrun.io import atomic_path
 from pinnrun.reference.burgers import build_burgers
+from pinnrun.reference.points import PointReference, read_points, sha256
 from pinnrun.reference.spectral import build_allen_cahn, build_kdv, build_nls
 
 #: name -> builder returning (grid: {var: 1-D array} in variable order,
@@ -128,4 +129,4 @@ def load(path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     return grid, ref
 
 
-__all__ = ["BUILDERS", "build", "data_dir", "ensure", "load", "path"]
+__all__ = ["BUILDERS", "PointReference", "build", "data_dir", "ensure", "load", "path", "read_points", "sha256"]

@@ -30,6 +30,7 @@ import torch
 from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash, unused_setting
 from pinnrun.device import place
 from pinnrun.distributed import SINGLE, Ranks
+from pinnrun.io import Predictions
 from pinnrun.models import build_model, count_parameters
 from pinnrun.optim import Phase, make_optimizer, plan_phases
 from pinnrun.runner import Chunk, Results
@@ -317,7 +318,7 @@ class SipTask:
         y_star, x_ref = self.test[0], self.reference(x)
         axes = self.problem.axes(len(x_ref))
         as_np = lambda v: v.double().cpu().numpy()  # noqa: E731
-        payload = (list(axes), axes, {"x": as_np(x), "y": as_np(y)}, {"x": as_np(x_ref), "y": as_np(y_star)})
+        payload = Predictions(list(axes), axes, {"x": as_np(x), "y": as_np(y)}, {"x": as_np(x_ref), "y": as_np(y_star)})
         return Results(payload, self.errors(x, y))
 
 
