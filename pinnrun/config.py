@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+from omegaconf import MISSING, ListConfig, OmegaConf
 
 
 class ConfigError(ValueError):
@@ -105,9 +105,9 @@ class ObservationConfig:
 class EquationConfig:
     # a module in pinnrun.problems ("nls"), or "package.module:ClassName" for a user's own
     name: str = MISSING
-    # input variable -> [lower, upper], in the equation's variable order; or, for a domain that is
-    # not a box, "x,y" (the space variables) -> a geometry spec (pinnrun.geometry.from_spec:
-    # primitives, union/difference/intersection, part names)
+    # input variable -> [lower, upper], in the equation's variable order; for a domain that is not a
+    # box, `geometry`: a geometry spec (pinnrun.geometry.from_spec: primitives, union, difference,
+    # intersection, part names) over the variables given no bounds (the space variables)
     domain: dict[str, Any] = MISSING
     # condition -> number of collocation points (0 leaves the condition out)
     points: dict[str, int] = MISSING
@@ -516,7 +516,7 @@ def validate(cfg: Any) -> None:
     if not eq.domain:
         raise ConfigError("equation.domain is empty: give each input variable [lower, upper]")
     for var, bounds in eq.domain.items():
-        if isinstance(bounds, DictConfig):  # a geometry: checked as it is built (pinnrun.geometry)
+        if var == "geometry":  # a geometry spec: checked as it is built (pinnrun.geometry.from_spec)
             continue
         numbers = isinstance(bounds, ListConfig) and all(
             isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds

@@ -96,6 +96,9 @@ CASES = {
         "+equation.observations.collocate=[residual]",
         "optimizer=adam",
     ],
+    # a geometry: Neumann and Robin conditions (normal derivatives from the points' normal columns) on
+    # the parts of a disk minus a disk, NTK traces through the per-point transforms
+    "annulus-neumann-robin": ["equation=poisson_annulus", "equation.points.residual=300", "optimizer=adam"],
     # causal training (sort in time, chunk weights) with NTK weights per chunk; the tol schedule
     # moves on during the 20 steps (a tensor changed in place: no recompilation)
     "allen-cahn-causal": [

@@ -49,7 +49,7 @@ class Condition:
     ``"x-"`` / ``"x+"`` for one face (``("t-", "x")``: the initial line and both
     walls). The points are shared among the faces in proportion to their size,
     or, for a condition in ``equation.per_face``, so many on each face.
-    On a problem whose domain is a geometry (:mod:`pinnrun.geometry`), ``on``
+    On a problem whose domain has a geometry (:mod:`pinnrun.geometry`), ``on``
     names the boundary parts the points lie on (``on="holes"``, ``on=("inlet",
     "walls")``; ``"boundary"`` is the whole boundary); there ``d.normal("u")``
     (``d["u_n"]``) is the outward normal derivative. A condition with neither
@@ -104,39 +104,37 @@ def check_residual(residual: Residual) -> None:
         )
 
 
+#: the key of ``equation.domain`` that holds a geometry (over the variables the domain names no bounds for)
+GEOMETRY = "geometry"
+
+
 def split_domain(
-    domain: Mapping[str, Any],
+    domain: Mapping[str, Any], variables: Sequence[str]
 ) -> tuple[dict[str, tuple[float, float]], Geometry | None, tuple[str, ...]]:
     """(bounds per variable, the geometry or None, its space variables) of ``equation.domain``.
 
-    Each key names one variable with ``[lower, upper]``, or several (``"x,y"``) with a geometry
-    spanning them: a :class:`~pinnrun.geometry.Geometry` or its spec (``{difference: [...]}``,
-    :func:`pinnrun.geometry.from_spec`). At most one geometry; its variables' bounds are its
-    bounding box."""
+    Each key names one variable with ``[lower, upper]``; the key ``geometry`` holds a
+    :class:`~pinnrun.geometry.Geometry` or its spec (``{difference: [...]}``,
+    :func:`pinnrun.geometry.from_spec`) over the other variables, in the problem's order (its
+    space variables); their bounds are its bounding box."""
     bounds: dict[str, tuple[float, float]] = {}
-    geometry, space = None, ()
     for key, value in domain.items():
-        names = tuple(v.strip() for v in str(key).split(","))
-        if isinstance(value, Geometry) or isinstance(value, Mapping) or hasattr(value, "items"):
-            if geometry is not None:
-                raise ConfigError(
-                    f"equation.domain.{key}: one geometry per problem (the domain already has one over "
-                    f"{','.join(space)}); combine them with union, difference or intersection"
-                )
-            geometry = value if isinstance(value, Geometry) else from_spec(value, where=f"equation.domain.{key}")
-            if geometry.dim != len(names):
-                raise ConfigError(
-                    f"equation.domain.{key}: a {geometry.dim}-D geometry for {len(names)} variable(s) {list(names)}"
-                )
-            space = names
-            lo, hi = geometry.bbox
-            bounds.update({v: (float(a), float(b)) for v, a, b in zip(names, lo, hi)})
-            continue
-        if len(names) != 1:
-            raise ConfigError(f"equation.domain.{key}: several variables need a geometry, not {list(value)}")
-        lo, hi = value
-        bounds[names[0]] = (float(lo), float(hi))
-    return bounds, geometry, space
+        if key != GEOMETRY:
+            lo, hi = value
+            bounds[str(key)] = (float(lo), float(hi))
+    if GEOMETRY not in domain:
+        return bounds, None, ()
+    value = domain[GEOMETRY]
+    geometry = value if isinstance(value, Geometry) else from_spec(value, where=f"equation.domain.{GEOMETRY}")
+    space = tuple(v for v in variables if v not in bounds)
+    if geometry.dim != len(space):
+        raise ConfigError(
+            f"equation.domain.{GEOMETRY}: a {geometry.dim}-D geometry for the {len(space)} variable(s) "
+            f"{list(space)} the domain gives no bounds for"
+        )
+    lo, hi = geometry.bbox
+    bounds.update({v: (float(a), float(b)) for v, a, b in zip(space, lo, hi)})
+    return {v: bounds[v] for v in variables}, geometry, space
 
 
 @dataclass
@@ -196,18 +194,19 @@ class Problem:
 
     def __init__(self, domain: Mapping[str, Any], params: Mapping[str, Any] | None = None):
         self.check(domain, params)
-        self.domain, self.geometry, self.space = split_domain(domain)
+        self.domain, self.geometry, self.space = split_domain(domain, self.variables)
         self.p = {**self.params, **(params or {})}
         self.primary_field = self.primary_field or (self.fields[0] if self.fields else "")
 
     def check(self, domain: Mapping[str, Any], params: Mapping[str, Any] | None) -> None:
-        """The domain names this equation's variables in order (a geometry's key names its space
-        variables, ``"x,y"``); ``params`` only its constants."""
-        names = [v.strip() for key in domain for v in str(key).split(",")]
-        if tuple(names) != self.variables:
+        """The domain names this equation's variables in order (with a ``geometry``, the variables
+        it does not span); ``params`` only its constants."""
+        names = [k for k in domain if k != GEOMETRY]
+        expected = [v for v in self.variables if v in names] if GEOMETRY in domain else list(self.variables)
+        if names != expected:
             raise ConfigError(
                 f"equation.domain: {type(self).__name__} needs variables {list(self.variables)} "
-                f"in that order, got {names}"
+                f"in that order{' (a geometry spans the others)' if GEOMETRY in domain else ''}, got {names}"
             )
         unknown = set(params or {}) - set(self.params)
         if unknown:
@@ -468,6 +467,7 @@ __all__ = [
     "available",
     "build",
     "load_class",
+    "GEOMETRY",
     "split_domain",
     "term_name",
 ]
