@@ -199,6 +199,8 @@ class PinnTask:
 
     def notes(self) -> list[str]:
         out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
+        if not self.evaluation.fields and self.problem.reference_file:
+            out = [f"no reference: {self.problem.reference_path()} is missing (place the file there for L2 errors)"]
         if self.network.pi_init_residual is not None:
             fit = self.network.pi_init_residual
             out.append(f"model.pi_init: output layer fitted to the initial condition (relative residual {fit:.2e})")

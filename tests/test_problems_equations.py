@@ -86,6 +86,7 @@ def test_equations_with_exact_solutions():
         "kovasznay",
         "fit_mscale_1d",
         "poisson_annulus",
+        "poisson_ball3d",
     }
 
 

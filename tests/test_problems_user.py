@@ -103,3 +103,23 @@ def test_a_residual_of_the_earlier_signature_gets_one_line_naming_the_current_on
     line = assert_one_line_error(proc, "Heat.initial(pts, net)", "Heat.initial(d)", "CHANGELOG.md")
     assert "before pinnrun 0.2" in line
     assert not run_dir.exists()
+
+
+def test_the_holed_plate_of_the_readme_trains_on_its_geometry(tmp_path):
+    """examples/user_equation/mypkg/plate.py: the geometry from the YAML, the Dirichlet condition on
+    the part `outer` and the Neumann condition on `holes`. 300 Adam steps at lr 5e-3 of a 3x32 network
+    (eager) gave 0.118 (0.99 at the start); the README's run, 1000 steps of the defaults, 4.3e-3."""
+    work = tmp_path / "project"
+    shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
+    run = tmp_path / "plate"
+    args = ["-cd", "myconf", "equation=plate", "trainer.max_steps=300", "model.width=32", "model.depth=3"]
+    args += ["optimizer=adam", "optimizer.phases.0.lr=5e-3"]
+    proc = run_cli([*args, "trainer.progress=false", "equation.points.residual=1000", f"hydra.run.dir={run}"], cwd=work)
+    assert proc.returncode == 0, explain(proc)
+    s = json.loads((run / "summary.json").read_text())
+    assert s["equation"] == "mypkg.plate:Plate" and s["final"]["l2/u"] < 0.2, s["final"]
+    import h5py
+
+    with h5py.File(run / "predictions.h5") as f:
+        assert f.attrs["layout"] == "points" and f.attrs["space"] == "x,y"
+        assert sorted(f["collocation"]) == ["holes", "outer", "residual"] and f["points/x"].shape == (10000,)

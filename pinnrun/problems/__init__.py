@@ -278,6 +278,8 @@ class Problem:
         ``reference_points`` scattered points.
         """
         if self.reference_file:
+            if not Path(self.reference_file).is_absolute() and not self.reference_path().is_file():
+                return None  # an equation's own file not placed yet: no L2 errors (the run says which file)
             return self.scattered_reference()
         if self.geometry is not None:
             return self.exact_on_points() if self.has_exact() else None
@@ -298,10 +300,15 @@ class Problem:
         fields = self.derived(self.exact({v: m.reshape(-1) for v, m in zip(grid, mesh)}))
         return grid, {f: fields[f].reshape(mesh[0].shape).numpy() for f in self.fields}
 
+    def reference_path(self) -> Path:
+        """Where the reference file is: ``reference_file`` under the reference data directory, or
+        absolute (``equation.reference``)."""
+        return reference.data_dir() / os.path.expanduser(self.reference_file)
+
     def scattered_reference(self) -> reference.PointReference:
         """The reference file read onto this problem's variables and fields, all of its points in
         the domain (a ConfigError counts those that are not)."""
-        path = reference.data_dir() / os.path.expanduser(self.reference_file)
+        path = self.reference_path()
         ref = reference.read_points(path, self.variables, self.fields, self.time)
         outside = int((~self.inside(ref.points, tol=1e-6)).sum())
         if outside:
