@@ -61,8 +61,8 @@ def main() -> None:
     for seed in range(args.repeats):
         rng = np.random.default_rng(seed)
         t0 = time.perf_counter()
-        inner = geometry_points(p, conds["residual"], SamplerMethod.sobol, args.interior, False, rng)
-        walls = geometry_points(p, conds["walls"], SamplerMethod.sobol, args.boundary, False, rng)
+        inner = geometry_points(p, (), {}, SamplerMethod.sobol, args.interior, False, rng)
+        walls = geometry_points(p, conds["walls"].on, {}, SamplerMethod.sobol, args.boundary, False, rng)
         times.append(time.perf_counter() - t0)
         assert inner.shape == (args.interior, 2) and walls.shape == (args.boundary, 4)
         assert p.geometry.inside(inner).all() and p.geometry.on_boundary(walls[:, :2], tol=1e-9).all()

@@ -3,9 +3,9 @@
 The reference is the problem's (a dataset of :mod:`pinnrun.reference` or its exact solution
 on a grid; on scattered points: a reference file, or on a geometry the exact solution at
 scattered points of the domain); a problem without one is predicted on a uniform grid (on a
-geometry: scattered points of it) with no errors. ``l2`` pools the fields: the norm of all of
-their errors over the norm of all of their reference values (PINNacle's L2RE for several outputs). The relative
-L2 error of a field f over the whole grid is ||pred_f - ref_f||_2 / ||ref_f||_2 (the
+geometry: scattered points of it) with no errors. On scattered points with several outputs,
+``l2/all`` pools them: the norm of all their errors over the norm of all their reference values
+(PINNacle's L2RE). The relative L2 error of a field f over the whole grid is ||pred_f - ref_f||_2 / ||ref_f||_2 (the
 papers' metric). ``test_loss`` is the mean squared error of the outputs against the exact
 solution at held-out uniform random points (``equation.test_points``).
 
@@ -15,6 +15,8 @@ the parts are gathered (:class:`~pinnrun.distributed.Ranks`): every rank gets th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 
@@ -23,6 +25,7 @@ from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.io import Predictions
 from pinnrun.problems import Problem
 from pinnrun.reference import PointReference
+from pinnrun.sampling import scattered_points
 
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
@@ -38,8 +41,10 @@ class Evaluation:
         p = next(model.parameters())
         self.device, self.dtype = p.device, p.dtype
         ref = problem.reference()
-        if ref is None and problem.geometry is not None:  # scattered points of the domain, no L2
-            ref = PointReference(problem.variables, problem.scattered_points(), {}, "")
+        if ref is None and problem.geometry is not None:  # scattered points of the domain
+            points = scattered_points(problem, problem.reference_points)
+            exact = problem.has_exact()
+            ref = problem.exact_at(points) if exact else PointReference(problem.variables, points, {}, "")
         if ref is None:  # no reference for this domain: predictions on a uniform grid, no L2
             ref = ({v: np.linspace(lo, hi, PLAIN_GRID) for v, (lo, hi) in problem.domain.items()}, {})
         if isinstance(ref, PointReference):
@@ -53,10 +58,11 @@ class Evaluation:
             self.grid_shape, points = mesh[0].shape, np.stack([m.ravel() for m in mesh], 1)
         self.points = torch.as_tensor(points, dtype=self.dtype, device=self.device)
         self.fields = [f for f in problem.fields if f in self.ref]
-        pooled = [o for o in problem.outputs if o in self.fields]
-        #: the names of the l2/<name> columns: each field, and on scattered points with several
-        #: outputs ``all``, pooled over them
-        self.l2_names = self.fields + ["all"] * (self.layout == "points" and len(pooled) > 1)
+        #: the outputs ``l2/all`` pools (on scattered points, with several outputs; else none)
+        outputs = [o for o in problem.outputs if o in self.fields]
+        self.pooled = outputs if self.layout == "points" and len(outputs) > 1 else []
+        #: the names of the l2/<name> columns
+        self.l2_names = self.fields + ["all"] * bool(self.pooled)
         self.test_set = self._held_out(test_points, seed)
 
     def _held_out(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -83,10 +89,9 @@ class Evaluation:
         """Relative L2 over the whole reference grid: ||pred - ref||_2 / ||ref||_2 per field; with
         several outputs of a scattered reference also ``l2`` pooled over the outputs (PINNacle's)."""
         out = {f: float(np.linalg.norm(pred[f] - self.ref[f]) / np.linalg.norm(self.ref[f])) for f in self.fields}
-        pooled = [o for o in self.problem.outputs if o in self.fields]
-        if "all" in self.l2_names:
-            err = np.sqrt(sum(np.sum((pred[o] - self.ref[o]) ** 2) for o in pooled))
-            out["all"] = float(err / np.sqrt(sum(np.sum(self.ref[o] ** 2) for o in pooled)))
+        if self.pooled:
+            err = np.sqrt(sum(np.sum((pred[o] - self.ref[o]) ** 2) for o in self.pooled))
+            out["all"] = float(err / np.sqrt(sum(np.sum(self.ref[o] ** 2) for o in self.pooled)))
         return out
 
     @torch.no_grad()
@@ -115,11 +120,14 @@ class Evaluation:
             out["test_loss"] = self.test_loss(ranks)
         return out
 
-    def payload(self, ranks: Ranks | None = None) -> tuple[Predictions, dict[str, float]]:
-        """What predictions.h5 holds, and the final metrics (computed split among ``ranks``)."""
-        pred = self.predict(ranks)
-        p = self.problem
-        return Predictions(p.variables, self.grid, pred, self.ref, self.layout, p.space), self.metrics(pred, ranks)
+    def payload(
+        self, ranks: Ranks | None = None, collocation: Mapping[str, tuple[np.ndarray, str]] | None = None
+    ) -> tuple[Predictions, dict[str, float]]:
+        """What predictions.h5 holds (with the training points ``collocation``), and the final metrics
+        (computed split among ``ranks``)."""
+        pred, p = self.predict(ranks), self.problem
+        out = Predictions(p.variables, self.grid, pred, self.ref, self.layout, p.space, dict(collocation or {}))
+        return out, self.metrics(pred, ranks)
 
     def observations(self, cfg: ObservationConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise

@@ -101,6 +101,7 @@ def pi_init(model: torch.nn.Module, problem: problems.Problem, cfg: ModelConfig)
     if not (isinstance(model, PirateNet) and cfg.pi_init) or cfg.hard_constraints:
         return None
     ref = problem.reference() if "t" in problem.variables else None
+    ref = ref if isinstance(ref, tuple) else None  # a grid; scattered points have no initial line to fit
     fields = ref[1] if ref is not None else {}
     if ref is None or not all(o in fields for o in problem.outputs) or ref[0]["t"][0] != problem.domain["t"][0]:
         raise ConfigError(

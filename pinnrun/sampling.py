@@ -45,6 +45,7 @@ from scipy.stats import qmc
 
 from pinnrun.config import ConfigError, EquationConfig, RadConfig, SamplerConfig, SamplerMethod
 from pinnrun.distributed import SINGLE, Ranks
+from pinnrun.geometry import WHOLE
 
 #: (condition, candidate points (N, d)) -> |r| at each point, shape (N,)
 Scorer = Callable[[str, torch.Tensor], Any]
@@ -134,7 +135,7 @@ def check_conditions(
         elif cond.on:
             raise ConfigError(
                 f"condition '{c}': on={list(cond.on)} names parts of a geometry, but equation.domain is a box "
-                f"({', '.join(problem.variables)}); give a geometry over the space variables ('x,y': {{...}})"
+                f"({', '.join(problem.variables)}); give one as equation.domain.geometry"
             )
         for var, _ in cond.faces():
             if var not in problem.variables or var in cond.fixed:
@@ -144,35 +145,21 @@ def check_conditions(
                 )
 
 
-#: the part name that stands for the whole boundary of a geometry
-WHOLE = "boundary"
-
-
 def check_on_geometry(problem, c: str, cond) -> None:
     """A condition of a problem on a geometry: it lies on named boundary parts (``on``) or inside;
     it neither fixes a space variable nor names box faces of one."""
-    geometry = problem.geometry
     fixed = sorted(set(cond.fixed) & set(problem.space))
     faces = sorted({v for v, _ in cond.faces()} & set(problem.space))
     if fixed or faces:
         raise ConfigError(
             f"condition '{c}': {'fixes' if fixed else 'lies on faces of'} {fixed or faces}, space variables of "
             f"the geometry ({','.join(problem.space)}); name its boundary parts with on= "
-            f"(parts: {', '.join(geometry.parts)})"
+            f"(parts: {', '.join(problem.geometry.parts)})"
         )
-    unknown = [p for p in cond.on if p != WHOLE and p not in geometry.parts]
-    if unknown:
-        raise ConfigError(
-            f"condition '{c}': unknown boundary part {unknown[0]!r} (parts of the geometry: "
-            f"{', '.join(geometry.parts)}; '{WHOLE}': all of them)"
-        )
-
-
-def parts_of(problem, cond) -> list[str | None]:
-    """The parts a condition's points are drawn on: None for the whole boundary."""
-    if WHOLE in cond.on and WHOLE not in problem.geometry.parts:
-        return [None]
-    return list(cond.on)
+    try:
+        problem.geometry.check_parts(cond.on or None)
+    except ConfigError as e:
+        raise ConfigError(f"condition '{c}': {e}") from None
 
 
 def face_shares(domain: Mapping[str, Sequence[float]], faces: Sequence[tuple[str, int]], free: Sequence[str], n: int):
@@ -191,7 +178,7 @@ def condition_points(
     column per variable of ``problem``; ``per_face``: ``n`` on each face, face after face. On a
     geometry: :func:`geometry_points`."""
     if problem.geometry is not None:
-        return geometry_points(problem, cond, method, n, per_face, rng)
+        return geometry_points(problem, cond.on, cond.fixed, method, n, per_face, rng)
     free = [v for v in problem.variables if v not in cond.fixed]
     lower = [problem.domain[v][0] for v in free]
     upper = [problem.domain[v][1] for v in free]
@@ -209,38 +196,53 @@ def condition_points(
     cols = {v: box[:, i] for i, v in enumerate(free)}
     for j, (v, side) in enumerate(faces):
         cols[v] = np.where(face_of == j, problem.domain[v][side], cols[v])
-    return np.stack([cols[v] if v in cols else np.full(len(box), cond.fixed[v]) for v in problem.variables], axis=1)
+    return in_order(problem, cols, cond.fixed, len(box))
 
 
-def geometry_points(problem, cond, method: SamplerMethod, n: int, per_part: bool, rng: np.random.Generator):
-    """``n`` points of ``cond`` on a problem whose space variables span a geometry: inside it, or on
-    its parts ``cond.on`` (``per_part``: ``n`` on each part, part after part) with the outward
-    normals as k more columns after the variables (:mod:`pinnrun.derivatives`). The other free
-    variables (time) are drawn with the same method in their bounds; the fixed ones are set."""
+def in_order(problem, cols: Mapping[str, np.ndarray], fixed: Mapping[str, float], n: int) -> np.ndarray:
+    """(n, d): the columns ``cols`` and the ``fixed`` values in the order of the problem's variables."""
+    return np.stack([cols[v] if v in cols else np.full(n, fixed[v]) for v in problem.variables], axis=1)
+
+
+def geometry_points(
+    problem, on: Sequence[str], fixed: Mapping[str, float], method: SamplerMethod, n: int, per_part: bool, rng
+) -> np.ndarray:
+    """``n`` points on a problem whose space variables span a geometry: inside it, or on its parts
+    ``on`` (``per_part``: ``n`` on each part, part after part) with the outward normals as k more
+    columns after the variables (:mod:`pinnrun.derivatives`). The other free variables (time) are
+    drawn with the same method in their bounds; the ``fixed`` ones are set."""
     if method is SamplerMethod.grid:
         raise ConfigError(
             f"sampler.method=grid: condition of a geometry ({','.join(problem.space)}) cannot be a grid with "
             "exactly its point count; choose sobol, lhs or uniform (sampler.per_condition for this one)"
         )
     geometry, space = problem.geometry, problem.space
-    draw = functools.partial(sample_box, method)
     normals = None
-    if cond.on:
-        parts = parts_of(problem, cond)
-        groups = [[p] for p in parts] if per_part else [parts]
-        drawn = [geometry.boundary_points(n, rng, part=None if g == [None] else g, normals=True) for g in groups]
+    if on:
+        groups = [[p] for p in on] if per_part else [list(on)]
+        drawn = [geometry.boundary_points(n, rng, part=g, normals=True) for g in groups]
         xs, normals = (np.concatenate(a) for a in zip(*drawn))
     else:
-        xs = geometry.interior_points(n, rng, draw=draw)
-    rest = [v for v in problem.variables if v not in space and v not in cond.fixed]
+        xs = geometry.interior_points(n, rng, draw=functools.partial(sample_box, method))
+    rest = [v for v in problem.variables if v not in space and v not in fixed]
     cols = {v: xs[:, i] for i, v in enumerate(space)}
     if rest:
         other = sample_box(
             method, len(xs), [problem.domain[v][0] for v in rest], [problem.domain[v][1] for v in rest], rng
         )
         cols.update({v: other[:, i] for i, v in enumerate(rest)})
-    out = np.stack([cols[v] if v in cols else np.full(len(xs), cond.fixed[v]) for v in problem.variables], axis=1)
+    out = in_order(problem, cols, fixed, len(xs))
     return out if normals is None else np.concatenate([out, normals], 1)
+
+
+def scattered_points(problem, n: int) -> np.ndarray:
+    """``n`` points where a problem on a geometry is evaluated, columns in variable order: a Sobol
+    draw (seed 0) inside the geometry and a tenth of them on its boundary (no normals), the other
+    variables drawn in their bounds."""
+    rng = np.random.default_rng(0)
+    inner = geometry_points(problem, (), {}, SamplerMethod.sobol, n - n // 10, False, rng)
+    on = geometry_points(problem, (WHOLE,), {}, SamplerMethod.sobol, n // 10, False, rng)
+    return np.concatenate([inner, on[:, : len(problem.variables)]])
 
 
 class PointSets:

@@ -198,9 +198,11 @@ class PinnTask:
         return self.step.engine
 
     def notes(self) -> list[str]:
-        out = [] if self.evaluation.fields else ["no reference solution for this domain: no L2 errors"]
+        out = []
         if not self.evaluation.fields and self.problem.reference_file:
-            out = [f"no reference: {self.problem.reference_path()} is missing (place the file there for L2 errors)"]
+            out.append(f"no reference: {self.problem.reference_path()} is missing (place the file there for L2 errors)")
+        elif not self.evaluation.fields:
+            out.append("no reference solution for this domain: no L2 errors")
         if self.network.pi_init_residual is not None:
             fit = self.network.pi_init_residual
             out.append(f"model.pi_init: output layer fitted to the initial condition (relative residual {fit:.2e})")
@@ -305,8 +307,7 @@ class PinnTask:
         identified = unknowns.identified(self.problem.p)  # against the true constants (equation.params)
         if diverged:
             return Results(None, constants, identified)
-        payload, metrics = self.evaluation.payload(ranks)
-        payload.collocation = self.points.drawn()
+        payload, metrics = self.evaluation.payload(ranks, self.points.drawn())
         return Results(payload, {**metrics, **constants}, identified)
 
     def predictor(self) -> Solution:

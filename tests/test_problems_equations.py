@@ -21,7 +21,7 @@ from pinnrun import reference
 from pinnrun.config import EquationConfig, SamplerMethod
 from pinnrun.derivatives import Derivatives
 from pinnrun.problems import available, build, term_name
-from pinnrun.sampling import PointSets
+from pinnrun.sampling import PointSets, scattered_points
 from pinnrun.sip import PROBLEMS as SIP_PROBLEMS
 from pinnrun.sip import Inversion
 from pinnrun.tasks import load
@@ -116,10 +116,11 @@ def test_perturbed_solution_fails_the_residual(name):
 
 @pytest.mark.parametrize("name", [n for n in EXACT if problem(n)[0].geometry is not None])
 def test_exact_reference_points_of_a_geometry(name):
-    """On a geometry the exact solution is the reference at scattered points inside it (a tenth on
-    its boundary)."""
+    """On a geometry the evaluation's reference is the exact solution at scattered points inside it
+    (a tenth on its boundary)."""
     p, _ = problem(name)
-    ref = p.reference()
+    assert p.reference() is None  # no file: the evaluation draws the points
+    ref = p.exact_at(scattered_points(p, p.reference_points))
     assert isinstance(ref, reference.PointReference) and ref.variables == p.variables
     assert len(ref.points) == p.reference_points and p.inside(ref.points).all()
     space = ref.points[:, [p.variables.index(v) for v in p.space]]

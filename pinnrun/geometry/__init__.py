@@ -5,8 +5,8 @@ A geometry is a closed domain in ``dim`` dimensions whose boundary is made of na
 are float64 numpy arrays of shape (n, dim), in and out; randomness comes from the
 ``numpy.random.Generator`` passed in, so the same seed gives the same points. Every geometry answers:
 
-- ``dim``, ``bbox`` (lower, upper), ``measure`` (length, area, volume), ``parts`` (part names),
-  ``boundary_measure(part=None)``;
+- ``dim``, ``bbox`` (lower, upper), ``measure`` (length, area, volume), ``parts`` (part names;
+  ``"boundary"`` names the whole boundary wherever a part is asked for), ``boundary_measure(part=None)``;
 - ``inside(x, tol=1e-9)``, ``on_boundary(x, tol=1e-9, part=None)`` (boolean (n,));
 - ``interior_points(n, rng, draw=None)``: exactly n points inside, by rejection from
   ``draw(m, lower, upper, rng)`` in the bounding box (default uniform; pinnrun passes
@@ -26,7 +26,7 @@ builds a geometry from a nested mapping (YAML). The layer depends on numpy, scip
 
 from __future__ import annotations
 
-from pinnrun.geometry.base import Geometry
+from pinnrun.geometry.base import WHOLE, Geometry
 from pinnrun.geometry.csg import Difference, Intersection, Union
 from pinnrun.geometry.planar import Ellipse, Polygon, Triangle
 from pinnrun.geometry.primitives import Ball, Box, Cuboid, Disk, Interval, Rectangle, Sphere
@@ -34,6 +34,7 @@ from pinnrun.geometry.spacetime import SpaceTime
 from pinnrun.geometry.spec import from_spec
 
 __all__ = [
+    "WHOLE",
     "Ball",
     "Box",
     "Cuboid",

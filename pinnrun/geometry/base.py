@@ -25,6 +25,8 @@ MAX_ROUNDS = 50  # rejection rounds before giving up
 MAX_BATCH = 2**20  # candidates drawn in one round at most
 EMPTY_AFTER = 2**18  # candidates drawn without one accepted: the domain is empty (or < 4e-6 of its box)
 PROBE = 1e-7  # the least step of the probes that tell coinciding faces apart (Piece.keep)
+#: the part name that always stands for the whole boundary (also the default name of a one-part primitive)
+WHOLE = "boundary"
 SEED = 20250101  # the fixed seed of every quasi-Monte Carlo estimate (measures, kept pieces)
 
 Draw = Callable[[int, np.ndarray, np.ndarray, np.random.Generator], np.ndarray]
@@ -235,15 +237,22 @@ class Geometry:
         """The names of the boundary parts, in the order of the pieces."""
         return tuple(dict.fromkeys(p.name for p in self._pieces))
 
+    def check_parts(self, part: Parts) -> None:
+        """A one-line ConfigError if ``part`` names a part this geometry does not have."""
+        self._select(part)
+
     def _select(self, part: Parts, live: bool = False) -> tuple[Piece, ...]:
-        """The pieces of the named parts (all if None); with ``live``, a ConfigError if CSG has clipped
-        all of them away."""
+        """The pieces of the named parts (all if None, or if one of them is ``"boundary"``, unless a
+        part has that name); with ``live``, a ConfigError if CSG has clipped all of them away."""
         pieces = self._pieces
-        if part is not None:
-            names = (part,) if isinstance(part, str) else tuple(part)
+        names = () if part is None else (part,) if isinstance(part, str) else tuple(part)
+        if part is not None and not (WHOLE in names and WHOLE not in self.parts):
             for name in names or ("",):
                 if name not in self.parts:
-                    raise ConfigError(f"geometry: unknown boundary part {name!r} (parts: {', '.join(self.parts)})")
+                    raise ConfigError(
+                        f"geometry: unknown boundary part {name!r} (parts: {', '.join(self.parts)}); "
+                        f"'{WHOLE}' names all of them"
+                    )
             pieces = tuple(p for p in self._pieces if p.name in names)
         if live and all(p.clips and p.kept_fraction == 0 for p in pieces):
             which = "the boundary" if part is None else f"part(s) {part!r}"

@@ -15,7 +15,6 @@ import importlib
 import inspect
 import os
 import sys
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +185,7 @@ class Problem:
     grid_points: int | dict[str, int] = 201
     dataset: str = ""  # a reference dataset of pinnrun.reference, made for ...
     dataset_domain: dict[str, tuple] = {}  # ... this domain only
-    #: on a geometry: the scattered points an exact solution is evaluated on (a fixed Sobol draw)
+    #: on a geometry: how many scattered points the run is evaluated on (a fixed Sobol draw)
     reference_points: int = 10000
     #: a file of scattered reference values (pinnrun.reference.points: COMSOL text, CSV, HDF5): a
     #: path relative to the reference data directory, or absolute (``equation.reference`` sets it)
@@ -274,15 +273,15 @@ class Problem:
         every point checked to lie in the domain; else the reference dataset
         (:meth:`reference_dataset`), loaded and never built here (a missing file is a
         :class:`ConfigError` saying how to build it); else, for a problem without a ``dataset``,
-        the exact solution on ``grid_points`` equispaced points per axis, or on a geometry at
-        ``reference_points`` scattered points.
+        the exact solution on ``grid_points`` equispaced points per axis. On a geometry, without a
+        file: None (the evaluation draws ``reference_points`` points and takes :meth:`exact_at`).
         """
         if self.reference_file:
             if not Path(self.reference_file).is_absolute() and not self.reference_path().is_file():
                 return None  # an equation's own file not placed yet: no L2 errors (the run says which file)
             return self.scattered_reference()
-        if self.geometry is not None:
-            return self.exact_on_points() if self.has_exact() else None
+        if self.geometry is not None:  # the evaluation takes the exact solution at its scattered points (exact_at)
+            return None
         name = self.reference_dataset()
         if name is not None:
             path = reference.path(name)
@@ -318,33 +317,9 @@ class Problem:
             )
         return ref
 
-    def scattered_points(self) -> np.ndarray:
-        """``reference_points`` points of the domain on a geometry, columns in variable order: a
-        scrambled Sobol draw (seed 0) inside it and a tenth of them on its boundary, the other
-        variables (time) drawn in their bounds."""
-        from scipy.stats import qmc
-
-        rng = np.random.default_rng(0)
-        n = self.reference_points
-        n_boundary = n // 10
-
-        def draw(m, lo, hi, r):
-            with warnings.catch_warnings():  # balance warning for m not a power of 2
-                warnings.simplefilter("ignore", UserWarning)
-                return qmc.scale(qmc.Sobol(len(lo), scramble=True, rng=r).random(m), lo, hi)
-
-        inner = self.geometry.interior_points(n - n_boundary, rng, draw=draw)
-        space = np.concatenate([inner, self.geometry.boundary_points(n_boundary, rng)])
-        cols = {v: space[:, i] for i, v in enumerate(self.space)}
-        rest = [v for v in self.variables if v not in self.space]
-        if rest:
-            other = draw(n, [self.domain[v][0] for v in rest], [self.domain[v][1] for v in rest], rng)
-            cols.update({v: other[:, i] for i, v in enumerate(rest)})
-        return np.stack([cols[v] for v in self.variables], 1)
-
-    def exact_on_points(self) -> reference.PointReference:
-        """The exact solution at :meth:`scattered_points`."""
-        points = self.scattered_points()
+    def exact_at(self, points: np.ndarray) -> reference.PointReference:
+        """The exact solution's fields at ``points`` (columns in variable order), as a reference on
+        scattered points (the evaluation's on a geometry)."""
         x = torch.as_tensor(points, dtype=torch.float64)
         fields = self.derived(self.exact({v: x[:, i] for i, v in enumerate(self.variables)}))
         values = {f: fields[f].detach().numpy() for f in self.fields}
