@@ -14,6 +14,7 @@ PirateNet's physics-informed start, fitted to the equation's initial condition.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,11 +37,19 @@ class Network:
     pi_init_residual: float | None = None
 
 
-def build_network(cfg: ModelConfig, problem: problems.Problem, placement: Placement) -> Network:
+def build_network(
+    cfg: ModelConfig,
+    problem: problems.Problem,
+    placement: Placement,
+    prepare_reference: Callable[[], None] | None = None,
+) -> Network:
     """The model of ``cfg`` for ``problem`` on ``placement``'s device and dtype (drawn from torch's
-    generator as it is: the caller seeds it)."""
+    generator as it is: the caller seeds it). ``prepare_reference`` is called once the model is
+    built (its settings checked), before PirateNet's start reads the reference."""
     model = build_model(cfg, problem.lower, problem.upper, len(problem.outputs), problem.variables)
     model = model.to(placement.device, placement.dtype)
+    if prepare_reference is not None:
+        prepare_reference()
     residual = pi_init(model, problem, cfg)
     exact = exact_conditions(problem, cfg)
     if cfg.hard_constraints:  # u = A + B N, the network N inside (its parameters under net.)

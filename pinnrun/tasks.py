@@ -48,7 +48,7 @@ def prepare_reference(problem: problems.Problem | Inversion, console: Console) -
 
 def build_task(cfg: RunConfig, console: Console | None = None, ranks: Ranks = SINGLE) -> Task:
     """The task for ``cfg``, with its reference data ready (built by rank 0 of a distributed run
-    while the others wait)."""
+    while the others wait, once the task has checked its settings)."""
     problem = load(cfg.equation)
     if isinstance(problem, Inversion):
         if ranks.world > 1:
@@ -57,16 +57,19 @@ def build_task(cfg: RunConfig, console: Console | None = None, ranks: Ranks = SI
                 "start it without torchrun or a multi-task launcher"
             )
         return SipTask(cfg, problem)
-    error = None
-    if ranks.writer:
-        try:
-            prepare_reference(problem, console or make_console())
-        except ConfigError as e:
-            error = str(e)
-    error = ranks.agree(error)
-    if error is not None:
-        raise ConfigError(error)
-    return PinnTask(cfg, problem, ranks)
+
+    def ready() -> None:
+        error = None
+        if ranks.writer:
+            try:
+                prepare_reference(problem, console or make_console())
+            except ConfigError as e:
+                error = str(e)
+        error = ranks.agree(error)
+        if error is not None:
+            raise ConfigError(error)
+
+    return PinnTask(cfg, problem, ranks, prepare_reference=ready)
 
 
 def build_runner(

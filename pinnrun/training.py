@@ -123,7 +123,16 @@ class PinnTask:
     #: the settings it reads: every group of the schema (a SIP task reads fewer and refuses the rest)
     settings = ("equation", "model", "optimizer", "weighting", "sampler", "trainer", "seed", "logger", "published")
 
-    def __init__(self, cfg: RunConfig, problem: problems.Problem | None = None, ranks: Ranks = SINGLE) -> None:
+    def __init__(
+        self,
+        cfg: RunConfig,
+        problem: problems.Problem | None = None,
+        ranks: Ranks = SINGLE,
+        prepare_reference: Callable[[], None] | None = None,
+    ) -> None:
+        """``prepare_reference``: makes the problem's reference data ready (builds a missing dataset),
+        called once the model has checked its settings, before anything reads the reference: a bad
+        model setting is reported before a solver runs."""
         self.cfg, self.ranks = cfg, ranks
         eq = cfg.equation
         for i, ph in enumerate(cfg.optimizer.phases):
@@ -136,7 +145,7 @@ class PinnTask:
         placement = place(cfg.trainer)
         self.device, self.threads = placement.device, placement.threads
         torch.manual_seed(cfg.seed)
-        self.network = build_network(cfg.model, self.problem, placement)
+        self.network = build_network(cfg.model, self.problem, placement, prepare_reference)
         self.model = self.network.model
         self.points = PointSets.build(
             self.problem, eq, cfg.sampler, cfg.seed, placement.device, placement.dtype, ranks, self.network.exact
