@@ -172,3 +172,22 @@ def test_a_resumed_run_on_a_geometry_equals_an_uninterrupted_one(tmp_path):
     assert whole["steps"] == resumed["steps"] == 20
     assert resumed["final"]["loss"] == whole["final"]["loss"]
     assert [r["loss"] for r in read_rows(tmp_path / "whole")] == [r["loss"] for r in read_rows(tmp_path / "cut")]
+
+
+def test_a_trained_run_on_a_geometry_refuses_points_outside_it(tmp_path):
+    """pinnrun.load(...).predict: points in the hole of the annulus are counted and refused (inside
+    its bounding box, so the box check alone would let them through); allow_outside extrapolates."""
+    import pinnrun
+
+    from helpers import run_task
+
+    args = ["equation=poisson_annulus", "model.width=8", "model.depth=1", "optimizer=adam", "trainer.max_steps=3"]
+    run_task([*args, "trainer.compile=false", "trainer.plots=false", "trainer.progress=false"], tmp_path)
+    run = pinnrun.load(tmp_path)
+    inside = {"x": np.array([0.7, 0.0]), "y": np.array([0.0, -0.9])}
+    assert run.predict(inside)["u"].shape == (2,)
+    with pytest.raises(
+        ConfigError, match=r"2 of 3 points lie outside the domain's geometry over x,y \(the first: row 0"
+    ):
+        run.predict({"x": np.array([0.1, 0.7, 0.0]), "y": np.array([0.1, 0.0, 0.2])})
+    assert run.predict({"x": np.array([0.1]), "y": np.array([0.1])}, allow_outside=True)["u"].shape == (1,)
