@@ -66,6 +66,7 @@ class Adaptive(Enum):
 class InputScaling(Enum):
     bounds = "bounds"  # x_hat = 2 (x - lower) / (upper - lower) - 1, in [-1, 1]
     standard = "standard"  # sqrt(3) times that: mean 0 and standard deviation 1 over the domain
+    none = "none"  # the coordinates as they are (DeepXDE's and PINNacle's networks)
 
 
 class Init(Enum):
@@ -87,6 +88,7 @@ class SamplerMethod(Enum):
     sobol = "sobol"
     uniform = "uniform"
     grid = "grid"
+    hammersley = "hammersley"
 
 
 @dataclass

@@ -70,6 +70,8 @@ def sample_box(
             unit = qmc.Sobol(d=k, scramble=True, rng=rng).random(n)
     elif method is SamplerMethod.uniform:
         unit = rng.random((n, k))
+    elif method is SamplerMethod.hammersley:
+        unit = hammersley(n, k)
     elif method is SamplerMethod.grid:
         m = max(1, round(n ** (1.0 / k)))
         axis = (np.arange(m) + 0.5) / m
@@ -77,6 +79,18 @@ def sample_box(
     else:  # pragma: no cover - the schema only admits the methods above
         raise ConfigError(f"sampler.method: unknown '{method}'")
     return qmc.scale(unit, lower, upper)
+
+
+def hammersley(n: int, k: int) -> np.ndarray:
+    """The Hammersley set of ``n`` points in [0, 1)^k without its first point (the origin), as
+    DeepXDE and the PINNacle benchmark draw it: point i = 1..n has the van der Corput radical
+    inverses of i in bases 2, 3, 5, ... (an unscrambled Halton sequence) for its first k - 1
+    coordinates and i / (n + 1) for its last; in one dimension, the base-2 van der Corput sequence
+    from i = 1. Deterministic: no random state, so every draw of n points is the same."""
+    if k == 1:
+        return qmc.Halton(d=1, scramble=False).random(n + 1)[1:]
+    halton = qmc.Halton(d=k - 1, scramble=False).random(n + 1)[1:]
+    return np.concatenate([halton, (np.arange(1, n + 1) / (n + 1))[:, None]], axis=1)
 
 
 def box_count(method: SamplerMethod, n: int, k: int) -> int:

@@ -37,8 +37,15 @@ def load(cfg: EquationConfig) -> problems.Problem | Inversion:
 
 
 def prepare_reference(problem: problems.Problem | Inversion, console: Console) -> None:
-    """Build the problem's reference dataset if it is missing (the only file a run writes outside
-    its run directory), saying so."""
+    """Build the problem's reference dataset if it is missing, or fetch the PINNacle reference file
+    its equation names (pinnrun.reference.pinnacle; a user's ``equation.reference`` never), saying
+    so: the only files a run writes outside its run directory. A file that cannot be fetched is
+    left out (the run goes on without L2 errors, its header says where to place it); one of the
+    wrong checksum stops the run."""
+    if isinstance(problem, problems.Problem) and problem.reference_file:
+        reference.pinnacle.ensure(
+            problem.reference_file, lambda line: console.print(line, markup=False, soft_wrap=True)
+        )
     name = problem.reference_dataset() if isinstance(problem, problems.Problem) else None
     if name is not None and not reference.path(name).exists():
         io.check_dir(reference.data_dir(), "data directory", "PINNRUN_DATA_DIR", writable=True)

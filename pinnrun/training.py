@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from pinnrun import problems
+from pinnrun import problems, reference
 from pinnrun.config import ConfigError, PhaseKind, RunConfig, config_hash
 from pinnrun.device import place
 from pinnrun.distributed import SINGLE, Ranks
@@ -209,7 +209,7 @@ class PinnTask:
     def notes(self) -> list[str]:
         out = []
         if not self.evaluation.fields and self.problem.reference_file:
-            out.append(f"no reference: {self.problem.reference_path()} is missing (place the file there for L2 errors)")
+            out.append(reference.pinnacle.missing_note(self.problem.reference_file, self.problem.reference_path()))
         elif not self.evaluation.fields:
             out.append("no reference solution for this domain: no L2 errors")
         if self.network.pi_init_residual is not None:

@@ -20,6 +20,8 @@ Code sources (commit of the stored snapshot):
   S  = github.com/tum-pbs/SIP @8d4e9f3, heat/train_heat.py
   J  = github.com/PredictiveIntelligenceLab/jaxpi @e85b694, examples/allen_cahn/configs/
        JS sota.py,  JD default.py;  examples/adv/: JA configs/sota.py, JT train.py
+  P  = github.com/i207M/PINNacle @6f8d69c: PB benchmark.py, PC src/pde/baseclass.py,
+       PT trainer.py, src/pde/: PBU burgers.py, PP poisson.py, PN ns.py, PH heat.py, PW wave.py
 """
 
 from __future__ import annotations
@@ -393,6 +395,146 @@ JAXPI_WAVE_CPU = Setup(
     }
 )
 
+# -- Hao et al., NeurIPS 2024 D&B (PINNacle): each task's vanilla PINN --------------------------------
+
+#: benchmark.py's defaults for every task: FNN [in] + [100] * 5 + [out], tanh, "Glorot normal",
+#: zero biases, no input transform (PB:61-72, 94; deepxde/nn/pytorch/fnn.py); Adam lr 1e-3,
+#: constant, 20000 iterations (PB:61-72, 107, 133); unit loss weights (PB:101-105); float32 (PT:77-83)
+PINNACLE = dict(
+    widths=[100] * 5,
+    init="xavier_normal",
+    inputs="none",
+    phases=[Adam(20000, 1e-3)],
+    sampler=("hammersley", 0),  # deepxde/data/pde.py train_distribution="Hammersley", drawn once
+    dtype="float32",
+)
+#: DEFAULT_NUM_DOMAIN_POINTS, _BOUNDARY_, _INITIAL_ (PC:4-7); training_points(mul=4) multiplies them
+DOMAIN, BOUNDARY, INITIAL = 8192, 2048, 2048
+
+
+def by_length(total: int, *lengths: float) -> list[int]:
+    """PINNacle's boundary points spread over the conditions by the lengths of their parts."""
+    return [round(total * n / sum(lengths)) for n in lengths]
+
+
+PINNACLE_BURGERS1D_C = Setup(
+    equation="burgers1d",
+    domain={"t": [0.0, 1.0], "x": [-1.0, 1.0]},  # Interval(-1, 1) x TimeDomain(0, 1) (PBU:15-18)
+    params={"nu": 0.01 / PI},  # PBU:10
+    # the walls x = -1, 1 as one Dirichlet term (PBU:42-47), the initial line (PBU:34-41)
+    points={"initial": INITIAL, "boundary": BOUNDARY, "initial_boundary": 0, "residual": DOMAIN},
+    published=("u", 1.45e-2),
+    **PINNACLE,
+)
+
+_OUTER, _HOLES = by_length(BOUNDARY, 4 * 1.0, 4 * 2 * PI * 0.1)  # square of side 1, radius 0.1 (PP:41-51)
+PINNACLE_POISSON2D_C = Setup(
+    equation="poisson_holes",
+    domain={  # Rectangle([-0.5]*2, [0.5]*2) minus the four disks, scale 1 (PP:41-51)
+        "geometry": {
+            "difference": [
+                {"rectangle": {"lower": [-0.5, -0.5], "upper": [0.5, 0.5], "name": "outer"}},
+                *(
+                    {"disk": {"center": c, "radius": 0.1, "name": "holes"}}
+                    for c in ([0.3, 0.3], [-0.3, 0.3], [0.3, -0.3], [-0.3, -0.3])
+                ),
+            ]
+        }
+    },
+    params={},
+    points={"residual": DOMAIN, "outer": _OUTER, "holes": _HOLES},  # u = 1 / u = 0 (PP:77-87)
+    published=("u", 6.94e-1),
+    **PINNACLE,
+)
+
+_OUTER_CG, _HOLES_CG = by_length(BOUNDARY, 4 * 2.0, 2 * PI * (0.2 + 0.4 + 0.1 + 0.3))  # PP:97, 102-108
+PINNACLE_POISSON2D_CG = Setup(
+    equation="poisson_boltzmann",
+    domain={
+        "geometry": {
+            "difference": [
+                {"rectangle": {"lower": [-1.0, -1.0], "upper": [1.0, 1.0], "name": "outer"}},
+                *(
+                    {"disk": {"center": [x, y], "radius": r, "name": "holes"}}
+                    for x, y, r in ((0.5, 0.5, 0.2), (0.4, -0.4, 0.4), (-0.2, -0.7, 0.1), (-0.6, 0.5, 0.3))
+                ),
+            ]
+        }
+    },
+    params={"k": 8.0, "mu1": 1.0, "mu2": 4.0, "a": 10.0},  # k = 8, mu = (1, 4), A = 10 (PP:97)
+    points={"residual": DOMAIN, "outer": _OUTER_CG, "holes": _HOLES_CG},  # u = 0.2 / u = 1 (PP:135-147)
+    published=("u", 6.36e-1),
+    **PINNACLE,
+)
+
+PINNACLE_NS2D_C = Setup(
+    equation="ns_cavity",
+    domain={  # Rectangle([0, 0], [1, 1]), the lid y = 1 (PN:137-138, 168-172)
+        "geometry": {"rectangle": {"lower": [0.0, 0.0], "upper": [1.0, 1.0], "name": "walls", "names": {"x1+": "lid"}}}
+    },
+    params={"nu": 1 / 100, "a": 4.0},  # PN:132, u = a x (1 - x) on the lid (PN:174-199)
+    # a quarter of the boundary points on the lid, the rest on the walls; p = 0 at [[0, 0]] (PN:197-199)
+    points={"residual": DOMAIN, "lid": BOUNDARY // 4, "walls": 3 * BOUNDARY // 4, "pressure": 1},
+    published=("all", 4.70e-2),  # pooled over u, v, p
+    **PINNACLE,
+)
+
+_INLET, _OUTLET, _WALLS = by_length(BOUNDARY, 1.0, 2.0, 4.0 + 2.0 + 2.0 + 1.0)  # PN:211-226, 267-274
+PINNACLE_NS2D_CG = Setup(
+    equation="ns_backstep",
+    domain={  # Rectangle([0, 0], [4, 2]) minus [0, 2] x [1, 2] (PN:211-226): the L-shaped channel
+        "geometry": {
+            "polygon": {
+                "vertices": [[0.0, 0.0], [4.0, 0.0], [4.0, 2.0], [2.0, 2.0], [2.0, 1.0], [0.0, 1.0]],
+                "edge_names": ["walls", "outlet", "walls", "walls", "walls", "inlet"],
+            }
+        }
+    },
+    params={"nu": 1 / 100},  # PN:210
+    points={"residual": DOMAIN, "inlet": _INLET, "outlet": _OUTLET, "walls": _WALLS},
+    published=("all", 1.19e-1),
+    **PINNACLE,
+)
+
+PINNACLE_WAVE1D_C = Setup(
+    equation="wave",
+    domain={"t": [0.0, 1.0], "x": [0.0, 1.0]},  # Rectangle([0, 0], [1, 1]) over (x, t) (PW:13, 18-19)
+    # C = 2; u = sin(pi x) cos(2 pi t) + 0.5 sin(4 pi x) cos(8 pi t) (PW:13, 31-35)
+    params={"c": 2.0, "a": 0.5},
+    # a quarter of the boundary points on t = 0 (u_t and u there, PW:43-53), a half on x = 0, 1 (PW:54-58)
+    points={"initial": BOUNDARY // 4, "boundary": BOUNDARY // 2, "residual": DOMAIN},
+    published=("u", 5.88e-1),
+    **PINNACLE,
+)
+
+PINNACLE_HEAT2D_MS = Setup(
+    equation="heat2d_multiscale",
+    domain={"x": [0.0, 1.0], "y": [0.0, 1.0], "t": [0.0, 5.0]},  # PH:75, 83-86
+    # pde_coef = (1 / (500 pi)^2, 1 / pi^2), init_coef = (20 pi, pi) (PH:73-93)
+    params={"kappa_x": 1 / (500 * PI) ** 2, "kappa_y": 1 / PI**2, "k_x": 20.0, "k_y": 1.0},
+    points={"residual": 4 * DOMAIN, "initial": 4 * INITIAL, "boundary": 4 * BOUNDARY},  # mul=4 (PH:119)
+    published=("u", 6.21e-2),
+    **PINNACLE,
+)
+
+PINNACLE_HEAT2D_LT = Setup(
+    equation="heat_longtime",
+    domain={"x": [0.0, 1.0], "y": [0.0, 1.0], "t": [0.0, 100.0]},  # PH:200, 205-208
+    params={"k": 1.0, "m1": 4.0, "m2": 2.0},  # PH:200
+    points={"residual": 4 * DOMAIN, "initial": 4 * INITIAL, "boundary": 4 * BOUNDARY},  # mul=4 (PH:246)
+    published=("u", None),  # every method near 1
+    **PINNACLE,
+)
+
+PINNACLE_PND = Setup(
+    equation="poisson_nd",
+    domain={f"x{i}": [0.0, 1.0] for i in range(1, 6)},  # Hypercube([0] * 5, [1] * 5) (PP:284-285)
+    params={},
+    points={"residual": 4 * DOMAIN, "boundary": 4 * BOUNDARY},  # mul=4 (PP:315)
+    published=("u", 3.04e-3),
+    **PINNACLE,
+)
+
 PRESETS: dict[str, Setup] = {
     "jaxpi_wave": JAXPI_WAVE,
     "jaxpi_wave_cpu": JAXPI_WAVE_CPU,
@@ -414,6 +556,15 @@ PRESETS: dict[str, Setup] = {
     "wang_wave_ntk": WANG_WAVE_NTK,
     "mscale_fit_1d": MSCALE_FIT_1D,
     "holl_sip_heat": HOLL_SIP_HEAT,
+    "pinnacle_burgers1d_c": PINNACLE_BURGERS1D_C,
+    "pinnacle_poisson2d_c": PINNACLE_POISSON2D_C,
+    "pinnacle_poisson2d_cg": PINNACLE_POISSON2D_CG,
+    "pinnacle_ns2d_c": PINNACLE_NS2D_C,
+    "pinnacle_ns2d_cg": PINNACLE_NS2D_CG,
+    "pinnacle_wave1d_c": PINNACLE_WAVE1D_C,
+    "pinnacle_heat2d_ms": PINNACLE_HEAT2D_MS,
+    "pinnacle_heat2d_lt": PINNACLE_HEAT2D_LT,
+    "pinnacle_pnd": PINNACLE_PND,
 }
 #: checked by tests/test_sip.py
 ELSEWHERE = {"holl_sip_synthetic"}

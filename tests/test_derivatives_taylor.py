@@ -28,7 +28,7 @@ MODELS = [
     ("mlp", "gelu", {}),
     ("mlp", "sigmoid", {"adaptive": Adaptive.neuron}),
     ("mlp", "silu", {"adaptive": Adaptive.layer}),
-    ("mlp", "softplus", {}),
+    ("mlp", "softplus", {"inputs": InputScaling.none}),  # the raw coordinates: no map
     ("mscale", "s2relu", {"structure": MscaleStructure.scaled}),
     ("mscale", "srelu", {"structure": MscaleStructure.scaled}),
     ("mscale", "sin", {"structure": MscaleStructure.subnets}),

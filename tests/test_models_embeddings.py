@@ -222,6 +222,20 @@ def test_standardised_inputs_have_mean_0_and_standard_deviation_1_over_the_domai
     assert torch.allclose(corner, torch.tensor([[math.sqrt(3), -math.sqrt(3)]], dtype=torch.float64), atol=1e-15)
 
 
+def test_raw_inputs_reach_the_first_layer_as_they_are():
+    """model.inputs=none (DeepXDE's and PINNacle's networks): x_hat = x, also with Fourier features."""
+    from pinnrun.config import InputScaling
+    from pinnrun.models.embeddings import input_map
+
+    x = torch.tensor([[0.5, -4.0], [100.0, 3.0]], dtype=torch.float64)
+    m = input_map(ModelConfig(inputs=InputScaling.none), [0.0, -5.0], [2.0, 5.0], ["t", "x"]).double()
+    assert torch.equal(m(x), x)
+    f = input_map(ModelConfig(inputs=InputScaling.none, fourier_features=4), [0.0, -5.0], [2.0, 5.0], ["t", "x"])
+    f = f.double()
+    zb = x @ f.fourier.detach()
+    assert torch.allclose(f(x), torch.cat([torch.cos(zb), torch.sin(zb)], 1), atol=1e-15)
+
+
 def test_standardised_inputs_with_a_periodic_embedding_are_one_line(tmp_path):
     proc = run_cli([*TINY, "model.inputs=standard", "model.periodic=[x]", f"hydra.run.dir={tmp_path / 'r'}"])
     assert_one_line_error(proc, "model.inputs=standard", "model.periodic")

@@ -57,6 +57,8 @@ def with_data(p):
     name = p.reference_dataset()
     if name is not None:
         reference.ensure(name)
+    if reference.pinnacle.file_of(p.reference_file) and reference.pinnacle.ensure(p.reference_file) is None:
+        pytest.skip(f"PINNacle's {p.reference_file} cannot be fetched here (no shared copy beside the checkout)")
     return p
 
 
@@ -87,6 +89,8 @@ def test_equations_with_exact_solutions():
         "fit_mscale_1d",
         "poisson_annulus",
         "poisson_ball3d",
+        "heat2d_multiscale",
+        "poisson_nd",
     }
 
 
@@ -153,7 +157,9 @@ def test_exact_reference_grid(name):
 def test_experiment_preset_has_a_reference_for_its_published_field(name):
     cfg = compose_config([f"experiment={name}"])
     p = with_data(build(OmegaConf.to_object(cfg).equation))
-    assert cfg.published.field in p.fields and p.reference() is not None
+    # "all": the outputs pooled (PINNacle's metric), on a scattered reference of several outputs
+    pooled = cfg.published.field == "all" and len(p.fields) > 1 and p.reference_file
+    assert (cfg.published.field in p.fields or pooled) and p.reference() is not None
 
 
 # -- equations whose reference is a dataset ------------------------------------------------------

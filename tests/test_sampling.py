@@ -106,3 +106,20 @@ def test_boundary_points_lie_on_the_faces_in_equal_shares(method):
     )
     assert sorted(set(b[:, 1])) == [0.0, 1.0] and (b[:, 1] == 0).sum() == 25
     assert b[:, 0].min() >= 0 and b[:, 0].max() <= 1 and b[:, 0].std() > 0.2
+
+
+def test_hammersley_is_the_set_deepxde_and_pinnacle_draw():
+    """Point i = 1..n: van der Corput of i in bases 2, 3, ... and i / (n + 1) last (values typed
+    from the definition: the radical inverse of 3 in base 2 is 0.11b = 3/4, in base 3 it is 1/9)."""
+    from pinnrun.sampling import hammersley
+
+    np.testing.assert_allclose(hammersley(4, 1)[:, 0], [1 / 2, 1 / 4, 3 / 4, 1 / 8])
+    np.testing.assert_allclose(
+        hammersley(5, 2), [[1 / 2, 1 / 6], [1 / 4, 2 / 6], [3 / 4, 3 / 6], [1 / 8, 4 / 6], [5 / 8, 5 / 6]]
+    )
+    np.testing.assert_allclose(hammersley(3, 3)[2], [3 / 4, 1 / 9, 3 / 4])
+    # scaled into the box, and the same whatever the random state
+    a = sample_box(SamplerMethod.hammersley, 7, [0.0, -1.0], [2.0, 1.0], np.random.default_rng(0))
+    b = sample_box(SamplerMethod.hammersley, 7, [0.0, -1.0], [2.0, 1.0], np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a[0], [1.0, -1.0 + 2 / 8])

@@ -31,15 +31,16 @@ class Normalize(nn.Module):
         x_hat = gain * (2 (x - lower) / (upper - lower) - 1)
 
     ``gain`` 1 (``model.inputs=bounds``), or sqrt(3) (``standard``: x_hat has mean 0 and standard
-    deviation 1 over the domain, the uniform distribution's (upper - lower) / sqrt(12)).
+    deviation 1 over the domain, the uniform distribution's (upper - lower) / sqrt(12)); ``gain``
+    None (``none``): x_hat = x, the coordinates as they are.
     ``lower``/``upper`` are buffers: saved in the state_dict and moved by
     ``.to(device, dtype)``. The bounds are the problem's (config.validate checks
     equation.domain).
     """
 
-    def __init__(self, lower: Sequence[float], upper: Sequence[float], gain: float = 1.0):
+    def __init__(self, lower: Sequence[float], upper: Sequence[float], gain: float | None = 1.0):
         super().__init__()
-        self.gain = float(gain)
+        self.gain = None if gain is None else float(gain)
         lo = [float(v) for v in lower]
         hi = [float(v) for v in upper]
         assert lo and len(lo) == len(hi) and all(a < b for a, b in zip(lo, hi)), f"bad bounds {lo}, {hi}"
@@ -53,11 +54,15 @@ class Normalize(nn.Module):
         return self.lower.numel()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.gain is None:
+            return x
         lo, hi = self.lower.to(x.dtype), self.upper.to(x.dtype)  # a no-op once the model has x's dtype
         x_hat = 2.0 * (x - lo) / (hi - lo) - 1.0  # in [-1, 1]
         return x_hat if self.gain == 1.0 else self.gain * x_hat
 
     def jet(self, jet: Jet) -> Jet:
+        if self.gain is None:
+            return jet
         c = (self.gain * 2.0 / (self.upper - self.lower)).to(jet.value.dtype)  # x_hat = c (x - lower) - gain
         return jet.map(lambda s: s * c, lambda s: Normalize.forward(self, s))
 
@@ -74,7 +79,7 @@ class InputMap(Normalize):
         features: int = 0,
         scale: float = 1.0,
         learned: dict[int, float] | None = None,
-        gain: float = 1.0,
+        gain: float | None = 1.0,
     ):
         super().__init__(lower, upper, gain)
         d = self.in_dim
@@ -157,16 +162,16 @@ def input_map(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], 
         raise ConfigError(
             f"model.learned_periods: angular frequencies must be positive, got {dict(cfg.learned_periods)}"
         )
-    standard = cfg.inputs is InputScaling.standard
-    if standard and (cfg.periodic or cfg.learned_periods):
+    if cfg.inputs is not InputScaling.bounds and (cfg.periodic or cfg.learned_periods):
+        onto = "onto [-sqrt(3), sqrt(3)]" if cfg.inputs is InputScaling.standard else "as they are"
         raise ConfigError(
-            "model.inputs=standard maps the inputs onto [-sqrt(3), sqrt(3)]; the periodic embeddings "
+            f"model.inputs={cfg.inputs.value} gives the network the inputs {onto}; the periodic embeddings "
             "(model.periodic, model.learned_periods) take them on [-1, 1]: use model.inputs=bounds"
         )
     index = list(variables).index
     periodic = [index(v) for v in cfg.periodic]
     learned = {index(v): w for v, w in cfg.learned_periods.items()}
-    gain = math.sqrt(3.0) if standard else 1.0
+    gain = {InputScaling.bounds: 1.0, InputScaling.standard: math.sqrt(3.0), InputScaling.none: None}[cfg.inputs]
     return InputMap(lower, upper, periodic, cfg.fourier_features, cfg.fourier_scale, learned, gain)
 
 

@@ -11,6 +11,10 @@ A dataset is an HDF5 file ``data_dir()/<name>.h5``::
 builds a missing file with ``BUILDERS[name]`` (the run calls it, and says so,
 before training); ``load(path)`` reads one back.
 ``python -m pinnrun.reference [name ...]`` (re)builds them (default: all).
+
+PINNacle's reference files (COMSOL exports some built-in equations are compared with) are not
+built but fetched, checksummed, into ``data_dir()/pinnacle/``: see :mod:`pinnrun.reference.pinnacle`
+(``python -m pinnrun.reference --pinnacle`` fetches them all ahead of time).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 
 from pinnrun.config import ConfigError
 from pinnrun.io import atomic_path
+from pinnrun.reference import pinnacle
 from pinnrun.reference.burgers import build_burgers
 from pinnrun.reference.points import PointReference, read_points, sha256
 from pinnrun.reference.spectral import build_allen_cahn, build_kdv, build_nls
@@ -129,4 +134,15 @@ def load(path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     return grid, ref
 
 
-__all__ = ["BUILDERS", "PointReference", "build", "data_dir", "ensure", "load", "path", "read_points", "sha256"]
+__all__ = [
+    "BUILDERS",
+    "PointReference",
+    "build",
+    "data_dir",
+    "ensure",
+    "load",
+    "path",
+    "pinnacle",
+    "read_points",
+    "sha256",
+]

@@ -1,0 +1,63 @@
+"""benchmarks/pinnacle.py: a task and a recipe for every PINNacle preset, each recipe a valid run,
+budgets scaled as stated, and the docs table written from stored rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from helpers import REPO
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("pinnacle_bench", REPO / "benchmarks" / "pinnacle.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["pinnacle_bench"] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_every_pinnacle_preset_is_a_task_and_every_recipe_composes(bench):
+    from pinnrun.api import compose
+
+    presets = {p.stem.removeprefix("pinnacle_") for p in (REPO / "conf" / "experiment").glob("pinnacle_*.yaml")}
+    assert set(bench.TASKS) == presets
+    for task, t in bench.TASKS.items():
+        cfg, _ = compose([f"experiment=pinnacle_{task}", *t.recipe])  # validated: a bad key is a ConfigError
+        assert sum(p.steps for p in cfg.optimizer.phases) == bench.BUDGET, task  # PINNacle's 20000 iterations
+        assert t.why and t.recipe
+
+
+def test_a_reduced_budget_scales_every_phase_in_proportion(bench):
+    from pinnrun.api import compose
+
+    overrides = bench.scaled_phases(list(bench.TASKS["burgers1d_c"].recipe), "burgers1d_c", 3000)
+    cfg, _ = compose(["experiment=pinnacle_burgers1d_c", *overrides])
+    assert [(p.kind.value, p.steps) for p in cfg.optimizer.phases] == [("adam", 1500), ("lbfgs", 1500)]
+    cfg, _ = compose(["experiment=pinnacle_pnd", *bench.scaled_phases([], "pnd", 777)])
+    assert [p.steps for p in cfg.optimizer.phases] == [777]
+
+
+def test_the_table_is_written_from_the_stored_rows(bench, tmp_path, monkeypatch):
+    doc = tmp_path / "PINNACLE.md"
+    doc.write_text("head\n<!-- results:begin -->\nold\n<!-- results:end -->\ntail\n")
+    monkeypatch.setattr(bench, "DOCS", tmp_path)
+    row = dict(task="ns2d_c", seed=0, steps=2000, wall_time_s=600.0, budget="reduced")
+    rows = [
+        {**row, "variant": "vanilla", "l2": 0.5},
+        {**row, "variant": "recipe", "l2": 0.1},
+        {**row, "variant": "recipe", "seed": 1, "l2": 0.3},
+    ]
+    bench.write_docs(json.loads(json.dumps(rows)))
+    text = doc.read_text()
+    assert text.startswith("head\n") and text.endswith("tail\n") and "old" not in text
+    (line,) = [x for x in text.splitlines() if x.startswith("| NS2d-C (")]
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    # published vanilla and best, pinnrun's vanilla, the recipe's mean over its seeds, the budget, the seeds
+    assert cells[1:5] == ["0.047", "LAAF, 0.036", "0.5", "0.2"], cells
+    assert cells[6] == "2000 (reduced)" and cells[7] == "0, 1" and cells[8] == "10 min / 10 min"
+    assert "not run" in [x for x in text.splitlines() if x.startswith("| PNd")][0]
