@@ -9,14 +9,18 @@
 #     GPU, the strong-scaling table (benchmarks/scaling.py --device cuda);
 #  3. experiment=raissi_nls at the paper's full budget (50k Adam + 50k L-BFGS) with the compiled
 #     step, stopped by SIGTERM if it is not done in its share of the time (a stopped run is
-#     resumable: trainer.resume=true with the same hydra.run.dir).
+#     resumable: trainer.resume=true with the same hydra.run.dir);
+#  4. PINNacle's Burgers1d-C and Poisson2d-C at PINNacle's full budget (20000 steps), vanilla and
+#     pinnrun's recipe side by side (benchmarks/pinnacle.py): docs/pinnacle.json comes back in
+#     $OUT with the rows (carry data/pinnacle: the reference files, `python -m pinnrun.reference
+#     --pinnacle` fetches them here first).
 #
 # Where the GPU machine has no network and no Hydra (the device machines here), prepare the
 # wheels in the project root first (14 MB) and carry them:
 #   ../shared/tools/gpu-wheels.sh deepxde==1.15.0 scikit-learn==1.5.2 scikit-optimize==0.10.2 \
 #       pyaml==24.12.1 joblib==1.4.2 threadpoolctl==3.5.0 pytest==8.3.4 pluggy==1.5.0 \
 #       iniconfig==2.0.0 packaging==24.2
-#   device run, carry [".whl"]: bash benchmarks/gpu_check.sh
+#   device run, carry [".whl", "data/pinnacle"]: bash benchmarks/gpu_check.sh
 # Elsewhere (pip install -e ".[test,bench]" done) it runs as is. Results go to $OUT (or
 # ./gpu_check/) : gpu_check.log, raissi_nls_summary.json, raissi_nls_metrics.csv.
 set -uo pipefail
@@ -60,7 +64,7 @@ else
 fi
 
 echo "== 3. experiment=raissi_nls, full budget, compiled step"
-left=$((470 - (SECONDS - start)))
+left=$((270 - (SECONDS - start)))
 run_dir=${TMPDIR:-/tmp}/pinnrun_gpu_check/raissi_nls
 rm -rf "$run_dir"
 timeout -s TERM -k 20 "$left" python3 -m pinnrun experiment=raissi_nls trainer.compile=true trainer.progress=false \
@@ -77,3 +81,8 @@ except OSError:
 print("raissi_nls:", s["status"], "steps", s["steps"], "wall", s["wall_time_s"], "s,",
       "l2/h_abs", s["final"].get("l2/h_abs"), "(paper: 1.97e-3)", s.get("device"))
 EOF
+
+echo "== 4. PINNacle Burgers1d-C and Poisson2d-C, 20000 steps, vanilla and recipe"
+timeout -s TERM -k 20 200 python3 benchmarks/pinnacle.py burgers1d_c poisson2d_c --jobs 4 --no-plots
+echo "pinnacle: exit $? after $((SECONDS - start)) s"
+cp docs/pinnacle.json "$out/pinnacle.json" 2>/dev/null

@@ -114,15 +114,28 @@ TASKS: dict[str, Task] = {
         "Heat2d-MS",
         6.21e-2,
         ("-", None),
-        ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100"),
-        "inputs onto [-1, 1] (t spans [0, 5]), gradient-norm weights for the sin(20 pi x) initial line",
+        (
+            "model.inputs=bounds",
+            "model.fourier_features=64",
+            "model.fourier_scale=10.0",
+            "weighting=gradnorm_mean",
+            "weighting.update_every=100",
+        ),
+        "Fourier features of scale 10 for the sin(20 pi x) initial line (the tanh network stays at u = 0), "
+        "gradient-norm weights",
     ),
     "heat2d_lt": Task(
         "Heat2d-LT",
         None,
         ("-", None),
-        ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100"),
-        "inputs onto [-1, 1]: t spans [0, 100] and a raw t saturates the first tanh layer",
+        (
+            "model.inputs=bounds",
+            "model.fourier_features=64",
+            "model.fourier_scale=3.0",
+            "weighting=gradnorm",
+            "weighting.update_every=100",
+        ),
+        "inputs onto [-1, 1] (t spans [0, 100]), Fourier features for sin(4 pi x) sin(3 pi y), gradient-norm weights",
     ),
     "pnd": Task(
         "PNd",
