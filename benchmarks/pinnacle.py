@@ -162,10 +162,13 @@ def scaled_phases(overrides: list[str], task: str, steps: int) -> list[str]:
     return [*overrides, *out]
 
 
-def run(task: str, variant: str, seed: int, steps: int | None, plots: bool) -> dict:
+def overrides_of(task: str, variant: str, steps: int | None) -> list[str]:
+    """The overrides of a run (composed here: Hydra's compose API is not for threads)."""
     overrides = list(TASKS[task].recipe) if variant == "recipe" else []
-    if steps is not None:
-        overrides = scaled_phases(overrides, task, steps)
+    return overrides if steps is None else scaled_phases(overrides, task, steps)
+
+
+def run(task: str, variant: str, seed: int, steps: int | None, plots: bool, overrides: list[str]) -> dict:
     budget = "full" if steps is None or steps == BUDGET else "reduced"
     run_dir = OUT / f"{task}-{variant}-seed{seed}-{steps or BUDGET}"
     if run_dir.exists():
@@ -328,9 +331,10 @@ def main() -> None:
         figures(rows)
         return
     jobs = [(t, v, s) for t in (args.tasks or list(TASKS)) for v in args.variants for s in args.seeds]
+    overrides = {(t, v): overrides_of(t, v, args.steps) for t, v, _ in jobs}
     t0 = time.time()
     with ThreadPoolExecutor(args.jobs) as pool:
-        done = list(pool.map(lambda j: run(*j, args.steps, not args.no_plots), jobs))
+        done = list(pool.map(lambda j: run(*j, args.steps, not args.no_plots, overrides[j[:2]]), jobs))
     for r in done:
         what = r.get("error") or f"l2/{r['field']} {fmt(r['l2'])}, {r['steps']} steps, {r['wall_time_s']:.0f} s"
         print(f"{r['task']:12s} {r['variant']:8s} seed {r['seed']}: {what}")
