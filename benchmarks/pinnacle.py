@@ -60,6 +60,15 @@ class Task:
     why: str
 
 
+#: inputs onto [-1, 1], 64 Fourier features of scale 2, gradient-norm weights every 100 steps
+FOURIER_GRADNORM = (
+    "model.inputs=bounds",
+    "model.fourier_features=64",
+    "model.fourier_scale=2.0",
+    "weighting=gradnorm",
+    "weighting.update_every=100",
+)
+
 #: The published numbers: Table 3 of Hao et al. (arXiv:2306.08827), vanilla PINN and the best
 #: method, as secondary summaries quote them; they could not be checked against the paper's PDF
 #: here (see docs/PINNACLE.md). Heat2d-LT: every method near 1; Heat2d-MS: best not found.
@@ -79,15 +88,16 @@ TASKS: dict[str, Task] = {
         "Poisson2d-C",
         6.94e-1,
         ("NTK", 1.23e-2),
-        ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100"),
-        "the boundary terms weighted by gradient norms (the holes' u = 0 is what the vanilla net misses)",
+        FOURIER_GRADNORM,
+        "Fourier features (scale 2) and gradient-norm weights: the vanilla network settles at u = 0.5, "
+        "between the square's 1 and the holes' 0",
     ),
     "poisson2d_cg": Task(
         "Poisson2d-CG",
         6.36e-1,
         ("NTK", 1.43e-2),
-        ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100"),
-        "as Poisson2d-C: boundary weights by gradient norms, inputs onto [-1, 1]",
+        FOURIER_GRADNORM,
+        "as Poisson2d-C: Fourier features (scale 2) and gradient-norm weights",
     ),
     "ns2d_c": Task(
         "NS2d-C",
@@ -187,22 +197,32 @@ def run(task: str, variant: str, seed: int, steps: int | None, plots: bool, over
     ]
     t0 = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True)
-    row = {"task": task, "variant": variant, "seed": seed, "budget": budget, "overrides": overrides}
     if proc.returncode != 0:
+        row = {"task": task, "variant": variant, "seed": seed, "budget": budget, "overrides": overrides}
         return {**row, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+    return {**row_of(run_dir, task, variant), "process_s": round(time.time() - t0, 1)}
+
+
+def row_of(run_dir: Path, task: str, variant: str) -> dict:
+    """The stored row of a finished run directory."""
     summary = json.loads((run_dir / "summary.json").read_text())
-    field = yaml.safe_load((run_dir / "config.yaml").read_text())["published"]["field"]
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    overrides = yaml.safe_load((run_dir / "overrides.yaml").read_text()) or []
+    field = cfg["published"]["field"]
     return {
-        **row,
+        "task": task,
+        "variant": variant,
+        "seed": cfg["seed"],
+        "budget": "full" if summary["steps"] == BUDGET else "reduced",
+        "overrides": [o for o in overrides if not o.startswith(("experiment=", "seed=", "trainer.", "hydra."))],
         "field": field,
         "l2": summary["final"].get(f"l2/{field}"),
         "steps": summary["steps"],
         "wall_time_s": round(summary["wall_time_s"], 1),
-        "process_s": round(time.time() - t0, 1),
         "device": summary["device"],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, one thread per run",
         "date": dt.date.today().isoformat(),
-        "run_dir": str(run_dir.relative_to(ROOT)),
+        "run_dir": str(run_dir.resolve().relative_to(ROOT)),
     }
 
 
@@ -270,6 +290,8 @@ def figures(rows: list[dict]) -> None:
     ax.set_xticks(range(len(names)), [TASKS[t].paper for t in names], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("relative L2 error")
+    steps = sorted({r["steps"] for t in names for v in VARIANTS for r in latest(rows, t, v)})
+    ax.set_title(f"PINNacle: {BUDGET} steps (published); pinnrun: {', '.join(map(str, steps))} steps", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -316,6 +338,9 @@ def main() -> None:
     ap.add_argument("--no-plots", action="store_true", help="skip the runs' figures")
     ap.add_argument("--list", action="store_true", help="the tasks, published numbers and recipes")
     ap.add_argument("--docs", action="store_true", help="rewrite docs/PINNACLE.md from the stored rows")
+    ap.add_argument(
+        "--record", nargs=3, action="append", metavar=("RUN_DIR", "TASK", "VARIANT"), help="store a finished run"
+    )
     args = ap.parse_args()
     unknown = [t for t in args.tasks if t not in TASKS]
     if unknown:
@@ -324,6 +349,11 @@ def main() -> None:
         for name, t in TASKS.items():
             print(f"{name:12s} {t.paper:13s} vanilla {fmt(t.vanilla):8s} best {t.best[0]} {fmt(t.best[1])}")
             print(f"{'':12s} recipe: {' '.join(t.recipe)}  ({t.why})")
+        return
+    if args.record:
+        rows = store([row_of(Path(d).resolve(), t, v) for d, t, v in args.record])
+        write_docs(rows)
+        figures(rows)
         return
     if args.docs:
         rows = json.loads(STORE.read_text()) if STORE.exists() else []
