@@ -60,14 +60,9 @@ class Task:
     why: str
 
 
-#: inputs onto [-1, 1], 64 Fourier features of scale 2, gradient-norm weights every 100 steps
-FOURIER_GRADNORM = (
-    "model.inputs=bounds",
-    "model.fourier_features=64",
-    "model.fourier_scale=2.0",
-    "weighting=gradnorm",
-    "weighting.update_every=100",
-)
+#: inputs onto [-1, 1], gradient-norm weights every 100 steps; with 64 Fourier features of scale 2
+GRADNORM = ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100")
+FOURIER_GRADNORM = (*GRADNORM, "model.fourier_features=64", "model.fourier_scale=2.0")
 
 #: The published numbers: Table 3 of Hao et al. (arXiv:2306.08827), vanilla PINN and the best
 #: method, as secondary summaries quote them; they could not be checked against the paper's PDF
@@ -103,14 +98,14 @@ TASKS: dict[str, Task] = {
         "NS2d-C",
         4.70e-2,
         ("LAAF", 3.60e-2),
-        ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100"),
+        GRADNORM,
         "gradient-norm weights between the momentum, continuity and wall terms",
     ),
     "ns2d_cg": Task(
         "NS2d-CG",
         1.19e-1,
         ("LAAF", 8.24e-2),
-        ("model.inputs=bounds", "weighting=gradnorm", "weighting.update_every=100"),
+        GRADNORM,
         "gradient-norm weights between the momentum, continuity and inlet, outlet and wall terms",
     ),
     "wave1d_c": Task(

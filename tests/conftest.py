@@ -18,6 +18,28 @@ os.environ["PINNRUN_PINNACLE_URL"] = (
 )
 
 
+@pytest.fixture(scope="session")
+def shared():
+    """``shared(name)``: the path of the shared copy of a PINNacle reference file, its SHA-256 checked
+    against the copy's SHA256SUMS first (the tests skip where the copy is absent)."""
+    from pinnrun.reference.points import sha256
+
+    if not (_SHARED_PINNACLE / "SHA256SUMS").is_file():
+        pytest.skip(f"the PINNacle reference copies are not at {_SHARED_PINNACLE}")
+    sums = {}
+    for line in (_SHARED_PINNACLE / "SHA256SUMS").read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.strip().lstrip("*")] = digest
+
+    def file(name: str) -> Path:
+        path = _SHARED_PINNACLE / name
+        assert sha256(path) == sums[name], f"{path} differs from the copy SHA256SUMS describes"
+        return path
+
+    return file
+
+
 @pytest.fixture
 def cli():
     """The :func:`helpers.run_cli` helper as a fixture."""

@@ -300,3 +300,28 @@ def run_without(
         text=True,
         timeout=timeout,
     )
+
+
+def equation(name: str):
+    """The problem of conf/equation/<name>.yaml as `equation=<name>` loads it (no Hydra run)."""
+    from omegaconf import OmegaConf
+
+    from pinnrun.config import EquationConfig
+    from pinnrun.tasks import load
+
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(EquationConfig), OmegaConf.load(REPO / "conf" / "equation" / f"{name}.yaml")
+    )
+    return load(OmegaConf.to_object(cfg))
+
+
+def load_script(name: str):
+    """benchmarks/<name>.py as a module (the scripts are not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod

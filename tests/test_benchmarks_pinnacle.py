@@ -3,22 +3,16 @@ budgets scaled as stated, and the docs table written from stored rows."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("pinnacle_bench", REPO / "benchmarks" / "pinnacle.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["pinnacle_bench"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("pinnacle")
 
 
 def test_every_pinnacle_preset_is_a_task_and_every_recipe_composes(bench):

@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 
-from helpers import REPO
+from helpers import load_script
 
 
 def _reproduce():
-    spec = importlib.util.spec_from_file_location("reproduce", REPO / "benchmarks" / "reproduce.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["reproduce"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("reproduce")
 
 
 def test_every_experiment_has_a_smoke_case_and_every_case_a_check():

@@ -19,18 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
 from scipy.spatial import cKDTree
 
-from pinnrun.config import EquationConfig, SamplerMethod
+from pinnrun.config import SamplerMethod
 from pinnrun.derivatives import Derivatives
 from pinnrun.objective import Objective
 from pinnrun.reference import PointReference
-from pinnrun.reference.points import sha256
 from pinnrun.sampling import PointSets
-from pinnrun.tasks import load
 
 from helpers import build_task
+from helpers import equation as problem
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "equation"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "pinnacle"
@@ -41,30 +39,6 @@ PINNACLE = {
     "ns_cavity": ("lid_driven_a4.dat", 10201),
     "ns_backstep": ("ns_0_obstacle.dat", 12910),
 }
-
-
-def problem(name: str):
-    cfg = OmegaConf.merge(OmegaConf.structured(EquationConfig), OmegaConf.load(CONF / f"{name}.yaml"))
-    return load(OmegaConf.to_object(cfg))
-
-
-@pytest.fixture(scope="module")
-def shared():
-    """``shared(name)``: the shared copy of a PINNacle reference file, checked against SHA256SUMS."""
-    if not (SHARED / "SHA256SUMS").is_file():
-        pytest.skip(f"the PINNacle reference copies are not at {SHARED}")
-    sums = {}
-    for line in (SHARED / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.strip().lstrip("*")] = digest
-
-    def file(name: str) -> Path:
-        path = SHARED / name
-        assert sha256(path) == sums[name], f"{path} differs from the copy SHA256SUMS describes"
-        return path
-
-    return file
 
 
 def with_reference(name: str, shared):

@@ -23,13 +23,12 @@ import torch
 from omegaconf import OmegaConf
 from scipy.spatial import cKDTree
 
-from pinnrun.config import EquationConfig, SamplerMethod
+from pinnrun.config import SamplerMethod
 from pinnrun.derivatives import Derivatives
 from pinnrun.reference import PointReference
-from pinnrun.reference.points import sha256
 from pinnrun.sampling import PointSets
-from pinnrun.tasks import load
 
+from helpers import equation as problem
 from helpers import read_rows, run_task
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "equation"
@@ -43,30 +42,6 @@ EQUATIONS = {
     "heat_longtime": (("x", "y", "t"), ("residual", "initial", "boundary"), "heat_longtime.dat"),
 }
 ANALYTIC = ["heat2d_multiscale", "poisson_nd"]
-
-
-def problem(name: str):
-    cfg = OmegaConf.merge(OmegaConf.structured(EquationConfig), OmegaConf.load(CONF / f"{name}.yaml"))
-    return load(OmegaConf.to_object(cfg))
-
-
-@pytest.fixture(scope="module")
-def shared():
-    """``shared(name)``: the shared copy of a PINNacle reference file, checked against SHA256SUMS."""
-    if not (SHARED / "SHA256SUMS").is_file():
-        pytest.skip(f"the PINNacle reference copies are not at {SHARED}")
-    sums = {}
-    for line in (SHARED / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.strip().lstrip("*")] = digest
-
-    def file(name: str) -> Path:
-        path = SHARED / name
-        assert sha256(path) == sums[name], f"{path} differs from the copy SHA256SUMS describes"
-        return path
-
-    return file
 
 
 @pytest.fixture(scope="module")

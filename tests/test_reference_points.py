@@ -17,25 +17,6 @@ PINNACLE = Path(__file__).resolve().parents[2] / "shared" / "pinnacle"
 HOLES = np.array([[0.3, 0.3], [-0.3, 0.3], [0.3, -0.3], [-0.3, -0.3]])
 
 
-@pytest.fixture(scope="module")
-def pinnacle():
-    """``pinnacle(name)``: the path of a PINNacle reference file, its SHA-256 checked first."""
-    if not (PINNACLE / "SHA256SUMS").is_file():
-        pytest.skip(f"the PINNacle reference copies are not at {PINNACLE}")
-    sums = {}
-    for line in (PINNACLE / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.strip().lstrip("*")] = digest
-
-    def file(name: str) -> Path:
-        path = PINNACLE / name
-        assert sha256(path) == sums[name], f"{path} differs from the copy SHA256SUMS describes"
-        return path
-
-    return file
-
-
 def config_error(call, start: str) -> str:
     """The message of the ConfigError that ``call()`` raises: it starts with ``start``, one line."""
     with pytest.raises(ConfigError) as info:
@@ -59,8 +40,8 @@ def test_sha256_matches_hashlib_on_a_small_file(tmp_path):
     assert sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
-def test_a_time_series_export_is_expanded_into_rows(pinnacle):
-    ref = read_points(pinnacle("burgers1d.dat"), ("t", "x"), ("u",), time="t")
+def test_a_time_series_export_is_expanded_into_rows(shared):
+    ref = read_points(shared("burgers1d.dat"), ("t", "x"), ("u",), time="t")
     assert isinstance(ref, PointReference)
     assert ref.variables == ("t", "x")
     assert ref.points.shape == (1111, 2) and ref.points.dtype == np.float64
@@ -78,8 +59,8 @@ def test_a_time_series_export_is_expanded_into_rows(pinnacle):
     assert u[row] == 0.03811340019532789
 
 
-def test_the_lid_driven_cavity_holds_its_boundary_conditions(pinnacle):
-    ref = read_points(pinnacle("lid_driven_a4.dat"), ("x", "y"), ("u", "v", "p"))
+def test_the_lid_driven_cavity_holds_its_boundary_conditions(shared):
+    ref = read_points(shared("lid_driven_a4.dat"), ("x", "y"), ("u", "v", "p"))
     # grep -vc '^%' lid_driven_a4.dat
     assert ref.points.shape == (10201, 2)
     x, y = ref.points.T
@@ -95,8 +76,8 @@ def test_the_lid_driven_cavity_holds_its_boundary_conditions(pinnacle):
     assert ref.fields["p"].shape == (10201,)
 
 
-def test_units_in_the_header_are_ignored_and_the_inflow_is_parabolic(pinnacle):
-    ref = read_points(pinnacle("ns_0_obstacle.dat"), ("x", "y"), ("u", "v", "p"))
+def test_units_in_the_header_are_ignored_and_the_inflow_is_parabolic(shared):
+    ref = read_points(shared("ns_0_obstacle.dat"), ("x", "y"), ("u", "v", "p"))
     assert ref.points.shape == (12910, 2)
     x, y = ref.points.T
     assert x.min() == 0 and x.max() == 4 and y.min() == 0 and y.max() == 2
@@ -106,8 +87,8 @@ def test_units_in_the_header_are_ignored_and_the_inflow_is_parabolic(pinnacle):
     assert (ref.fields["v"][inlet] == 0).all()
 
 
-def test_the_poisson_domain_is_the_square_minus_four_disks(pinnacle):
-    ref = read_points(pinnacle("poisson1_cg_data.dat"), ("x", "y"), ("u",))
+def test_the_poisson_domain_is_the_square_minus_four_disks(shared):
+    ref = read_points(shared("poisson1_cg_data.dat"), ("x", "y"), ("u",))
     assert ref.points.shape == (1246, 2)
     x, y = ref.points.T
     u = ref.fields["u"]
@@ -121,15 +102,15 @@ def test_the_poisson_domain_is_the_square_minus_four_disks(pinnacle):
     assert u.min() == 0 and u.max() == 1  # and the maximum principle inside
 
 
-def test_the_poisson_boltzmann_export_reads_as_three_columns(pinnacle):
-    ref = read_points(pinnacle("poisson_boltzmann2d.dat"), ("x", "y"), ("u",))
+def test_the_poisson_boltzmann_export_reads_as_three_columns(shared):
+    ref = read_points(shared("poisson_boltzmann2d.dat"), ("x", "y"), ("u",))
     assert ref.points.shape == (3236, 2)
     assert (np.abs(ref.points) <= 1).all()
     assert ref.points[0].tolist() == [-1.0, -0.9600000000000002] and ref.fields["u"][0] == 0.20000000000000004
 
 
-def test_a_long_heat_series_expands_to_space_rows_times_time_columns(pinnacle):
-    path = pinnacle("heat_longtime.dat")
+def test_a_long_heat_series_expands_to_space_rows_times_time_columns(shared):
+    path = shared("heat_longtime.dat")
     ref = read_points(path, ("x", "y", "t"), ("u",), time="t")
     assert ref.points.shape == (192 * 501, 3)
     t = ref.points[:, 2]
@@ -145,9 +126,9 @@ def test_a_long_heat_series_expands_to_space_rows_times_time_columns(pinnacle):
     assert ref.fields["u"][192] == 0.1440772725789644
 
 
-def test_the_heat_inverse_observation_points_are_points_without_fields(pinnacle):
+def test_the_heat_inverse_observation_points_are_points_without_fields(shared):
     # no header: PINNacle's HeatInv loads the file as (x, y, t) observation points
-    ref = read_points(pinnacle("heatinv_points.dat"), ("x", "y", "t"), (), time="t")
+    ref = read_points(shared("heatinv_points.dat"), ("x", "y", "t"), (), time="t")
     assert ref.points.shape == (2500, 3) and ref.fields == {}
     assert (np.abs(ref.points[:, :2]) <= 1).all()
     assert (ref.points[:, 2] >= 0).all() and (ref.points[:, 2] <= 1).all()
