@@ -207,7 +207,7 @@ class PinnTask:
         return self.step.engine
 
     def notes(self) -> list[str]:
-        out = []
+        out = [f"warning: {w}" for w in self.problem.warnings]
         if not self.evaluation.fields and self.problem.reference_file:
             out.append(reference.pinnacle.missing_note(self.problem.reference_file, self.problem.reference_path()))
         elif not self.evaluation.fields:

@@ -254,3 +254,20 @@ def test_an_l_shape_built_by_csg_matches_the_polygon():
     y = poly.interior_points(2000, rng(21))
     np.testing.assert_allclose(g.distance(y), poly.distance(y), atol=1e-12)
     np.testing.assert_allclose(g.distance([[0.9, 0.9], [1.5, 0.9], [0.5, 1.5]]), [math.sqrt(0.02), 0.1, 0.5])
+
+
+def test_a_hole_that_misses_the_domain_is_a_warning_and_one_inside_is_not():
+    import warnings
+
+    from pinnrun.geometry import GeometryWarning
+
+    square = Rectangle([0, 0], [1, 1])
+    with pytest.warns(GeometryWarning, match=r"removes nothing: Disk\(center=\[3.0, 3.0\]"):
+        far = square - Disk([3, 3], 0.1)  # the bounding boxes do not overlap
+    with pytest.warns(GeometryWarning, match="removes nothing"):
+        square - Disk([1.2, 1.2], 0.25)  # the boxes overlap at the corner, the disk misses it (0.283 > 0.25)
+    assert far.measure == pytest.approx(1.0, rel=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GeometryWarning)
+        square - Disk([0.5, 0.5], 0.1)
+        square - Disk([1.2, 1.2], 0.3)  # cuts the corner

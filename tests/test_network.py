@@ -35,6 +35,7 @@ CONSTRAINED = {
     "burgers": {"initial", "boundary", "initial_boundary"},
     "burgers1d": {"initial", "boundary", "initial_boundary"},  # burgers against PINNacle's reference
     "helmholtz": {"boundary"},
+    "poisson_holes": {"outer", "holes"},  # on a geometry: Problem.dirichlet and the geometry's distance functions
 }
 
 
@@ -57,7 +58,8 @@ def worst_residuals(p, net, conditions, n=500):
     pts = PointSets(p, counts, SamplerMethod.lhs, {}, 0, 1, torch.device("cpu"), torch.float64).at(0)
     out = {}
     for c in conditions:
-        res = p.conditions()[c].residual(Derivatives(net, pts[c], p.variables, p.outputs))
+        space = p.space if p.conditions()[c].on else ()  # boundary points on a geometry carry normals
+        res = p.conditions()[c].residual(Derivatives(net, pts[c], p.variables, p.outputs, space))
         out.update({term_name(c, k): float(r.detach().abs().max()) for k, r in res.items()})
     return out
 
@@ -83,6 +85,8 @@ def test_the_constrained_output_satisfies_each_dropped_condition(name):
     assert max(held.values()) < 1e-13, held
     bare = worst_residuals(p, net, conds)
     assert min(bare.values()) > 1e-3, bare  # the network alone does not: the wrapper does it
+    if p.geometry is not None:
+        return  # A and B from the geometry's distance functions: tests/test_geometry_adf.py
     # and u is A + B N at random points, A and B by their formulas
     x = torch.rand(200, len(p.variables), dtype=torch.float64)
     x = torch.tensor(p.lower, dtype=torch.float64) + x * (torch.tensor(p.upper) - torch.tensor(p.lower))
@@ -175,7 +179,8 @@ def test_taylor_mode_through_the_wrapper_equals_reverse_mode(name, kind):
         gradient(Derivatives(model, x, v, p.outputs)),
         gradient(JetDerivatives(lambda j: propagate(model, j), x, v, p.outputs, keys)),
     ):
-        torch.testing.assert_close(g_tay, g_rev, rtol=1e-9, atol=1e-12)
+        # the geometry's distance functions have large third derivatives near corners: rounding
+        torch.testing.assert_close(g_tay, g_rev, rtol=1e-9 if p.geometry is None else 1e-8, atol=1e-12)
 
 
 def test_the_wrapper_adds_no_parameters_and_keeps_the_networks_layers():

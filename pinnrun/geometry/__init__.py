@@ -15,18 +15,21 @@ are float64 numpy arrays of shape (n, dim), in and out; randomness comes from th
   measure (and their outward normals with ``normals=True``);
 - ``normal(x, tol=1e-9)``: outward unit normals (nan rows off the boundary; at corners the normal of
   one of the pieces meeting there);
-- ``distance(x, parts=None)``: distance to the chosen parts, for hard constraints u = g + d N;
+- ``distance(x, parts=None)``: distance to the chosen parts (numpy, exact for primitives);
+- ``adf(x, parts=None)``: an approximate distance to them in torch, differentiable to any order,
+  0 on them and positive elsewhere, for hard constraints u = A + adf N
+  (:meth:`pinnrun.problems.Problem.dirichlet`);
 - ``a | b``, ``a - b``, ``a & b``: union, difference, intersection.
 
 Primitives (:mod:`.primitives`, :mod:`.planar`) are exact; CSG results (:mod:`.csg`) estimate
 their measures by quasi-Monte Carlo. :class:`SpaceTime` adds a time interval; :func:`from_spec`
-builds a geometry from a nested mapping (YAML). The layer depends on numpy, scipy and
-:mod:`pinnrun.config` only (and omegaconf, to read configs).
+builds a geometry from a nested mapping (YAML). The layer depends on numpy, scipy, torch (``adf``
+only) and :mod:`pinnrun.config` (and omegaconf, to read configs).
 """
 
 from __future__ import annotations
 
-from pinnrun.geometry.base import WHOLE, Geometry
+from pinnrun.geometry.base import WHOLE, Geometry, GeometryWarning
 from pinnrun.geometry.csg import Difference, Intersection, Union
 from pinnrun.geometry.planar import Ellipse, Polygon, Triangle
 from pinnrun.geometry.primitives import Ball, Box, Cuboid, Disk, Interval, Rectangle, Sphere
@@ -42,6 +45,7 @@ __all__ = [
     "Disk",
     "Ellipse",
     "Geometry",
+    "GeometryWarning",
     "Intersection",
     "Interval",
     "Polygon",

@@ -36,13 +36,16 @@ the other in a union) do not bring the distance down to 0 inside the domain.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from pinnrun.config import ConfigError
-from pinnrun.geometry.base import TOL, Geometry, Piece, as_points, unit_sobol
+from pinnrun.geometry.base import TOL, Geometry, GeometryWarning, Piece, as_points, unit_sobol
 
 MEASURE_POINTS = 2**18
 CHUNK = 2**16
+OVERLAP_POINTS = 2**12  # Sobol points of the bounding boxes' overlap that look for a difference's cut
 
 
 class _Boolean(Geometry):
@@ -125,7 +128,25 @@ class Intersection(_Boolean):
 
 
 class Difference(_Boolean):
-    """A - B: the points of A not in B's interior (the closure of A minus B)."""
+    """A - B: the points of A not in B's interior (the closure of A minus B). A GeometryWarning
+    says so where B does not meet A (their bounding boxes do not overlap, or none of 4096 Sobol
+    points of the overlap lies in both): the difference is A itself, a hole that misses."""
+
+    def __init__(self, a: Geometry, b: Geometry):
+        super().__init__(a, b)
+        (la, ua), (lb, ub) = a.bbox, b.bbox
+        lower, upper = np.maximum(la, lb), np.minimum(ua, ub)
+        meets = bool(np.all(upper > lower))
+        if meets:
+            x = lower + unit_sobol(self.dim, OVERLAP_POINTS) * (upper - lower)
+            meets = bool((a.inside(x, 0.0) & b.inside(x, 0.0)).any())
+        if not meets:
+            hole, domain = (f"{g!r}"[:80] + ("..." if len(f"{g!r}") > 80 else "") for g in (b, a))
+            warnings.warn(
+                f"geometry: the difference removes nothing: {hole} does not meet {domain}",
+                GeometryWarning,
+                stacklevel=2,
+            )
 
     def _clip(self, pa, pb):
         return tuple(p.clipped("and", True, self.b, True) for p in pa) + tuple(

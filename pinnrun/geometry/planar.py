@@ -7,10 +7,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from scipy.special import ellipe, ellipeinc
 
 from pinnrun.config import ConfigError
-from pinnrun.geometry.base import TOL, Primitive, as_name, as_points, as_vector
+from pinnrun.geometry.base import TOL, Primitive, as_name, as_points, as_vector, trimmed_flat
 
 BISECTIONS = 64  # halvings of the bracket of the nearest point on an ellipse: below float64's resolution
 
@@ -133,6 +134,17 @@ class Ellipse(Primitive):
     def _piece_normal(self, k: int, p: np.ndarray) -> np.ndarray:
         g = self._local(p) / self.semi_axes**2  # the gradient of (u0/a)^2 + (u1/b)^2, halved
         return (g / np.linalg.norm(g, axis=1, keepdims=True)) @ self._rot.T
+
+    def _adf(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """|q| / sqrt(|grad q|^2 + 4 q^2 / ab), q = (u0/a)^2 + (u1/b)^2 - 1 in the ellipse's own axes:
+        |q| / |grad q| (the distance to first order) on the ellipse, finite and smooth at its centre."""
+        (a, b), (cx, cy) = map(float, self.semi_axes), map(float, self.center)
+        c, s = float(self._rot[0, 0]), float(self._rot[1, 0])
+        dx, dy = x[:, 0] - cx, x[:, 1] - cy
+        u0, u1 = (c * dx + s * dy) / a, (c * dy - s * dx) / b
+        q = u0 * u0 + u1 * u1 - 1
+        grad2 = 4 * (u0 * u0 / (a * a) + u1 * u1 / (b * b))
+        return q.abs() / torch.sqrt(grad2 + 4 * q * q / (a * b))
 
 
 def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -264,6 +276,15 @@ class Polygon(Primitive):
 
     def _piece_normal(self, k: int, p: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self._out[k], p.shape).copy()
+
+    def _adf(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """:func:`trimmed_flat` of the edge: f the signed distance to its line, t = ((L/2)^2 - s^2) / L
+        with s the coordinate along the edge from its midpoint (L its length)."""
+        (ax, ay), (dx, dy), length = map(float, self._a[k]), map(float, self._d[k]), float(self._len[k])
+        rx, ry = x[:, 0] - ax, x[:, 1] - ay
+        f = (dx * ry - dy * rx) / length
+        s = (dx * rx + dy * ry) / length - length / 2
+        return trimmed_flat(f, (length**2 / 4 - s * s) / length)
 
 
 class Triangle(Polygon):

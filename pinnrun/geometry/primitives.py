@@ -11,10 +11,22 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import torch
 from scipy.special import gammaln, ndtri
 
 from pinnrun.config import ConfigError
-from pinnrun.geometry.base import TOL, Draw, Geometry, Primitive, as_name, as_points, as_vector, uniform_draw
+from pinnrun.geometry.base import (
+    TOL,
+    Draw,
+    Geometry,
+    Primitive,
+    as_name,
+    as_points,
+    as_vector,
+    r_and,
+    trimmed_flat,
+    uniform_draw,
+)
 from pinnrun.geometry.planar import Ellipse, Polygon, Triangle
 
 __all__ = [
@@ -111,6 +123,22 @@ class Box(Primitive):
         n[:, k // 2] = 1.0 if k % 2 else -1.0
         return n
 
+    def _adf(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """|f| in 1-D (f = x - the end point); else :func:`trimmed_flat` of f, the signed distance to
+        the face's plane, trimmed by the R-conjunction over the face's other axes of the slabs
+        (h_i^2 - (x_i - m_i)^2) / 2 h_i (m, h: the box's centre and half widths)."""
+        axis, value = self._face(k)
+        f = x[:, axis] - value
+        others = [i for i in range(self.dim) if i != axis]
+        if not others:
+            return f.abs()
+        mid, half = (self.lower + self.upper) / 2, (self.upper - self.lower) / 2
+        slabs = [(float(half[i]) ** 2 - (x[:, i] - float(mid[i])) ** 2) / (2 * float(half[i])) for i in others]
+        t = slabs[0]
+        for s in slabs[1:]:
+            t = r_and(t, s)
+        return trimmed_flat(f, t)
+
 
 class Interval(Box):
     """The interval [a, b] (1-D); its end points are the parts "x0-" (at a) and "x0+" (at b)."""
@@ -206,6 +234,11 @@ class Ball(Primitive):
 
     def _piece_normal(self, k: int, p: np.ndarray) -> np.ndarray:
         return self._directions(p - self.center)
+
+    def _adf(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """|r^2 - |x - c|^2| / 2r: smooth on either side of the sphere (the centre included)."""
+        r2 = sum((x[:, i] - float(c)) ** 2 for i, c in enumerate(self.center))
+        return (self.radius**2 - r2).abs() / (2 * self.radius)
 
 
 class Disk(Ball):

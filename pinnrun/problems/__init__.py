@@ -15,6 +15,7 @@ import importlib
 import inspect
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,8 @@ import torch
 from pinnrun import reference
 from pinnrun.config import ConfigError, EquationConfig
 from pinnrun.derivatives import Derivatives
-from pinnrun.geometry import Geometry, from_spec
+from pinnrun.geometry import Geometry, GeometryWarning, from_spec
+from pinnrun.geometry.base import ADF_FLOOR, root
 
 #: d -> {component: residual (n,)}, d the derivatives at the condition's points
 Residual = Callable[[Derivatives], dict[str, torch.Tensor]]
@@ -193,7 +195,14 @@ class Problem:
 
     def __init__(self, domain: Mapping[str, Any], params: Mapping[str, Any] | None = None):
         self.check(domain, params)
-        self.domain, self.geometry, self.space = split_domain(domain, self.variables)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GeometryWarning)
+            self.domain, self.geometry, self.space = split_domain(domain, self.variables)
+        #: what building the geometry warned of (a hole that misses the domain): the run's header says it
+        self.warnings = [str(w.message) for w in caught if issubclass(w.category, GeometryWarning)]
+        for w in caught:
+            if not issubclass(w.category, GeometryWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.p = {**self.params, **(params or {})}
         self.primary_field = self.primary_field or (self.fields[0] if self.fields else "")
 
@@ -229,6 +238,75 @@ class Problem:
         """The output transform ``model.hard_constraints=true`` wraps the network in, if this
         equation declares one (default: none)."""
         return None
+
+    def dirichlet(self, data: Mapping[str, Mapping[str, float | Callable]]) -> HardConstraint:
+        """The output transform that makes Dirichlet conditions hold exactly, on any domain:
+        ``data`` maps condition names to ``{output: value}``, a value a number or a function of the
+        points as :meth:`exact` gets them (``x["t"]``, columns). Return it from
+        :meth:`hard_constraint`; e.g. ``self.dirichlet({"outer": {"u": 1.0}, "holes": {"u": 0.0}})``.
+
+        Per output, over the conditions that give it a value: B = 1 / sum_c 1 / phi_c and
+        A = sum_c (g_c / phi_c) / sum_c (1 / phi_c), with phi_c an approximate distance to where
+        condition c lies (Sukumar & Srivastava 2022, "Exact imposition of boundary conditions with
+        distance functions in physics-informed deep neural networks", CMAME 389, 114333: this is
+        their transfinite interpolation with mu = 1). phi_c vanishes exactly there: on its geometry
+        parts (``on``: :meth:`pinnrun.geometry.Geometry.adf`), on its box faces (``boundary``:
+        |x - bound|) and at its ``fixed`` values, taken together as sqrt of the sum of their squares
+        (the points lie on all of them at once). So A = g_c and B = 0 on condition c, for every
+        network. A one-line ConfigError names a condition that is unknown, lies inside the domain,
+        or lacks a value for one of its components."""
+        conditions = self.conditions()
+        for name, values in data.items():
+            where = f"{type(self).__name__}.dirichlet: condition '{name}'"
+            if name not in conditions:
+                raise ConfigError(f"{where} is not one of this equation's ({', '.join(conditions)})")
+            c = conditions[name]
+            if not (c.on or c.boundary or c.fixed):
+                raise ConfigError(f"{where} lies inside the domain: a Dirichlet condition lies on a boundary")
+            missing = [o for o in c.components if o not in values]
+            unknown = [o for o in values if o not in self.outputs]
+            if missing or unknown:
+                raise ConfigError(
+                    f"{where}: give a value for each of its components {list(c.components)} "
+                    f"(missing {missing}, not outputs {unknown})"
+                )
+            if c.on:
+                if self.geometry is None:
+                    raise ConfigError(f"{where} lies on parts {list(c.on)}, but the domain has no geometry")
+                self.geometry.check_parts(c.on)
+
+        def distance(x: Mapping[str, torch.Tensor], c: Condition) -> torch.Tensor:
+            squares = []
+            if c.on:
+                points = torch.stack([x[v] for v in self.space], 1)
+                squares.append(self.geometry.adf(points, c.on) ** 2)
+            faces = [(x[var] - self.domain[var][side]).abs() for var, side in c.faces()]
+            if faces:
+                squares.append((1 / sum(1 / f.clamp_min(ADF_FLOOR) for f in faces)) ** 2)
+            squares += [(x[var] - float(value)) ** 2 for var, value in c.fixed.items()]
+            return root(sum(squares))
+
+        def inverse_distances(x: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            return {name: 1 / distance(x, conditions[name]) for name in data}
+
+        def particular(x: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            inv, out = inverse_distances(x), {}
+            for o in self.outputs:
+                given = [(inv[name], values[o]) for name, values in data.items() if o in values]
+                if given:
+                    value = [g(x) if callable(g) else g for _, g in given]
+                    out[o] = sum(w * g for (w, _), g in zip(given, value)) / sum(w for w, _ in given)
+            return out
+
+        def factor(x: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            inv = inverse_distances(x)
+            return {
+                o: 1 / sum(inv[name] for name, values in data.items() if o in values)
+                for o in self.outputs
+                if any(o in values for values in data.values())
+            }
+
+        return HardConstraint(satisfies=tuple(data), particular=particular, factor=factor)
 
     def has_exact(self) -> bool:
         return type(self).exact is not Problem.exact

@@ -45,5 +45,10 @@ class PoissonHoles(Problem):
             "holes": Condition(("u",), lambda d: {"u": d["u"] - self.hole_value}, on="holes"),
         }
 
+    def hard_constraint(self):
+        """u = A + B N with A = 1 on the square and 0 on the holes, B = 0 on both (the geometry's
+        distance functions, :meth:`Problem.dirichlet`): no boundary term is left, the residual alone trains."""
+        return self.dirichlet({"outer": {"u": self.outer_value}, "holes": {"u": self.hole_value}})
+
 
 PROBLEM = PoissonHoles
