@@ -5,8 +5,9 @@ submitit job of 2 tasks); its reference is the same config run in this process. 
 columns that carry the training's numbers (loss and terms, weights, causal weights, L2 errors)
 must agree to 1e-6 relative at every logged step: the sums over ranks differ from one process's
 sums only by rounding (float64 here; measured worst 1e-11 over these runs). The default case runs
-on a geometry (the annulus, points split per part); the cases marked slow (the same on a box, fixed weights, RAD and Hutchinson traces, per-face grad-norm, causal training eager and compiled) run in
-``make test-all``.
+on a geometry (the annulus, its points split per part); the cases marked slow (the same on a box,
+fixed weights, RAD and Hutchinson traces, per-face grad-norm, causal training eager and compiled)
+run in ``make test-all``.
 """
 
 from __future__ import annotations
