@@ -13,14 +13,19 @@ TEST_STAMP := $(VENV)/.pinnrun-test-installed
 
 .PHONY: install run test test-all lint data reproduce reproduce-smoke bench clean
 
+# torch with pip (it finds a local CPU wheel where the machine has one), unpacked without compiling
+# its bytecode (Python compiles what a run imports, once); the rest with uv, which resolves and
+# installs in parallel and keeps the torch already there (pip: about 2 min, uv: about 15 s)
+UV := $(VENV)/bin/uv
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e .
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q --no-compile $(TORCH)
+	@test -x $(UV) || $(PY) -m pip install -q uv
+	$(UV) pip install -q --python $(PY) -e .
 	@touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e ".[test]"
+	$(UV) pip install -q --python $(PY) -e ".[test]"
 	@touch $(TEST_STAMP)
 
 install: $(STAMP)
