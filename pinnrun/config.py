@@ -168,8 +168,8 @@ class ModelConfig:
     # drawn N(0, fourier_scale^2) and trained; 0: none
     fourier_features: int = 0
     fourier_scale: float = 1.0
-    # random weight factorisation of every linear layer: W = diag(exp(s)) V, s drawn
-    # N(factorize_mean, factorize_std^2) per output neuron, V = W_init / exp(s)
+    # random weight factorisation of every linear layer: W = diag(g) V, g = exp(s) with s drawn
+    # N(factorize_mean, factorize_std^2) per output neuron, V = W_init / g; g and V trained (jaxpi)
     factorize: bool = False
     factorize_mean: float = 1.0
     factorize_std: float = 0.1
@@ -190,6 +190,10 @@ class PhaseConfig:
     # Adam: lr * decay_rate ** (step_in_phase / decay_steps); decay_rate 1 = constant
     decay_rate: float = 1.0
     decay_steps: int = 1000
+    # Adam: a linear warmup first, lr * step_in_phase / warmup_steps (0 at the first step), then the
+    # decay above counted from its end (optax.join_schedules of linear_schedule and
+    # exponential_decay, as jaxpi configures it); 0 = none
+    warmup_steps: int = 0
     # sip: the Newton step in y-space, y_target = y + eta (y* - y); the network trains by Adam
     # (lr, decay as above) on 1/2 |x - x_tilde|^2
     eta: float = 1.0
@@ -579,6 +583,10 @@ def validate(cfg: Any) -> None:
         _positive(ph.lr, f"optimizer.phases.{i}.lr")
         _positive(ph.decay_rate, f"optimizer.phases.{i}.decay_rate")
         _positive(ph.decay_steps, f"optimizer.phases.{i}.decay_steps")
+        if ph.warmup_steps < 0:
+            raise ConfigError(f"optimizer.phases.{i}.warmup_steps must be >= 0, got {ph.warmup_steps}")
+        if ph.warmup_steps and ph.kind is PhaseKind.lbfgs:
+            raise ConfigError(f"optimizer.phases.{i}.warmup_steps: an L-BFGS phase has no learning-rate schedule")
         _positive(ph.history_size, f"optimizer.phases.{i}.history_size")
         _positive(ph.eta, f"optimizer.phases.{i}.eta")
 

@@ -91,8 +91,8 @@ def test_a_learned_period_is_its_formula_and_trains():
 
 
 def test_weight_factorisation_keeps_the_initial_network_and_is_its_formula():
-    """W = diag(exp(s)) V with s ~ N(mean, std^2) per output neuron and V = W_init / exp(s): the
-    factorised network starts as the plain one with the same seed, and trains s and V."""
+    """W = diag(g) V with g = exp(s), s ~ N(mean, std^2) per output neuron, V = W_init / g: the
+    factorised network starts as the plain one with the same seed, and trains g and V (jaxpi)."""
     plain = _model(width=2000, depth=1)
     fact = _model(width=2000, depth=1, factorize=True, factorize_mean=0.5, factorize_std=0.1)
     x = _points()
@@ -100,15 +100,31 @@ def test_weight_factorisation_keeps_the_initial_network_and_is_its_formula():
     torch.testing.assert_close(fact(x), plain(x), rtol=1e-6, atol=1e-6)
     layer = fact.net[0]
     assert isinstance(layer, FactorizedLinear) and not any(isinstance(m, torch.nn.Linear) for m in fact.modules())
-    torch.testing.assert_close(layer.weight, torch.exp(layer.s)[:, None] * layer.v)
     torch.testing.assert_close(layer.weight, plain.net[0].weight, rtol=1e-6, atol=1e-8)
-    assert float(layer.s.mean()) == pytest.approx(0.5, abs=0.01) and float(layer.s.std()) == pytest.approx(
-        0.1, rel=0.05
-    )
-    # one s per output neuron more than the plain network's parameters, per layer
+    # jaxpi's Dense with weight_fact: y = x (g * v) + b, its kernel (in, out) scaled per column by g;
+    # here by hand from the stored factors, one output at a time
+    g, v, b = layer.g.detach(), layer.v.detach(), layer.bias.detach()
+    h = x.to(g.dtype) @ torch.eye(x.shape[1], 2, dtype=g.dtype)  # any inputs of the layer's width
+    for j in (0, 7, 1999):
+        want = sum(h[:, i] * (g[j] * v[j, i]) for i in range(2)) + b[j]
+        torch.testing.assert_close(layer(h)[:, j].detach(), want, rtol=1e-6, atol=1e-7)
+    log_g = torch.log(g)
+    assert float(log_g.mean()) == pytest.approx(0.5, abs=0.01) and float(log_g.std()) == pytest.approx(0.1, rel=0.05)
+    # one g per output neuron more than the plain network's parameters, per layer
     assert count_parameters(fact) == count_parameters(plain) + 2000 + 2
     names = {n for n, _ in fact.named_parameters()}
-    assert {"net.0.s", "net.0.v", "net.0.bias"} <= names
+    assert {"net.0.g", "net.0.v", "net.0.bias"} <= names and not any(n.endswith(".s") for n in names)
+    # g itself is trained: its gradient is sum_i v_ji dL/dW_ji (the chain rule through W = diag(g) V)
+    fact.zero_grad()
+    layer(h).pow(2).sum().backward()
+    w = (g[:, None] * v).requires_grad_(True)
+    (torch.nn.functional.linear(h, w, b).pow(2).sum()).backward()
+    torch.testing.assert_close(layer.g.grad, (v * w.grad).sum(1), rtol=1e-5, atol=1e-6)
+    # a state dict of the 0.2 parametrisation (s = log g) loads as g = exp(s)
+    old = {k.replace("net.0.g", "net.0.s"): (t.log() if k == "net.0.g" else t) for k, t in fact.state_dict().items()}
+    again = _model(width=2000, depth=1, factorize=True, factorize_mean=0.5, factorize_std=0.1)
+    again.load_state_dict(old)
+    torch.testing.assert_close(again.net[0].g, layer.g, rtol=1e-6, atol=0)
 
 
 def test_pirate_net_is_the_authors_forward_pass():

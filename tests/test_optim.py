@@ -37,6 +37,29 @@ def test_first_order_optimizers_and_their_schedule():
     assert isinstance(opt, torch.optim.LBFGS) and sched is None
 
 
+def test_a_linear_warmup_then_the_decay_counted_from_its_end_as_optax_joins_them():
+    """jaxpi's schedule, optax.join_schedules([linear_schedule(0, lr, W), exponential_decay(lr,
+    decay_steps, decay_rate)], [W]), at lr = 1e-3, W = 4, decay_steps = 2, decay_rate = 0.9: the
+    values by hand, and the parameters Adam moves (none at step 0: the rate is 0 there)."""
+    w = torch.nn.Parameter(torch.ones(3))
+    phase = plan_phases([PhaseConfig(lr=1e-3, decay_rate=0.9, decay_steps=2, warmup_steps=4)], None)[0]
+    opt, sched = make_optimizer(phase, [w])
+    want = [0.0, 0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3 * 0.9**0.5, 1e-3 * 0.9, 1e-3 * 0.9**1.5]
+    got = []
+    for s in range(len(want)):
+        got.append(opt.param_groups[0]["lr"])
+        before = w.detach().clone()
+        w.grad = torch.ones(3)
+        opt.step()
+        sched.step()
+        assert torch.equal(w.detach(), before) == (s == 0), s
+    assert got == pytest.approx(want, rel=1e-12, abs=0)
+    with pytest.raises(Exception, match="warmup_steps must be >= 0"):
+        from helpers import compose_config
+
+        compose_config(["optimizer.phases.0.warmup_steps=-1"])
+
+
 def test_lbfgs_chunk_counts_iterations_and_converges_on_a_quadratic():
     target = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
     scale = torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64)

@@ -62,8 +62,8 @@ def weight_layers(model: nn.Module) -> list[nn.Module]:
 
 
 def weight_parameters(layer: nn.Module) -> list[nn.Parameter]:
-    """The parameters of a linear layer's weight matrix: W, or s and V of W = diag(exp(s)) V."""
-    return [layer.s, layer.v] if isinstance(layer, FactorizedLinear) else [layer.weight]
+    """The parameters of a linear layer's weight matrix: W, or g and V of W = diag(g) V."""
+    return [layer.g, layer.v] if isinstance(layer, FactorizedLinear) else [layer.weight]
 
 
 def count_parameters(model: nn.Module) -> int:

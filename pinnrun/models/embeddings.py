@@ -6,9 +6,10 @@ to training physics-informed neural networks", sec. 5-6; the same choices as jax
   the domain's length as the period, or a learned one, v -> (cos(w v), sin(w v)) with w trained
   (jaxpi's trainable period, used for time in its advection example), then random Fourier
   features [cos(z B), sin(z B)] with B drawn N(0, s^2) and trained (Tancik et al. 2020; Wang, Wang & Perdikaris 2021).
-- :class:`FactorizedLinear`: random weight factorisation, W = diag(exp(s)) V, s drawn
-  N(mean, std^2) per output neuron and V = W_init / exp(s), so the network starts as initialised
-  and trains s and V (the guide's sec. 6.1).
+- :class:`FactorizedLinear`: random weight factorisation, W = diag(g) V with g = exp(s), s drawn
+  N(mean, std^2) per output neuron and V = W_init / g, so the network starts as initialised; g and
+  V are the trained parameters, as jaxpi's archs.py stores and trains them (``kernel = g * v``;
+  the guide's sec. 6.1 writes W = diag(exp(s)) V).
 """
 
 from __future__ import annotations
@@ -176,25 +177,33 @@ def input_map(cfg: ModelConfig, lower: Sequence[float], upper: Sequence[float], 
 
 
 class FactorizedLinear(nn.Module):
-    """y = x W^T + b with W = diag(exp(s)) V: ``s`` (out,) and ``v`` (out, in) are the parameters."""
+    """y = x W^T + b with W = diag(g) V: ``g`` (out,) and ``v`` (out, in) are the parameters, g drawn
+    exp(N(mean, std^2)). jaxpi trains g itself; training s = log g instead (pinnrun before 0.3)
+    moves the scales by a different rule under Adam, and keeps them positive, which g need not stay.
+    A state dict of that parametrisation (``s``) loads as g = exp(s)."""
 
     def __init__(self, layer: nn.Linear, mean: float, std: float):
         super().__init__()
         w = layer.weight.detach()
-        s = mean + std * torch.randn(w.shape[0], dtype=w.dtype, device=w.device)
-        self.s = nn.Parameter(s)
-        self.v = nn.Parameter(w / torch.exp(s)[:, None])
+        g = torch.exp(mean + std * torch.randn(w.shape[0], dtype=w.dtype, device=w.device))
+        self.g = nn.Parameter(g)
+        self.v = nn.Parameter(w / g[:, None])
         self.bias = layer.bias
         self.in_features, self.out_features = layer.in_features, layer.out_features
 
     @property
     def weight(self) -> torch.Tensor:
-        return torch.exp(self.s)[:, None] * self.v
+        return self.g[:, None] * self.v
 
     def set_weight(self, w: torch.Tensor) -> None:
-        """Makes W = ``w`` (s kept)."""
+        """Makes W = ``w`` (g kept)."""
         with torch.no_grad():
-            self.v.copy_(w / torch.exp(self.s)[:, None])
+            self.v.copy_(w / self.g[:, None])
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if prefix + "s" in state_dict and prefix + "g" not in state_dict:  # saved by pinnrun 0.2
+            state_dict[prefix + "g"] = torch.exp(state_dict.pop(prefix + "s"))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight, self.bias)
