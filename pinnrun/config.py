@@ -69,6 +69,13 @@ class InputScaling(Enum):
     none = "none"  # the coordinates as they are (DeepXDE's and PINNacle's networks)
 
 
+class EncoderBias(Enum):
+    """How the modified MLP's encoder biases start."""
+
+    random = "random"  # normal, std sqrt(2 / (1 + width)): the gradient-pathologies code (wang_* presets)
+    zero = "zero"  # jaxpi's Dense (bias_init zeros): the jaxpi presets
+
+
 class Init(Enum):
     xavier_normal = "xavier_normal"
     xavier_uniform = "xavier_uniform"
@@ -151,6 +158,8 @@ class ModelConfig:
     # (mean 0, standard deviation 1 of a uniform draw over the domain: the bounds map times sqrt(3),
     # as the Wang et al. codes standardise by 1e5 uniform interior points)
     inputs: InputScaling = InputScaling.bounds
+    # the modified MLP's two encoders: their biases drawn at random or zero (EncoderBias)
+    encoder_bias: EncoderBias = EncoderBias.random
     # MscaleDNN only (Liu, Cai & Xu 2020)
     structure: MscaleStructure = MscaleStructure.scaled
     scale_kind: ScaleKind = ScaleKind.linear

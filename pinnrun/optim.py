@@ -57,8 +57,8 @@ def make_optimizer(phase: Phase, params: list[torch.nn.Parameter]) -> tuple[torc
     """The phase's optimizer over ``params``, and its learning-rate schedule (None for L-BFGS).
 
     Adam (also for ``sip`` phases) or plain gradient descent (``gd``) with the schedule
-    :func:`lr_factor` (a linear warmup, then lr * decay_rate ** (step / decay_steps)); L-BFGS with a strong-Wolfe line search,
-    one iteration per ``step()`` call unless :func:`lbfgs_chunk` asks for more.
+    :func:`lr_factor` (a linear warmup, then lr * decay_rate ** (step / decay_steps)); L-BFGS
+    with a strong-Wolfe line search, one iteration per ``step()`` call unless :func:`lbfgs_chunk` asks for more.
     """
     c = phase.cfg
     if c.kind is PhaseKind.lbfgs:

@@ -41,6 +41,7 @@ class Adam:
     lr: float
     decay_rate: float = 1.0  # lr * decay_rate ** (step / decay_steps); 1 = constant
     decay_steps: int | None = None  # None: any (no decay)
+    warmup: int = 0  # linear warmup steps (optax linear_schedule joined to the decay); 0: none
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class Setup:
     embeddings: Embeddings = field(default_factory=Embeddings)
     causal: tuple = (0, None)  # (chunks, tol schedule)
     per_condition: dict = field(default_factory=dict)
+    # the modified MLP's encoder biases: drawn at random (W, WHM:50-56 xavier_init of a 1 x width
+    # matrix) or zero (J: archs.py Dense, bias_init zeros)
+    encoder_bias: str = "random"
 
 
 PI = math.pi
@@ -313,6 +317,7 @@ JAXPI_ALLEN_CAHN = Setup(
     phases=[Adam(300000, 1e-3, 0.9, 5000)],  # JS:39-41, 46
     sampler=("uniform", 1),  # UniformSampler, a fresh batch every step
     embeddings=Embeddings(["x"], (256, 2.0), (1.0, 0.1)),  # JS:25-31
+    encoder_bias="zero",  # J archs.py Dense: bias_init zeros (ModifiedMlp's encoders are Dense)
     weighting=Weighting("ntk", update_every=1000, alpha=0.1),  # JS:51-54, momentum 0.9
     causal=(32, [1.0]),  # JS:56-58
     published=("u", 5.37e-5),
@@ -327,6 +332,7 @@ JAXPI_ALLEN_CAHN_CPU = Setup(
         "points": {"initial": 512, "boundary": 0, "residual": 2048},
         "widths": [128] * 4,
         "model": "mlp",
+        "encoder_bias": "random",  # an MLP: no encoders, the default stays
         "phases": [Adam(15000, 1e-3, 0.9, 2000)],
         "embeddings": Embeddings(["x"], (128, 1.0), (0.5, 0.1)),
         "weighting": Weighting("gradnorm_mean", update_every=1000, alpha=0.1),
@@ -347,6 +353,7 @@ JAXPI_ADVECTION = Setup(
     sampler=("uniform", 1),
     # JA:25-31: period (3 pi, 1.0) on (t, x), t's trained; x's: cos/sin x, pinnrun's exact periodic map
     embeddings=Embeddings(["x"], (256, 1.0), (1.0, 0.1), {"t": 3 * PI}),
+    encoder_bias="zero",  # J archs.py Dense: bias_init zeros
     weighting=Weighting("ntk", update_every=1000, alpha=0.1),  # JA:51-54
     causal=(32, [1.0]),  # JA:56-58
     published=("u", 6.88e-4),  # examples/adv/README.md, state of the art
@@ -377,6 +384,7 @@ JAXPI_WAVE = Setup(
         "model": "modified_mlp",
         "phases": [Adam(200000, 1e-3, 0.9, 2000)],  # JA:39-41, 46
         "embeddings": Embeddings([], (256, 1.0), (1.0, 0.1)),  # JA:28-31, no periodic variable
+        "encoder_bias": "zero",  # J archs.py Dense: bias_init zeros
         "weighting": Weighting("ntk", groups={"u": ["initial_u", "boundary_u"]}, update_every=1000, alpha=0.1),
         # JA:56-58 has tol 1; pinnrun: the causal paper's schedule from 0.01 up to 1 (the wave's
         # residual starts at O(100), and with tol 1 every chunk after the first weighs 0)
@@ -577,7 +585,7 @@ def _plain(node):
 def _phase(p):
     kind = p.kind.value
     if kind == "adam":
-        return Adam(p.steps, p.lr, p.decay_rate, p.decay_steps if p.decay_rate != 1.0 else None)
+        return Adam(p.steps, p.lr, p.decay_rate, p.decay_steps if p.decay_rate != 1.0 else None, p.warmup_steps)
     if kind == "lbfgs":
         return LBFGS(p.steps, p.history_size, p.lr)
     if kind == "sip":
@@ -632,6 +640,7 @@ def test_preset_is_the_papers_setup(name):
         ).__dict__,
         "causal": (w.causal.chunks, list(w.causal.tol) if w.causal.chunks else None),
         "per_condition": {k: v.value for k, v in s.per_condition.items()},
+        "encoder_bias": m.encoder_bias.value,
     }
     expected = {k: getattr(want, k) for k in got}
     expected["embeddings"] = want.embeddings.__dict__

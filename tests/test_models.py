@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from pinnrun.config import Adaptive, ConfigError, Init, ModelConfig, ModelKind, MscaleStructure, ScaleKind
+from pinnrun.config import Adaptive, ConfigError, EncoderBias, Init, ModelConfig, ModelKind, MscaleStructure, ScaleKind
 from pinnrun.models import (
     AdaptiveActivation,
     activation_names,
@@ -348,7 +348,12 @@ def test_modified_mlp_is_the_authors_forward_pass():
     assert count_parameters(m) == 2 * (2 * 7 + 7) + (2 * 7 + 7) + 2 * (7 * 7 + 7) + (7 * 2 + 2)
     # the encoders' biases start as the code draws them (std sqrt(2 / (1 + width))), the others at 0
     big = build_model(_cfg(name=ModelKind.modified_mlp, width=4000, depth=1), LOWER, UPPER, 1)
-    assert float(big.enc_u.bias.std()) == pytest.approx((2 / 4001) ** 0.5, rel=0.05)
+    assert float(big.enc_u.bias.detach().std()) == pytest.approx((2 / 4001) ** 0.5, rel=0.05)
     assert float(big.hidden[0].bias.abs().max()) == 0.0
+    # or at zero, as jaxpi's Dense starts every bias (model.encoder_bias=zero, the jaxpi presets)
+    jaxpi = build_model(
+        _cfg(name=ModelKind.modified_mlp, width=50, depth=1, encoder_bias=EncoderBias.zero), LOWER, UPPER, 1
+    )
+    assert all(float(b.abs().max()) == 0.0 for n, b in jaxpi.named_parameters() if n.endswith("bias"))
     # the grad-norm statistics take the hidden and output weights, not the encoders' (as the code)
     assert big.weight_layers() == [*big.hidden, big.out]

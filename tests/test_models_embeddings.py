@@ -130,7 +130,8 @@ def test_weight_factorisation_keeps_the_initial_network_and_is_its_formula():
 def test_pirate_net_is_the_authors_forward_pass():
     """Against the block written out (jaxpi branch pirate, archs.py PIModifiedBottleneck):
     f = tanh(x W1 + b1), x1 = f U + (1 - f) V; g = tanh(x1 W2 + b2), x2 = g U + (1 - g) V;
-    h = tanh(x2 W3 + b3); x <- alpha h + (1 - alpha) x; y = x W + b."""
+    h = tanh(x2 W3 + b3); x <- alpha h + (1 - alpha) x; y = x W (archs.py PirateNet with pi_init: a
+    kernel, no bias, never factorised; without pi_init a Dense layer: bias, factorised with the rest)."""
     m = _model(name=ModelKind.pirate, depth=3, fourier_features=8, alpha=0.3)
     with torch.no_grad():  # gates of different sizes, so a mix-up of blocks shows
         for i, b in enumerate(m.blocks):
@@ -148,15 +149,21 @@ def test_pirate_net_is_the_authors_forward_pass():
         x2 = g * u + (1 - g) * v
         hh = torch.tanh(x2 @ w3.weight.T + w3.bias)
         h = b.alpha * hh + (1 - b.alpha) * h
-    torch.testing.assert_close(m(x), h @ m.out.weight.T + m.out.bias, rtol=1e-13, atol=1e-13)
+    assert m.out.bias is None
+    torch.testing.assert_close(m(x), h @ m.out.weight.T, rtol=1e-13, atol=1e-13)
     # alpha = 0: every block the identity, the network a linear map of the embeddings
     m0 = _model(name=ModelKind.pirate, depth=3, fourier_features=8, alpha=0.0)
-    torch.testing.assert_close(m0(x), m0.norm(x) @ m0.out.weight.T + m0.out.bias, rtol=1e-14, atol=1e-14)
+    torch.testing.assert_close(m0(x), m0.norm(x) @ m0.out.weight.T, rtol=1e-14, atol=1e-14)
+    fact = _model(name=ModelKind.pirate, depth=1, factorize=True)
+    assert isinstance(fact.enc_u, FactorizedLinear) and type(fact.out) is not FactorizedLinear
+    assert fact.out.bias is None and {n for n, _ in fact.out.named_parameters()} == {"weight"}
+    dense = _model(name=ModelKind.pirate, depth=1, factorize=True, pi_init=False)
+    assert isinstance(dense.out, FactorizedLinear) and dense.out.bias is not None
 
 
 def test_pi_init_is_the_least_squares_fit_of_the_initial_condition():
     """Allen-Cahn: the output layer is argmin |Phi W - u0| over the reference grid's x and every
-    10th time (numpy's lstsq here), bias 0, and the starting network is close to u0 = x^2 cos(pi x)
+    10th time (numpy's lstsq here), no bias, and the starting network is close to u0 = x^2 cos(pi x)
     on t = 0."""
     task = build_task(
         ["equation=allen_cahn", "model=pirate", "model.width=32", "model.depth=1", "model.fourier_features=64"]
@@ -171,7 +178,7 @@ def test_pi_init_is_the_least_squares_fit_of_the_initial_condition():
     phi = m.features(pts).detach().numpy()
     w, *_ = np.linalg.lstsq(phi, u0, rcond=None)
     np.testing.assert_allclose(m.out.weight.detach().numpy()[0], w, rtol=1e-6, atol=1e-8)
-    assert float(m.out.bias.abs().max()) == 0.0
+    assert m.out.bias is None  # a kernel, as jaxpi's pi_init
     xs = torch.linspace(-1, 1, 101, dtype=torch.float64)
     u = m(torch.stack([torch.zeros_like(xs), xs], 1))[:, 0].detach()
     exact = xs**2 * torch.cos(math.pi * xs)

@@ -213,9 +213,29 @@ class FactorizedLinear(nn.Module):
         return jet.map(lambda s: s @ w.T, lambda s: F.linear(s, w, self.bias))
 
 
+class Kernel(nn.Linear):
+    """A linear layer without bias that weight factorisation leaves as it is: PirateNet's output
+    layer under physics-informed initialisation, a plain kernel in jaxpi (archs.py: ``pi_init``)."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__(in_features, out_features, bias=False)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if prefix + "bias" in state_dict:  # pinnrun 0.2 gave this layer a trained bias
+            raise ConfigError(
+                f"the checkpoint's '{prefix}bias' belongs to PirateNet's output layer as pinnrun 0.2 built it "
+                "(with a bias; now a kernel without one, as jaxpi's pi_init): load it with pinnrun 0.2 "
+                "(CHANGELOG.md)"
+            )
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
 def factorize(model: nn.Module, mean: float, std: float) -> None:
-    """Every ``nn.Linear`` of ``model`` replaced by its :class:`FactorizedLinear` (same function)."""
+    """Every ``nn.Linear`` of ``model`` but a :class:`Kernel` replaced by its :class:`FactorizedLinear`
+    (same function)."""
     for name, child in list(model.named_children()):
+        if isinstance(child, Kernel):
+            continue
         if isinstance(child, nn.Linear):
             setattr(model, name, FactorizedLinear(child, mean, std))
         else:
@@ -231,4 +251,4 @@ def set_weight(layer: nn.Module, w: torch.Tensor) -> None:
             layer.weight.copy_(w)
 
 
-__all__ = ["FactorizedLinear", "InputMap", "Normalize", "factorize", "input_map", "set_weight"]
+__all__ = ["FactorizedLinear", "InputMap", "Kernel", "Normalize", "factorize", "input_map", "set_weight"]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from pinnrun.config import Init, ModelConfig
+from pinnrun.config import EncoderBias, Init, ModelConfig
 from pinnrun.derivatives import Jet
 from pinnrun.models.activations import activation_factory
 from pinnrun.models.embeddings import InputMap
@@ -79,7 +79,8 @@ class ModifiedMLP(nn.Module):
 
     then the linear output layer. Every hidden layer has the encoders' width. The encoders'
     biases start as the code draws them, normal with the Xavier standard deviation of a
-    1 x width matrix, sqrt(2 / (1 + width)); all other biases at zero.
+    1 x width matrix, sqrt(2 / (1 + width)), or at zero as in jaxpi's archs.py
+    (``model.encoder_bias=zero``); all other biases at zero.
     """
 
     def __init__(self, cfg: ModelConfig, inputs: InputMap, out_dim: int):
@@ -92,7 +93,8 @@ class ModifiedMLP(nn.Module):
         self.enc_u, self.enc_v = nn.Linear(d, width), nn.Linear(d, width)
         for enc in (self.enc_u, self.enc_v):
             init_linear(enc, cfg.init)
-            nn.init.normal_(enc.bias, std=(2.0 / (1 + width)) ** 0.5)
+            if cfg.encoder_bias is EncoderBias.random:
+                nn.init.normal_(enc.bias, std=(2.0 / (1 + width)) ** 0.5)
         self.act_u, self.act_v = act(width), act(width)
         self.hidden = nn.ModuleList()
         self.acts = nn.ModuleList()

@@ -15,7 +15,9 @@ so the network starts as a linear model of the embeddings), then the linear outp
 
 Physics-informed initialisation (``model.pi_init``, sec. 4.2): the output layer starts as the
 least-squares fit of the initial condition on the last features, min_W |Phi W - u_0|, at the
-points where the fit is asked (:func:`fit_output`).
+points where the fit is asked (:func:`fit_output`). It is then a plain kernel, without bias and
+never factorised, as in jaxpi (archs.py, ``pi_init``); without ``pi_init`` it is a dense layer
+like the others (bias, factorisation where ``model.factorize``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from torch import nn
 from pinnrun.config import ModelConfig
 from pinnrun.derivatives import Jet
 from pinnrun.models.activations import activation_factory
-from pinnrun.models.embeddings import InputMap, set_weight
+from pinnrun.models.embeddings import InputMap, Kernel, set_weight
 from pinnrun.models.mlp import hidden_widths, init_linear
 from pinnrun.models.taylor import gate, propagate
 
@@ -59,7 +61,7 @@ class PirateNet(nn.Module):
             init_linear(enc, cfg.init)
         self.act_u, self.act_v = act(width), act(width)
         self.blocks = nn.ModuleList(PirateBlock(d, width, act, cfg.init, cfg.alpha) for _ in widths)
-        self.out = nn.Linear(d, out_dim)
+        self.out = Kernel(d, out_dim) if cfg.pi_init else nn.Linear(d, out_dim)
         init_linear(self.out, cfg.init)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,14 +100,15 @@ class PirateNet(nn.Module):
 
 def fit_output(model: PirateNet, points: torch.Tensor, values: torch.Tensor) -> float:
     """The output layer made the least-squares fit of ``values`` (n, outputs) at ``points`` on the
-    features, bias zero (the authors' code fits a kernel without bias); returns the fit's relative
+    features (a kernel without bias, as the authors' code fits it); returns the fit's relative
     residual |Phi W - u| / |u|."""
     with torch.no_grad():
         phi = model.features(points).double()
         target = values.to(phi)
         w = torch.linalg.lstsq(phi, target, driver="gelsd").solution  # (features, outputs)
         set_weight(model.out, w.T.to(points.dtype))
-        model.out.bias.zero_()
+        if model.out.bias is not None:
+            model.out.bias.zero_()
         return float(torch.linalg.norm(phi @ w - target) / torch.linalg.norm(target).clamp_min(1e-300))
 
 
