@@ -143,6 +143,21 @@ class EquationConfig:
 
 @dataclass
 class ModelConfig:
+    """The network (``model=``, conf/model/). The keys without a comment below:
+
+    Attributes:
+        width: neurons per hidden layer
+        activation: the hidden layers' activation: tanh, sin, sigmoid, relu, softplus, gelu, silu,
+            srelu, s2relu or phi
+        init: how the weights start (the biases start at zero)
+        n_scales: MscaleDNN: the number of scales N (scale_kind makes them 1..N or 1, 2, 4, ...)
+        fourier_scale: the standard deviation s of the Fourier features' B ~ N(0, s^2)
+        factorize_mean: the mean of the weight factorisation's s (g = exp(s))
+        factorize_std: the standard deviation of the weight factorisation's s
+        pi_init: PirateNet: the output layer starts as the least-squares fit of the initial
+            condition on the reference grid (physics-informed initialisation)
+    """
+
     name: ModelKind = ModelKind.mlp
     width: int = 100
     depth: int = 4  # hidden layers
@@ -193,6 +208,16 @@ class ModelConfig:
 
 @dataclass
 class PhaseConfig:
+    """One phase of the optimizer recipe (``optimizer.phases``); one step is one iteration.
+
+    Attributes:
+        steps: the phase's optimizer iterations (L-BFGS: iterations, each with its line search)
+        lr: the learning rate (L-BFGS: the step length its line search starts from, 1)
+        decay_steps: Adam: the steps over which the learning rate falls by decay_rate
+        tolerance_grad: L-BFGS stops when the gradient's largest entry falls below this
+        tolerance_change: L-BFGS stops when the loss or the step changes by less than this
+    """
+
     kind: PhaseKind = PhaseKind.adam
     steps: int = 1000
     lr: float = 1e-3
@@ -214,6 +239,12 @@ class PhaseConfig:
 
 @dataclass
 class OptimizerConfig:
+    """The optimizer recipe (``optimizer=``, conf/optimizer/).
+
+    Attributes:
+        phases: the phases, run one after another (Adam, then L-BFGS, ...)
+    """
+
     phases: list[PhaseConfig] = field(default_factory=lambda: [PhaseConfig()])
 
 
@@ -241,7 +272,14 @@ class CausalConfig:
     """Causal training (Wang, Sankaran & Perdikaris 2022, "Respecting causality is all you need"):
     the points of one condition sorted along one variable (time) into ``chunks`` equal parts with
     mean squares L_1..L_M; the term is mean_i w_i L_i, w_i = exp(-tol * sum_{k<i} L_k) (no
-    gradient through w). ``tol`` is a schedule: the next value is taken when min_i w_i > ``delta``."""
+    gradient through w). ``tol`` is a schedule: the next value is taken when min_i w_i > ``delta``.
+
+    Attributes:
+        tol: the schedule of tol, the causality parameter (the last value stays)
+        delta: the next tol is taken after a step with min_i w_i above this
+        condition: the condition whose points are sorted into chunks
+        variable: the variable the points are sorted along (time)
+    """
 
     chunks: int = 0  # M; 0: off
     tol: list[float] = field(default_factory=lambda: [1.0])
@@ -267,7 +305,7 @@ class WeightingConfig:
     lbfgs_updates: bool = False
     # gradnorm: layers (the authors' published code) | flat (the paper's eq. 40 as printed)
     grad_stats: GradStats = GradStats.layers
-    # ntk: points per loss term the kernel trace is computed on (a random subsample)
+    # ntk: points per loss term the kernel trace is computed on (a random subsample; 0: all of them)
     points: int = 300
     trace: TraceMethod = TraceMethod.exact
     probes: int = 16  # hutchinson: random vectors per trace
@@ -282,7 +320,13 @@ class WeightingConfig:
 class RadConfig:
     """Residual-based adaptive distribution (RAD; Wu, Zhu, Tan, Kartha & Lu 2023): at every
     resampling round the points of these conditions are drawn from ``candidates`` fresh points
-    with probability proportional to |r|^k / mean |r|^k + c, |r| the residual's norm there."""
+    with probability proportional to |r|^k / mean |r|^k + c, |r| the residual's norm there.
+
+    Attributes:
+        candidates: fresh points scored at each round
+        k: the exponent of the residual's norm in the density
+        c: the constant added to the normalised density (c large: uniform points)
+    """
 
     conditions: list[str] = field(default_factory=list)  # none: RAD off
     candidates: int = 100000
@@ -292,6 +336,12 @@ class RadConfig:
 
 @dataclass
 class SamplerConfig:
+    """How the collocation points are drawn (``sampler=``, conf/sampler/).
+
+    Attributes:
+        method: the draw of every condition's points (scipy.stats.qmc where it has one)
+    """
+
     method: SamplerMethod = SamplerMethod.lhs
     # draw fresh points every N steps (0: never)
     resample_every: int = 0
@@ -332,6 +382,12 @@ class TrainerConfig:
 
 @dataclass
 class Published:
+    """What an experiment preset reproduces (its ``published:`` keys).
+
+    Attributes:
+        source: the paper and the section or figure the number is from
+    """
+
     source: str = ""
     field: str = ""  # evaluated field the number refers to, e.g. h_abs
     l2: float | None = None  # published relative L2 error
@@ -340,6 +396,13 @@ class Published:
 
 @dataclass
 class RunConfig:
+    """A whole run: one config per group, and the top-level keys.
+
+    Attributes:
+        seed: seeds the network's initialisation and the samplers (the same seed, device,
+            threads and config give the same numbers)
+    """
+
     equation: EquationConfig = MISSING
     model: ModelConfig = MISSING
     optimizer: OptimizerConfig = MISSING
@@ -600,8 +663,10 @@ def validate(cfg: Any) -> None:
         _positive(ph.eta, f"optimizer.phases.{i}.eta")
 
     w = cfg.weighting
-    for key in ("update_every", "points", "probes", "chunk"):
+    for key in ("update_every", "probes", "chunk"):
         _positive(getattr(w, key), f"weighting.{key}")
+    if w.points < 0:
+        raise ConfigError(f"weighting.points must be >= 0 (0: all of a term's points), got {w.points}")
     if not 0 < w.alpha <= 1:
         raise ConfigError(f"weighting.alpha must be in (0, 1], got {w.alpha}")
     cz = w.causal

@@ -180,7 +180,7 @@ class NTK(Weighting):
 
     def subsample(self, group: ntk.ResidualSet, step: int) -> ntk.ResidualSet:
         n = len(group.points)
-        k = min(self.cfg.points, n)
+        k = min(self.cfg.points, n) if self.cfg.points else n  # 0: all of them (as jaxpi)
         if k == n:
             return group
         rng = np.random.default_rng([self.seed, step, 524287])  # a pure function of (seed, step)

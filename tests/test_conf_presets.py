@@ -318,7 +318,9 @@ JAXPI_ALLEN_CAHN = Setup(
     sampler=("uniform", 1),  # UniformSampler, a fresh batch every step
     embeddings=Embeddings(["x"], (256, 2.0), (1.0, 0.1)),  # JS:25-31
     encoder_bias="zero",  # J archs.py Dense: bias_init zeros (ModifiedMlp's encoders are Dense)
-    weighting=Weighting("ntk", update_every=1000, alpha=0.1),  # JS:51-54, momentum 0.9
+    # JS:51-54, momentum 0.9; the traces on the whole batch (models.py compute_diag_ntk: vmap of ntk_fn
+    # over the batch, every initial point and every residual point)
+    weighting=Weighting("ntk", update_every=1000, alpha=0.1, points=0),
     causal=(32, [1.0]),  # JS:56-58
     published=("u", 5.37e-5),
 )
@@ -354,7 +356,7 @@ JAXPI_ADVECTION = Setup(
     # JA:25-31: period (3 pi, 1.0) on (t, x), t's trained; x's: cos/sin x, pinnrun's exact periodic map
     embeddings=Embeddings(["x"], (256, 1.0), (1.0, 0.1), {"t": 3 * PI}),
     encoder_bias="zero",  # J archs.py Dense: bias_init zeros
-    weighting=Weighting("ntk", update_every=1000, alpha=0.1),  # JA:51-54
+    weighting=Weighting("ntk", update_every=1000, alpha=0.1, points=0),  # JA:51-54; the whole batch
     causal=(32, [1.0]),  # JA:56-58
     published=("u", 6.88e-4),  # examples/adv/README.md, state of the art
 )

@@ -106,6 +106,19 @@ def mean_diagonals(t: PinnTask, step: int, subsample) -> dict[str, float]:
     return out
 
 
+def test_ntk_points_zero_takes_every_point_of_each_term():
+    """weighting.points=0 (the jaxpi presets): the traces on all of a step's points, as jaxpi's
+    compute_diag_ntk over the batch; the same weights as a subsample larger than every term."""
+    args = [*CASES["wave"], "equation.points.residual=40", "weighting=ntk"]
+    every, large = task([*args, "weighting.points=0"]), task([*args, "weighting.points=100000"])
+    for group in every.objective.residual_sets(0):
+        assert len(every.weighting.subsample(group, 0).points) == len(group.points) > 0
+    assert every.weighting.compute(0) == large.weighting.compute(0)
+    small = task([*args, "weighting.points=8"])
+    assert small.weighting.compute(0) != every.weighting.compute(0)
+    assert_one_line_error(run_cli([*TINY, "weighting=ntk", "weighting.points=-1"]), "weighting.points must be >= 0")
+
+
 @pytest.mark.parametrize("alpha", [1.0, 0.25])
 def test_ntk_weights_are_the_trace_ratio_at_an_update_step(tmp_path, alpha):
     """After a real run, the update at the next step gives sum_j t_j / t_i (t: mean kernel
