@@ -94,7 +94,8 @@ class SamplerMethod(Enum):
     lhs = "lhs"
     sobol = "sobol"
     uniform = "uniform"
-    grid = "grid"
+    grid = "grid"  # m points per axis at the cell centres of m equal cells
+    linspace = "linspace"  # m points per axis at linspace(lower, upper, m), both ends included (jaxpi's grids)
     hammersley = "hammersley"
 
 

@@ -51,13 +51,19 @@ from pinnrun.geometry import WHOLE
 Scorer = Callable[[str, torch.Tensor], Any]
 
 
+#: the methods that lay points on a regular grid (round(n ** (1/k)) per axis, not always n)
+GRIDS = (SamplerMethod.grid, SamplerMethod.linspace)
+
+
 def sample_box(
     method: SamplerMethod, n: int, lower: Sequence[float], upper: Sequence[float], rng: np.random.Generator
 ) -> np.ndarray:
     """``n`` points in the box [lower, upper] (one column per dimension).
 
     ``grid`` puts m = round(n ** (1/k)) points on each of the k axes (cell
-    centres, so no two conditions share a point), m**k points in all.
+    centres, so no two conditions share a point), m**k points in all; ``linspace``
+    as many at linspace(lower, upper, m) per axis, both ends included (jaxpi's
+    ``x_star`` and ``t_star``: a condition on a fixed grid of given size).
     """
     k = len(lower)
     if k == 0:
@@ -72,9 +78,9 @@ def sample_box(
         unit = rng.random((n, k))
     elif method is SamplerMethod.hammersley:
         unit = hammersley(n, k)
-    elif method is SamplerMethod.grid:
+    elif method in GRIDS:
         m = max(1, round(n ** (1.0 / k)))
-        axis = (np.arange(m) + 0.5) / m
+        axis = (np.arange(m) + 0.5) / m if method is SamplerMethod.grid else np.linspace(0.0, 1.0, m)
         unit = np.stack(np.meshgrid(*([axis] * k), indexing="ij"), -1).reshape(-1, k)
     else:  # pragma: no cover - the schema only admits the methods above
         raise ConfigError(f"sampler.method: unknown '{method}'")
@@ -95,7 +101,7 @@ def hammersley(n: int, k: int) -> np.ndarray:
 
 def box_count(method: SamplerMethod, n: int, k: int) -> int:
     """How many points :func:`sample_box` gives when asked for ``n`` in ``k`` dimensions."""
-    return max(1, round(n ** (1.0 / k))) ** k if method is SamplerMethod.grid and k > 0 else n
+    return max(1, round(n ** (1.0 / k))) ** k if method in GRIDS and k > 0 else n
 
 
 def rad_probabilities(norms: np.ndarray, k: float, c: float) -> np.ndarray:
@@ -225,9 +231,9 @@ def geometry_points(
     ``on`` (``per_part``: ``n`` on each part, part after part) with the outward normals as k more
     columns after the variables (:mod:`pinnrun.derivatives`). The other free variables (time) are
     drawn with the same method in their bounds; the ``fixed`` ones are set."""
-    if method is SamplerMethod.grid:
+    if method in GRIDS:
         raise ConfigError(
-            f"sampler.method=grid: condition of a geometry ({','.join(problem.space)}) cannot be a grid with "
+            f"sampler.method={method.value}: condition of a geometry ({','.join(problem.space)}) cannot be a grid with "
             "exactly its point count; choose sobol, lhs or uniform (sampler.per_condition for this one)"
         )
     geometry, space = problem.geometry, problem.space

@@ -19,7 +19,8 @@ Code sources (commit of the stored snapshot):
   N  = github.com/PredictiveIntelligenceLab/PINNsNTK @4633de2, PINNsNTK_Wave1D.ipynb (cell:line)
   S  = github.com/tum-pbs/SIP @8d4e9f3, heat/train_heat.py
   J  = github.com/PredictiveIntelligenceLab/jaxpi @e85b694, examples/allen_cahn/configs/
-       JS sota.py,  JD default.py;  examples/adv/: JA configs/sota.py, JT train.py
+       JS sota.py,  JD default.py;  examples/adv/: JA configs/sota.py, JT train.py;
+       branch pirate @e117376, examples/wave/: JW configs/sota.py, JWT train.py, JWU utils.py
   P  = github.com/i207M/PINNacle @6f8d69c: PB benchmark.py, PC src/pde/baseclass.py,
        PT trainer.py, src/pde/: PBU burgers.py, PP poisson.py, PN ns.py, PH heat.py, PW wave.py
 """
@@ -376,21 +377,28 @@ JAXPI_ADVECTION_CPU = Setup(
     }
 )
 
-# jaxpi has no wave example: jaxpi_wave is pinnrun's application of the recipe (JA's settings) to
-# wang_wave's problem; the equation and its grouped weight are those typed in WANG_WAVE above
+# jaxpi's wave example (branch pirate, examples/wave at e117376: JW configs/sota.py, JWT train.py,
+# JWU utils.py, JWM models.py): the problem of WANG_WAVE (JWT:29-32 T = L = 1, a = 0.5, c = 2;
+# JWU:18-20 u = sin(pi x) cos(c pi t) + a sin(2 c pi x) cos(4 c pi t))
 JAXPI_WAVE = Setup(
     **{
         **WANG_WAVE.__dict__,
-        "points": {"initial": 256, "boundary": 256, "residual": 8192},  # pinnrun: boundary per wall
-        "widths": [256] * 4,
+        # JWM losses: u0 and u_t0 on x_star (JWT:34 n_x = 128, JWU:17 linspace(0, L, n_x)), bcs on
+        # t_star at x0 and x1 (JWT:33 n_t = 200, JWU:16 linspace(0, T, n_t)), the mean on each wall
+        # summed; 8192 residual points a step (JW:51), UniformSampler (JWT:48)
+        "points": {"initial": 128, "boundary": 200, "residual": 8192},
+        "per_condition": {"initial": "linspace", "boundary": "linspace"},
+        "widths": [256] * 4,  # JW:23-25 ModifiedMlp, 4 x 256
         "model": "modified_mlp",
-        "phases": [Adam(200000, 1e-3, 0.9, 2000)],  # JA:39-41, 46
-        "embeddings": Embeddings([], (256, 1.0), (1.0, 0.1)),  # JA:28-31, no periodic variable
+        "inputs": "none",  # archs.py: the embeddings take the raw (t, x)
+        # JW:41-45 lr 1e-3, decay 0.9 every 2000 steps, not staircase, warmup 5000; JW:50 200000 steps
+        "phases": [Adam(200000, 1e-3, 0.9, 2000, 5000)],
+        "embeddings": Embeddings([], (256, 10.0), (1.0, 0.1)),  # JW:30-33, no periodicity (29, commented out)
         "encoder_bias": "zero",  # J archs.py Dense: bias_init zeros
-        "weighting": Weighting("ntk", groups={"u": ["initial_u", "boundary_u"]}, update_every=1000, alpha=0.1),
-        # JA:56-58 has tol 1; pinnrun: the causal paper's schedule from 0.01 up to 1 (the wave's
-        # residual starts at O(100), and with tol 1 every chunk after the first weighs 0)
-        "causal": (32, [0.01, 0.1, 1.0]),
+        # JW:55-58 grad_norm (jaxpi's mean form), one weight per loss u0, u_t0, res, bcs, momentum
+        # 0.9, every 1000 steps
+        "weighting": Weighting("gradnorm_mean", update_every=1000, alpha=0.1),
+        "causal": (32, [0.01]),  # JW:60-62 causal_tol 1e-2, 32 chunks
         "published": ("u", None),
     }
 )
@@ -398,10 +406,11 @@ JAXPI_WAVE = Setup(
 JAXPI_WAVE_CPU = Setup(
     **{
         **JAXPI_WAVE.__dict__,
-        "points": {"initial": 256, "boundary": 256, "residual": 2048},
+        # pinnrun: the budget cut for a 2-core CPU (4 x 128, 128 features, 2048 points, 20000 steps)
+        "points": {"initial": 128, "boundary": 200, "residual": 2048},
         "widths": [128] * 4,
-        "phases": [Adam(20000, 1e-3, 0.9, 2000)],  # the issue's budget: wang_wave_ntk's 20000 steps here
-        "embeddings": Embeddings([], (128, 1.0), (1.0, 0.1)),
+        "phases": [Adam(20000, 1e-3, 0.9, 2000, 5000)],
+        "embeddings": Embeddings([], (128, 10.0), (1.0, 0.1)),
     }
 )
 

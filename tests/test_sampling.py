@@ -27,7 +27,7 @@ def test_points_inside_domain_with_fixed_variables(method):
     assert (res[:, 1] >= -5).all() and (res[:, 1] <= 5).all()
     assert (pts["initial"][:, 0] == 0).all()  # t = 0
     assert (pts["boundary"][:, 1] == -5).all()  # x = lower bound
-    if method is not SamplerMethod.grid:
+    if method not in (SamplerMethod.grid, SamplerMethod.linspace):
         assert [len(pts[c]) for c in COUNTS] == list(COUNTS.values())
     else:  # m = round(n ** (1/k)) per axis
         assert len(pts["residual"]) == round(300**0.5) ** 2 and len(pts["initial"]) == 50
@@ -73,11 +73,21 @@ def test_per_condition_method_and_bad_names():
     assert np.allclose(np.diff(np.sort(t)), (math.pi / 2) / 40)  # evenly spaced cell centres
     with pytest.raises(ConfigError, match="unknown condition"):
         point_sets(per_condition={"nope": SamplerMethod.grid})
+    # a fixed grid with both ends (jaxpi's t_star = linspace(0, T, n)): the same points every round
+    s = point_sets(per_condition={"initial": SamplerMethod.linspace, "boundary": SamplerMethod.linspace}, resample_every=1)
+    for step in (0, 1, 7):
+        x = s.at(step)["initial"][:, 1].numpy()
+        np.testing.assert_allclose(x, -5.0 + 10.0 * np.arange(50) / 49, rtol=0, atol=1e-14)
+        t = s.at(step)["boundary"][:, 0].numpy()
+        np.testing.assert_allclose(t, math.pi / 2 * np.arange(40) / 39, rtol=0, atol=1e-15)
+    square = sample_box(SamplerMethod.linspace, 9, [0.0, 10.0], [1.0, 12.0], np.random.default_rng(0))
+    assert sorted(map(tuple, square)) == [(a, b) for a in (0.0, 0.5, 1.0) for b in (10.0, 11.0, 12.0)]
     with pytest.raises(ConfigError, match="no point count"):
         point_sets(counts={"initial": 5, "boundary": 5})
 
 
-@pytest.mark.parametrize("method", list(SamplerMethod))
+# linspace includes each face's ends: the four corners lie on two faces each (checked above)
+@pytest.mark.parametrize("method", [m for m in SamplerMethod if m is not SamplerMethod.linspace])
 def test_boundary_points_lie_on_the_faces_in_equal_shares(method):
     """Helmholtz: boundary=("x", "y"), the four edges of [-1, 1]^2; wave: x = 0 or 1."""
     p = build(EquationConfig(name="helmholtz", domain={"x": [-1.0, 1.0], "y": [-1.0, 1.0]}, points={}))
