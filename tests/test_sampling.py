@@ -74,7 +74,9 @@ def test_per_condition_method_and_bad_names():
     with pytest.raises(ConfigError, match="unknown condition"):
         point_sets(per_condition={"nope": SamplerMethod.grid})
     # a fixed grid with both ends (jaxpi's t_star = linspace(0, T, n)): the same points every round
-    s = point_sets(per_condition={"initial": SamplerMethod.linspace, "boundary": SamplerMethod.linspace}, resample_every=1)
+    s = point_sets(
+        per_condition={"initial": SamplerMethod.linspace, "boundary": SamplerMethod.linspace}, resample_every=1
+    )
     for step in (0, 1, 7):
         x = s.at(step)["initial"][:, 1].numpy()
         np.testing.assert_allclose(x, -5.0 + 10.0 * np.arange(50) / 49, rtol=0, atol=1e-14)
