@@ -21,15 +21,16 @@ def test_user_equation_trains_with_plain_and_multiscale_networks(tmp_path):
     work = tmp_path / "project"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
     common = ["-cd", "myconf", "equation=heat", "trainer.progress=false"]
-    plain = [*common, "trainer.max_steps=600", f"hydra.run.dir={tmp_path / 'plain'}"]
+    plain = [*common, "trainer.max_steps=300", f"hydra.run.dir={tmp_path / 'plain'}"]
     mscale = [*common, "model=mscale", "sampler=sobol", "trainer.max_steps=40", f"hydra.run.dir={tmp_path / 'mscale'}"]
     procs = run_many([plain, mscale], cwd=work, script=True)
     for proc in procs:
         assert proc.returncode == 0, explain(proc)
     s = json.loads((tmp_path / "plain" / "summary.json").read_text())
     assert s["equation"] == "mypkg.heat:Heat" and s["status"] == "completed"
-    # the exact solution the user gave is the reference; 500 Adam + 100 L-BFGS steps gave 5.8e-4
-    assert s["final"]["l2/u"] < 5e-3, s["final"]
+    # the exact solution the user gave is the reference; 300 Adam steps gave 1.1e-2 (500 Adam + 100
+    # L-BFGS 4.7e-4, in twice the time; an untrained network about 1)
+    assert s["final"]["l2/u"] < 5e-2, s["final"]
     m = json.loads((tmp_path / "mscale" / "summary.json").read_text())
     # 40 Adam steps gave 0.222 (0.552 after 10): it trains
     assert m["model"] == "mscale" and m["steps"] == 40 and 0 < m["final"]["l2/u"] < 0.4, m["final"]
