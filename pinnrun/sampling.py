@@ -203,6 +203,22 @@ def condition_points(
     lower = [problem.domain[v][0] for v in free]
     upper = [problem.domain[v][1] for v in free]
     faces = cond.faces()
+    if per_face and method in GRIDS:
+        # a grid on each face over the face's own variables (its variable is the face's bound):
+        # n on each face where the grid has them exactly (one free variable: linspace(t0, t1, n))
+        blocks = []
+        for v, side in faces:
+            dims = [i for i, u in enumerate(free) if u != v]
+            sub = sample_box(method, n, [lower[i] for i in dims], [upper[i] for i in dims], rng)
+            block = np.full((len(sub), len(free)), float(problem.domain[v][side]))
+            block[:, dims] = sub
+            blocks.append(block)
+        return in_order(
+            problem,
+            {v: col for v, col in zip(free, np.concatenate(blocks).T)},
+            cond.fixed,
+            len(blocks) * len(blocks[0]),
+        )
     if per_face:
         box = np.concatenate([sample_box(method, n, lower, upper, rng) for _ in faces])
         face_of = np.repeat(np.arange(len(faces)), n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -74,3 +75,18 @@ def test_bad_per_face_gets_one_line(tmp_path, override, words):
     assert proc.returncode == 2
     assert_one_line_error(proc, *words)
     assert not (tmp_path / "run").exists()
+
+
+def test_fixed_grids_per_face_are_exactly_jaxpis_grids():
+    """jaxpi_wave: the initial condition on x_star = linspace(0, 1, 128) at t = 0, each wall on
+    t_star = linspace(0, 1, 200) (its x the wall's), wall after wall, the same every round."""
+    task = build_task(
+        ["experiment=jaxpi_wave_cpu", "model.width=8", "model.fourier_features=8", "trainer.compile=false"]
+    )
+    for step in (0, 3):
+        pts = task.points.at(step)
+        initial, walls = pts["initial"].double().numpy(), pts["boundary"].double().numpy()
+        np.testing.assert_allclose(initial, np.c_[np.zeros(128), np.linspace(0, 1, 128)], rtol=0, atol=1e-7)
+        t = np.linspace(0, 1, 200)
+        np.testing.assert_allclose(walls, np.r_[np.c_[t, np.zeros(200)], np.c_[t, np.ones(200)]], rtol=0, atol=1e-7)
+    assert task.points.total("boundary", pts["boundary"]) == 200
