@@ -10,8 +10,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.pinnrun-installed
 # the tests' extras (the trackers, the sweep plugins, ONNX, the linters): only for test and lint
 TEST_STAMP := $(VENV)/.pinnrun-test-installed
+# the documentation site's packages (MkDocs, the Material theme, mkdocstrings): only for docs
+DOCS_STAMP := $(VENV)/.pinnrun-docs-installed
 
-.PHONY: install run test test-all lint data reproduce reproduce-smoke bench clean
+.PHONY: install run test test-all lint docs data reproduce reproduce-smoke bench clean
 
 # torch with pip (it finds a local CPU wheel where the machine has one); the rest with uv, which
 # resolves and installs in parallel and keeps the torch already there (pip: about 2 min, uv: about
@@ -31,6 +33,10 @@ $(TEST_STAMP): $(STAMP)
 	$(UV) pip install -q --compile-bytecode --python $(PY) -e ".[test]"
 	@touch $(TEST_STAMP)
 
+$(DOCS_STAMP): $(STAMP)
+	$(UV) pip install -q --compile-bytecode --python $(PY) -e ".[docs]"
+	@touch $(DOCS_STAMP)
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -43,11 +49,16 @@ test-all: $(TEST_STAMP)
 	$(PY) -m pytest -q -n auto --dist worksteal -m "" $(ARGS)
 
 # style (ruff, configured in pyproject.toml) and the import layers (import-linter, ditto)
-LINTED := pinnrun tests benchmarks examples
+LINTED := pinnrun tests benchmarks examples docs/hooks
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/lint-imports
+
+# the documentation site (mkdocs.yml) into build/site; --strict: a broken link or a page missing
+# from the navigation fails it. The configuration reference is generated from the schema as it builds
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 data: $(STAMP)
 	$(PY) -m pinnrun.reference

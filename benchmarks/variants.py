@@ -291,8 +291,10 @@ def steps(v: list[dict]) -> str:
 
 
 def figure(results: list[dict], suite: str, png: Path) -> Path:
-    """The final main and other metrics of every variant across the suite's equations: the mean over
-    the seeds (line) and each seed (dots)."""
+    """The final main and other metrics of every variant. Over several equations (an ordered sweep,
+    e.g. xi): a line per variant across them, the mean over the seeds, each seed a dot. On one
+    equation (an ablation, a comparison of samplers): a horizontal bar per variant, the mean over
+    the seeds with its value written at the bar's end, each seed a dot on it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -303,6 +305,8 @@ def figure(results: list[dict], suite: str, png: Path) -> Path:
     metric = metric_of(spec, rows[0]["field"])
     fields = [metric, *also_of(spec, rows[0]["field"])]
     eqs = [e for e in spec["equations"] if any(r["equation"] == e for r in rows)]
+    if len(eqs) == 1:
+        return _bars(plt, rows, suite, eqs[0], fields, png)
     fig, axes = plt.subplots(1, len(fields), figsize=(6.5 * len(fields), 4.5), squeeze=False)
     for ax, f in zip(axes[0], fields):
         for k, variant in enumerate(spec["variants"]):
@@ -324,6 +328,37 @@ def figure(results: list[dict], suite: str, png: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(suite)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return png
+
+
+def _bars(plt, rows: list[dict], suite: str, equation: str, fields: list[str], png: Path) -> Path:
+    """One equation: a horizontal bar per variant (top to bottom in the suite's order), from zero."""
+    variants = [v for v in SUITES[suite]["variants"] if any(r["variant"] == v for r in rows)]
+    height = 1.8 + 0.45 * len(variants)
+    fig, axes = plt.subplots(1, len(fields), figsize=(7.5 * len(fields), height), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, f in zip(axes[0], fields):
+        for i, variant in enumerate(variants):
+            seeds = [r.get("final", {}).get(f, math.nan) for r in rows if r["variant"] == variant]
+            seeds = [v for v in seeds if math.isfinite(v)]
+            if not seeds:
+                continue
+            mean = statistics.mean(seeds)
+            ax.barh(i, mean, color=colors[i % len(colors)], alpha=0.85)
+            if len(seeds) > 1:
+                ax.plot(seeds, [i] * len(seeds), "k.", alpha=0.6)
+            end = max(mean, *seeds)
+            ax.annotate(f"{mean:.3g}", (end, i), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.set_yticks(range(len(variants)), variants, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, ax.get_xlim()[1] * 1.12)  # room for the values
+        seeds_note = " (bar: mean over the seeds, dots: each seed)" if len({r["seed"] for r in rows}) > 1 else ""
+        ax.set_xlabel(f"final {describe(f)}{seeds_note}")
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(f"{suite}: {equation}", fontsize=10)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     plt.close(fig)

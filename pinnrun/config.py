@@ -354,6 +354,19 @@ class SamplerConfig:
 
 @dataclass
 class TrainerConfig:
+    """How a run trains, logs and saves (``trainer=``, conf/trainer/default.yaml).
+
+    Attributes:
+        device: where the run trains: ``auto`` (CUDA when there is a GPU, else the CPU), ``cpu`` or
+            ``cuda``
+        dtype: the network's and the points' floating-point type
+        log_every: a metrics.csv row every N steps
+        eval_every: the relative L2 error against the reference every N steps (and at the end)
+        checkpoint_every: checkpoints/last.pt every N steps (and at the end)
+        resume: continue the run in hydra.run.dir from its checkpoints/last.pt
+        progress: the progress bar on the console
+    """
+
     device: Device = Device.auto
     dtype: DType = DType.float32
     # cap on optimizer iterations over all phases (smoke runs); null = no cap

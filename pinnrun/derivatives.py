@@ -137,6 +137,7 @@ class Derivatives(_ByName):
         }
 
     def input(self, var: str) -> torch.Tensor:
+        """The column of input coordinates of variable ``var`` (no gradient flows through it)."""
         return self.points[:, self.variables.index(var)].detach()
 
     def at(self, **values: float) -> Derivatives:
@@ -146,6 +147,8 @@ class Derivatives(_ByName):
         return Derivatives(self.model, moved, self.variables, self.outputs, self.space)
 
     def diff(self, field: str, *wrt: str) -> torch.Tensor:
+        """The partial derivative of output ``field`` with respect to the variables ``wrt``, in any
+        order (``d.diff("u", "t", "x")`` is ``d["u_tx"]``; no ``wrt``: the output itself)."""
         return self._partial(field, tuple(sorted(self._indices(field, wrt))))  # partials commute
 
     def _partial(self, field: str, idx: tuple[int, ...]) -> torch.Tensor:
