@@ -1,6 +1,6 @@
 """A user's own equation, in a package outside pinnrun, run from the shell.
 
-examples/user_equation (the README's example) is copied to a fresh directory
+examples/user_equation (the tutorial's example, docs/guide/own-equation.md) is copied to a fresh directory
 and run there with the console script: ``pinnrun -cd myconf equation=heat``.
 The package is found from the working directory; nothing is installed.
 """
@@ -109,7 +109,7 @@ def test_a_residual_of_the_earlier_signature_gets_one_line_naming_the_current_on
 def test_the_holed_plate_of_the_readme_trains_on_its_geometry(tmp_path):
     """examples/user_equation/mypkg/plate.py: the geometry from the YAML, the Dirichlet condition on
     the part `outer` and the Neumann condition on `holes`. 300 Adam steps at lr 5e-3 of a 3x32 network
-    (eager) gave 0.118 (0.99 at the start); the README's run, 1000 steps of the defaults, 4.3e-3."""
+    (eager) gave 0.118 (0.99 at the start); the tutorial's run, 1000 steps of the defaults, 4.3e-3."""
     work = tmp_path / "project"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
     run = tmp_path / "plate"
