@@ -28,7 +28,6 @@ import importlib.util
 import json
 import math
 import os
-import re
 import resource
 import shlex
 import shutil
@@ -57,16 +56,19 @@ COMMON = ["trainer.compile=false", "trainer.threads=1"]
 EQUATION_BUDGET = ["optimizer.phases.0.steps=250", "optimizer.phases.1.steps=150"]
 
 
-def _reproduce():
-    """benchmarks/reproduce.py (its smoke cases), loaded by path: this file runs as a script."""
-    spec = importlib.util.spec_from_file_location("reproduce_cases", Path(__file__).with_name("reproduce.py"))
+def _load(name: str, path: Path):
+    """A script's module loaded by path (the benchmarks and the docs hook are no package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)
     return mod
 
 
-REPRODUCE = _reproduce()
+#: benchmarks/reproduce.py (its smoke cases)
+REPRODUCE = _load("reproduce_cases", Path(__file__).with_name("reproduce.py"))
+#: the docs site's hook: the first sentence of a conf file's leading comment (``header``)
+DOCS_HOOK = _load("pinnrun_docs_hook", ROOT / "docs" / "hooks" / "pinnrun_docs.py")
 
 #: equations the default recipe does not fit: the learned inverse problems train with SIP
 EQUATION_OVERRIDES: dict[str, list[str]] = {
@@ -156,27 +158,7 @@ def description(entry: Entry) -> str:
         pub = (yaml.safe_load(text) or {}).get("published") or {}
         claim = f" ({pub['claim']})" if pub.get("claim") else ""
         return f"{pub.get('source', '')}{claim}"
-    lines = []
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        lines.append(line.lstrip("#").strip())
-    return first_sentence(" ".join(" ".join(lines).split()))
-
-
-#: words a period follows inside a sentence
-ABBREVIATIONS = {"al", "sec", "e.g", "i.e", "eq", "Eq", "fig", "Fig", "cf", "vs", "No", "ca"}
-
-
-def first_sentence(text: str, limit: int = 300) -> str:
-    """Up to the first full stop that ends a sentence (not "et al.", "sec. 3"), at most ``limit`` characters."""
-    for m in re.finditer(r"\.(\s+|$)", text):
-        word = re.split(r"[\s(]", text[: m.start()])[-1]
-        if word in ABBREVIATIONS or re.fullmatch(r"[A-Z]", word):
-            continue
-        text = text[: m.start()]
-        break
-    return text if len(text) <= limit else text[: limit - 3].rsplit(" ", 1)[0] + " ..."
+    return DOCS_HOOK.header(ROOT / "conf" / group / f"{entry.name}.yaml")
 
 
 def _plain(text: str) -> str:

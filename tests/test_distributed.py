@@ -28,12 +28,8 @@ from helpers import cli_env, eager, explain, read_rows, run_cli, run_task
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="torch without torch.distributed")
 
-#: a small Burgers run in float64: Adam with new points every 10 steps, then L-BFGS
-BURGERS = [
-    "equation=burgers",
-    "model.width=20",
-    "model.depth=3",
-    "equation.points.residual=400",
+#: the two-process cases' schedule in float64: Adam with new points every 10 steps, then L-BFGS
+SCHEDULE = [
     "trainer.dtype=float64",
     "trainer.threads=1",
     "optimizer.phases.0.steps=40",
@@ -43,8 +39,10 @@ BURGERS = [
     "trainer.eval_every=20",
     "trainer.progress=false",
 ]
+#: a small Burgers run on that schedule
+BURGERS = ["equation=burgers", "model.width=20", "model.depth=3", "equation.points.residual=400", *SCHEDULE]
 #: the same on a geometry: the annulus's Neumann and Robin parts (normal derivatives), each part's
-#: points split over the ranks, new points every 10 steps, then L-BFGS
+#: points split over the ranks
 ANNULUS = [
     "equation=poisson_annulus",
     "model.width=20",
@@ -53,14 +51,7 @@ ANNULUS = [
     "equation.points.hole=64",
     "equation.points.outer=96",
     "+equation.per_face=[hole]",
-    "trainer.dtype=float64",
-    "trainer.threads=1",
-    "optimizer.phases.0.steps=40",
-    "optimizer.phases.1.steps=30",
-    "sampler.resample_every=10",
-    "trainer.log_every=10",
-    "trainer.eval_every=20",
-    "trainer.progress=false",
+    *SCHEDULE,
 ]
 #: Allen-Cahn with the expert's-guide recipe at a tiny size: causal training (its chunk losses
 #: summed over the ranks inside the step), grad-norm weights, Fourier and periodic embeddings
