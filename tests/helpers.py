@@ -122,12 +122,13 @@ def call_in_process(
     environment ``env`` (default :func:`cli_env`), as its console script would run it: the exit
     status it returns or its SystemExit gives (1 with the traceback on stderr for an exception it
     lets through). What it changes in the process (the working directory, the environment,
-    sys.path, torch's threads, signal handlers) is put back."""
+    sys.path and the modules imported from ``cwd``, torch's threads, signal handlers) is put back."""
     import torch
 
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd, saved_argv, saved_path = dict(os.environ), os.getcwd(), sys.argv, list(sys.path)
     saved_threads = torch.get_num_threads()
+    saved_modules = set(sys.modules)
     saved_signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     os.environ.clear()
     os.environ.update(env or cli_env())
@@ -143,11 +144,19 @@ def call_in_process(
                 traceback.print_exc()
                 code = 1
     finally:
+        added = [str(Path(p or ".").resolve()) for p in set(sys.path) - set(saved_path)]
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
         sys.argv = saved_argv
-        sys.path[:] = saved_path  # a user's package found from the working directory
+        # a user's package found from the working directory: its path entry and its modules, which
+        # a new process would import afresh (not pinnrun's own or an installed package's)
+        sys.path[:] = saved_path
+        keep = (str(Path(sys.prefix).resolve()), str(REPO / "pinnrun"))
+        for module in set(sys.modules) - saved_modules:
+            file = str(getattr(sys.modules[module], "__file__", None) or "")
+            if any(file.startswith(a) for a in added) and not file.startswith(keep):
+                del sys.modules[module]
         torch.set_num_threads(saved_threads)
         for s, handler in saved_signals.items():
             signal.signal(s, handler)

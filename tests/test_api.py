@@ -34,6 +34,7 @@ TINY = [
     "trainer.compile=false",
     "trainer.threads=1",
     "trainer.progress=false",
+    "trainer.plots=false",
     "equation.points.residual=300",
 ]
 NU = 0.01 / math.pi  # Burgers' viscosity (Raissi et al. 2019, sec. 3.1)
@@ -136,6 +137,7 @@ def test_an_inverse_problem_predicts_with_its_learned_constants(tmp_path):
             "trainer.compile=false",
             "trainer.threads=1",
             "trainer.dtype=float64",
+            "trainer.plots=false",
         ],
         run_dir=tmp_path / "inverse",
         quiet=True,
@@ -158,6 +160,7 @@ def test_a_learned_inverse_problem_loads_and_predicts(tmp_path):
             "trainer.eval_every=30",
             "trainer.threads=1",
             "trainer.progress=false",
+            "trainer.plots=false",
         ],
         run_dir=tmp_path / "sip",
         quiet=True,

@@ -36,16 +36,14 @@ def _interval(job: Path) -> tuple[float, float]:
 
 
 def test_joblib_sweep_runs_jobs_in_parallel_and_the_report_tabulates_it(tmp_path):
+    """Two jobs (a 2 x 2 sweep's report in detail: tests/test_report.py)."""
     sweep = tmp_path / "sweep"
-    p = run_cli(
-        ["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=8,16", "seed=0,1", f"hydra.sweep.dir={sweep}"],
-        cwd=tmp_path,
-    )
+    p = run_cli(["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=8,16", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert p.returncode == 0, explain(p)
     cores = os.cpu_count() or 1
     n_jobs = min(4, cores)  # pinnrun's bound on CPU jobs (no GPU here)
     spans = []
-    for job in ("0", "1", "2", "3"):
+    for job in ("0", "1"):
         s = json.loads((sweep / job / "summary.json").read_text())
         assert s["status"] == "completed" and s["steps"] == 150
         assert s["threads"] == max(1, cores // n_jobs)  # the jobs share the cores
@@ -55,10 +53,10 @@ def test_joblib_sweep_runs_jobs_in_parallel_and_the_report_tabulates_it(tmp_path
     r = run_report([str(sweep)], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rows = [ln for ln in r.stdout.splitlines() if "completed" in ln]
-    assert len(rows) == 4
+    assert len(rows) == 2
     with open(sweep / "report.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert [(r["model.width"], r["seed"]) for r in table] == [("8", "0"), ("8", "1"), ("16", "0"), ("16", "1")]
+    assert [r["model.width"] for r in table] == ["8", "16"]
     for name in ("report.md", "report_model.width.png", "report_l2.png"):
         assert (sweep / name).stat().st_size > 500, name
 
@@ -109,18 +107,20 @@ def test_slurm_example_composes_and_submitit_runs_a_two_job_sweep(tmp_path):
 
 
 def test_optuna_search_finds_a_better_learning_rate_than_the_default(tmp_path):
-    """The example search (conf/search/lr_width.yaml), 6 trials on the small Kovasznay problem, over
-    learning rates from 3e-3 to 3e-2 (150 Adam steps: where faster than the default does better;
-    over the preset's 1e-4 to 1e-1, 6 random draws may all miss it): its best trial beats the
-    default learning rate (1e-3) at the width it chose, so the trials did train with their rates."""
+    """The example search (conf/search/lr_width.yaml), 3 trials on the small Kovasznay problem at
+    width 16 (the preset's width choice fixed on the command line), over learning rates from 3e-3
+    to 3e-2 (150 Adam steps: where faster than the default does better, l2/u 0.616-0.621 against
+    0.655 measured; over the preset's 1e-4 to 1e-1, a few random draws may all miss it; at width 8
+    the default rate wins): its best trial beats the default learning rate (1e-3), so the trials
+    did train with their rates."""
     sweep = tmp_path / "search"
     p = run_cli(
         [
             "-m",
             "search=lr_width",
             *KOVASZNAY,
-            "hydra.sweeper.n_trials=6",
-            "model.width=choice(8,16)",
+            "hydra.sweeper.n_trials=3",
+            "model.width=16",
             "optimizer.phases.0.lr=tag(log,interval(3e-3,3e-2))",
             f"hydra.sweep.dir={sweep}",
         ],
@@ -129,11 +129,12 @@ def test_optuna_search_finds_a_better_learning_rate_than_the_default(tmp_path):
     assert p.returncode == 0, explain(p)
     best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     trials = sorted(d for d in sweep.iterdir() if d.is_dir() and (d / "summary.json").exists())
-    assert len(trials) == 6
+    assert len(trials) == 3
     finals = [json.loads((d / "summary.json").read_text())["final"]["l2/u"] for d in trials]
     assert best["best_value"] == min(finals)
-    width, lr = best["best_params"]["model.width"], best["best_params"]["optimizer.phases.0.lr"]
-    p = run_cli([*KOVASZNAY, f"model.width={width}", f"hydra.run.dir={tmp_path / 'default'}"], cwd=tmp_path)
+    lr = best["best_params"]["optimizer.phases.0.lr"]
+    assert len({yaml.safe_load((d / "config.yaml").read_text())["optimizer"]["phases"][0]["lr"] for d in trials}) == 3
+    p = run_cli([*KOVASZNAY, "model.width=16", f"hydra.run.dir={tmp_path / 'default'}"], cwd=tmp_path)
     assert p.returncode == 0, explain(p)
     default = json.loads((tmp_path / "default" / "summary.json").read_text())["final"]["l2/u"]
     assert best["best_value"] < default, (lr, best["best_value"], default)

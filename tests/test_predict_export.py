@@ -33,6 +33,7 @@ TINY = [
     "trainer.compile=false",
     "trainer.threads=1",
     "trainer.progress=false",
+    "trainer.plots=false",
     "equation.points.residual=300",
 ]
 
@@ -178,18 +179,16 @@ def test_bad_input_gets_one_line_and_writes_nothing(trained, tmp_path, capsys):
         (["--grid", "t=0.5", "x=0:1:3", "--derivatives", "u_q"], ["derivative 'u_q'"]),
         ([], ["one of the arguments --points --grid is required"]),
     ]
-    for args, words in cases:  # the command's main() in this process (the script itself: below)
+    for args, words in cases:  # the command's main() in this process (the script: the CSV test)
         with pytest.raises(SystemExit) if not args else contextlib.nullcontext():
             code = predict_main([str(trained.run_dir), *map(str, args), "--out", str(out)])
         err = capsys.readouterr().err
         one_line_error(subprocess.CompletedProcess([], 2 if not args else code, "", err), "pinnrun-predict", *words)
         assert out.read_text() == "earlier result\n", args
-    p = script("pinnrun-predict", tmp_path / "no-run", "--grid", "t=0", "x=0", "--out", out)
+    p = call(predict_main, tmp_path / "no-run", "--grid", "t=0", "x=0", "--out", out)
     one_line_error(p, "pinnrun-predict", "does not exist")
     # outside the domain on request
-    p = script(
-        "pinnrun-predict", trained.run_dir, "--points", tmp_path / "outside.csv", "--allow-outside", "--out", out
-    )
+    p = call(predict_main, trained.run_dir, "--points", tmp_path / "outside.csv", "--allow-outside", "--out", out)
     assert p.returncode == 0 and len(read_csv(out)["u"]) == 2, explain(p)
 
 
@@ -228,7 +227,7 @@ def test_export_of_a_derived_field_and_a_constrained_network(tmp_path):
     """NLS (|h| derived from u, v) and Burgers with its hard constraint: the export holds both."""
     nls = pinnrun.run(
         ["equation=nls", "model.width=16", "model.depth=2", "optimizer=adam", "trainer.max_steps=5",
-         "trainer.compile=false", "trainer.threads=1", "equation.points.residual=200"],
+         "trainer.compile=false", "trainer.threads=1", "trainer.plots=false", "equation.points.residual=200"],
         run_dir=tmp_path / "nls", quiet=True,
     )  # fmt: skip
     hard = pinnrun.run([*TINY, "model.hard_constraints=true"], run_dir=tmp_path / "hard", quiet=True)
