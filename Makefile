@@ -15,16 +15,19 @@ DOCS_STAMP := $(VENV)/.pinnrun-docs-installed
 
 .PHONY: install run test test-all lint docs data reproduce reproduce-smoke bench clean
 
-# torch with pip (it finds a local CPU wheel where the machine has one); the rest with uv, which
-# resolves and installs in parallel and keeps the torch already there (pip: about 2 min, uv: about
-# 20 s). Bytecode is compiled at install (pip's default, uv's --compile-bytecode, compileall for
-# pinnrun itself): where PYTHONDONTWRITEBYTECODE is set, no import writes it, and every process
-# would compile torch, Hydra and matplotlib from source again (a subprocess test: 17 s, not 7)
+# Everything with uv, which resolves and installs in parallel (pip: about 2 min, uv: about 20 s);
+# torch first, unless the venv has one, looking where pip is configured to find wheels (a machine's
+# local CPU wheel of torch: uv reads no pip.conf). Bytecode is compiled at install (uv's
+# --compile-bytecode, compileall for pinnrun itself): where PYTHONDONTWRITEBYTECODE is set, no
+# import writes it, and every process would compile torch, Hydra and matplotlib from source again
+# (a subprocess test: 17 s, not 7)
 UV := $(VENV)/bin/uv
+FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q $(TORCH)
 	@test -x $(UV) || $(PY) -m pip install -q uv
+	@$(PY) -c "import torch" 2>/dev/null || \
+	  $(UV) pip install -q --compile-bytecode --python $(PY) $(addprefix --find-links ,$(FIND_LINKS)) $(TORCH)
 	$(UV) pip install -q --compile-bytecode --python $(PY) -e .
 	@$(PY) -m compileall -q pinnrun
 	@touch $(STAMP)
