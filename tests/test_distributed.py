@@ -19,10 +19,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from helpers import cli_env, eager, explain, read_rows, run_cli, run_task
 
@@ -261,8 +263,10 @@ def test_a_failing_rank_ends_the_run_with_its_line(tmp_path):
 
 
 def test_the_slurm_config_composes_and_its_tasks_run_one_run_locally(tmp_path):
-    """hydra/launcher=slurm_ddp: 2 nodes x 4 tasks, one GPU each; the same multi-task job runs on
-    this machine with submitit's local executor (2 tasks, gloo)."""
+    """hydra/launcher=slurm_ddp: 2 nodes x 4 tasks, one GPU each; the same multi-task jobs run on
+    this machine with submitit's local executor (2 tasks, gloo), each in processes of its own: job
+    1's bad width fails it alone, and the sweep says so (the launcher's whole path for
+    tests/test_cli_sweeps.py's slurm example too)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
 
@@ -275,12 +279,16 @@ def test_the_slurm_config_composes_and_its_tasks_run_one_run_locally(tmp_path):
     assert launcher._target_.endswith("SlurmLauncher")
     assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (2, 4, 4)
     sweep = tmp_path / "sweep"
-    proc = run_cli(
-        ["-m", "hydra/launcher=submitit_local", "hydra.launcher.tasks_per_node=2", *BURGERS, f"hydra.sweep.dir={sweep}"]
-    )
-    assert proc.returncode == 0, explain(proc)
+    launch = ["-m", "hydra/launcher=submitit_local", "hydra.launcher.tasks_per_node=2", "hydra.launcher.timeout_min=5"]
+    proc = run_cli([*launch, *BURGERS, "model.width=20,-3", f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 1, explain(proc)
     summary = json.loads((sweep / "0" / "summary.json").read_text())
-    assert summary["status"] == "completed" and summary["processes"] == 2
+    assert (
+        summary["status"] == "completed" and summary["processes"] == 2 and datetime.fromisoformat(summary["finished"])
+    )
+    assert yaml.safe_load((sweep / "0" / "config.yaml").read_text())["model"]["width"] == 20
+    assert json.loads((sweep / "1" / "summary.json").read_text())["status"] == "failed"
+    assert "1 job(s) failed: 1 (model.width" in proc.stderr
     run_task(eager(BURGERS), tmp_path / "one")
     assert_same_rows(tmp_path / "one", sweep / "0")
 
