@@ -1,8 +1,8 @@
 """The default run learns the NLS solution as well as the README says.
 
 ``pinnrun`` with no overrides (4x64 tanh, 2000 residual points, 500 Adam +
-2500 L-BFGS steps) reported a relative L2 error of |h| of 1.67e-2 on the
-development machine; another machine's floating-point order may move it a
+2500 L-BFGS steps) reported a relative L2 error of |h| of 1.635e-2 on the
+development machine (2 threads; 1.766e-2 with one); another machine's floating-point order may move it a
 little, not by a factor of two. It takes 1.5 to 3.5 minutes on 2 cores, so it runs in
 `make test-all` only: in the default suite the compiled step is held to the eager one
 (tests/test_training_compiled.py) and training to stated accuracies by shorter runs
@@ -19,7 +19,7 @@ import pytest
 
 from helpers import explain, run_cli
 
-README_L2 = 1.48e-2
+README_L2 = 1.64e-2
 
 
 @pytest.mark.slow
