@@ -141,5 +141,7 @@ def test_a_sweep_plugin_without_the_sweeps_extra_is_one_line_naming_it(tmp_path)
         assert line == f"pinnrun: error: {chosen} needs the sweeps extra: pip install 'pinnrun[sweeps]'", explain(p)
         assert not sweep.exists()
     # with the plugins (the same wrapper, nothing hidden) the joblib sweep gets past that check
-    p = run_without([], ["-m", "hydra/launcher=joblib", *KOVASZNAY, "model.width=-3", f"hydra.sweep.dir={sweep}"])
+    # (one job at a time: joblib runs it in this process, without starting workers)
+    joblib = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=1"]
+    p = run_without([], [*joblib, *KOVASZNAY, "model.width=-3", f"hydra.sweep.dir={sweep}"])
     assert p.returncode == 1 and "1 job(s) failed: 0 (model.width" in p.stderr, explain(p)
