@@ -25,7 +25,7 @@ import yaml
 
 from helpers import REPO, cli_command, cli_env, eager, explain, read_rows, run_cli
 
-ADAM_STEPS, LBFGS_STEPS = 100, 200
+ADAM_STEPS, LBFGS_STEPS = 60, 100
 RUN = [
     "equation.points.residual=200",
     "model.width=16",
