@@ -328,22 +328,31 @@ def test_rules_only_the_models_check(kw, key):
 # -- the modified MLP (Wang, Teng & Perdikaris 2021) ---------------------------------------------
 
 
-def test_modified_mlp_is_the_authors_forward_pass():
-    """Against the authors' forward pass written out with the model's parameters
-    (GradientPathologiesPINNs, Helmholtz2D_model_tf.py, models M3/M4):
-    H <- tanh(H W + b) * encoder_1 + (1 - tanh(H W + b)) * encoder_2, from H = x_hat."""
-    torch.manual_seed(3)
+def test_modified_mlp_gates_its_encoders_as_the_paper_on_numbers():
+    """Wang, Teng & Perdikaris 2021, eqs. 42-46, evaluated by hand on a one-neuron network: the
+    point (t, x) = (3 pi / 8, -2.5) normalises to x_hat = (0.5, -0.5); U = tanh(0.5) = 0.46212,
+    V = tanh(-0.5) = -0.46212; layer 1: Z = tanh(0.5 - 0.5 + 0.5) = 0.46212, H = Z U + (1 - Z) V =
+    -0.035013; output 2 H + 0.5 = 0.42997. Layer 2 (weight 3, bias -0.25): Z = tanh(3 H - 0.25) =
+    -0.34084, H = -0.77713, output -1.05426. U and V swapped would give +0.035013 after layer 1."""
+    x = torch.tensor([[3 * math.pi / 8, -2.5]], dtype=torch.float64)
+    for depth, want in ((1, 0.42997475361627085), (2, -1.0542585806420548)):
+        m = build_model(_cfg(name=ModelKind.modified_mlp, width=1, depth=depth), LOWER, UPPER, 1).double()
+        with torch.no_grad():
+            for p in m.parameters():
+                p.zero_()
+            m.enc_u.weight[:] = torch.tensor([[1.0, 0.0]])
+            m.enc_v.weight[:] = torch.tensor([[0.0, 1.0]])
+            m.hidden[0].weight[:], m.hidden[0].bias[:] = torch.tensor([[1.0, 1.0]]), 0.5
+            if depth == 2:
+                m.hidden[1].weight[:], m.hidden[1].bias[:] = 3.0, -0.25
+            m.out.weight[:], m.out.bias[:] = 2.0, 0.5
+            assert float(m(x)) == pytest.approx(want, rel=1e-12), depth
+
+
+def test_modified_mlp_has_the_authors_layers_and_initial_biases():
+    """The parameters and the initial biases of the authors' code (GradientPathologiesPINNs,
+    Helmholtz2D_model_tf.py, models M3/M4); the forward pass on numbers: the test above."""
     m = build_model(_cfg(name=ModelKind.modified_mlp, width=7, depth=3), LOWER, UPPER, 2).double()
-    x = _points(dtype=torch.float64)
-    lo, hi = m.norm.lower, m.norm.upper  # the bounds as the model holds them
-    h = 2 * (x - lo) / (hi - lo) - 1
-    e1 = torch.tanh(h @ m.enc_u.weight.T + m.enc_u.bias)
-    e2 = torch.tanh(h @ m.enc_v.weight.T + m.enc_v.bias)
-    for lin in m.hidden:
-        z = torch.tanh(h @ lin.weight.T + lin.bias)
-        h = z * e1 + (1 - z) * e2
-    want = h @ m.out.weight.T + m.out.bias
-    torch.testing.assert_close(m(x), want, rtol=1e-13, atol=1e-13)
     # 2 encoders (2 -> 7), 3 gated layers (2 -> 7, 7 -> 7, 7 -> 7), the output (7 -> 2)
     assert count_parameters(m) == 2 * (2 * 7 + 7) + (2 * 7 + 7) + 2 * (7 * 7 + 7) + (7 * 2 + 2)
     # the encoders' biases start as the code draws them (std sqrt(2 / (1 + width))), the others at 0
