@@ -9,6 +9,7 @@ residual really tests something.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -35,6 +36,13 @@ EQUATIONS = sorted(p.stem for p in CONF.glob("*.yaml"))
 def problem(name: str):
     cfg = OmegaConf.merge(OmegaConf.structured(EquationConfig), OmegaConf.load(CONF / f"{name}.yaml"))
     return load(OmegaConf.to_object(cfg)), cfg
+
+
+@functools.cache
+def kind(name: str):
+    """The problem of ``name``, built once, for sorting the equations into the lists below at
+    collection (each test builds its own)."""
+    return problem(name)[0]
 
 
 def condition_residuals(p, cfg, net, seed=0):
@@ -67,8 +75,8 @@ def test_every_config_names_a_module_and_every_module_has_a_config():
 
 
 # learned inverse problems (SIP) have no conditions to check here: tests/test_sip.py covers them
-CONDITIONED = [n for n in EQUATIONS if not isinstance(problem(n)[0], Inversion)]
-EXACT = [n for n in CONDITIONED if problem(n)[0].has_exact()]
+CONDITIONED = [n for n in EQUATIONS if not isinstance(kind(n), Inversion)]
+EXACT = [n for n in CONDITIONED if kind(n).has_exact()]
 
 
 def test_inversion_problems_are_the_sip_ones():
@@ -118,7 +126,7 @@ def test_perturbed_solution_fails_the_residual(name):
     assert max(worst[k] for k in residual_terms) > 1e-3, worst
 
 
-@pytest.mark.parametrize("name", [n for n in EXACT if problem(n)[0].geometry is not None])
+@pytest.mark.parametrize("name", [n for n in EXACT if kind(n).geometry is not None])
 def test_exact_reference_points_of_a_geometry(name):
     """On a geometry the evaluation's reference is the exact solution at scattered points inside it
     (a tenth on its boundary)."""
@@ -134,7 +142,7 @@ def test_exact_reference_points_of_a_geometry(name):
         assert a.shape == (len(ref.points),) and np.isfinite(a).all() and np.abs(a).max() > 0.1, f
 
 
-@pytest.mark.parametrize("name", [n for n in EXACT if problem(n)[0].geometry is None])
+@pytest.mark.parametrize("name", [n for n in EXACT if kind(n).geometry is None])
 def test_exact_reference_grid(name):
     p, _ = problem(name)
     grid, ref = p.reference()
@@ -188,7 +196,7 @@ def _pde_solution(name, p):
     raise KeyError(name)
 
 
-DATASET = [n for n in CONDITIONED if problem(n)[0].dataset]
+DATASET = [n for n in CONDITIONED if kind(n).dataset]
 
 
 def test_equations_with_datasets():
