@@ -122,7 +122,8 @@ def call_in_process(
     environment ``env`` (default :func:`cli_env`), as its console script would run it: the exit
     status it returns or its SystemExit gives (1 with the traceback on stderr for an exception it
     lets through). What it changes in the process (the working directory, the environment,
-    sys.path and the modules imported from ``cwd``, torch's threads, signal handlers) is put back."""
+    sys.path and the modules imported through a path entry the call added (a user's package found
+    from ``cwd``), torch's threads, signal handlers) is put back."""
     import torch
 
     out, err = io.StringIO(), io.StringIO()
