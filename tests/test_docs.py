@@ -108,6 +108,28 @@ def test_readme_is_short_and_keeps_the_two_commands():
     assert "torch==2.13.0" in text and "CUDA build" in text
 
 
+def test_the_default_runs_number_is_the_same_wherever_it_is_quoted():
+    """The default run's l2/h_abs: README, getting started (rounded, and to four digits),
+    docs/PERFORMANCE.md's re-measurement and the accuracy test's constant agree."""
+    readme = re.search(r"spectral reference: ([0-9.]+e-[0-9]+) on a 2-core CPU", (REPO / "README.md").read_text())
+    started = re.search(
+        r"\| 2 \(the default[^|]*\| \*\*([0-9.]+e-[0-9]+)\*\* \(([0-9.]+e-[0-9]+)\)",
+        (REPO / "docs" / "getting-started.md").read_text(),
+    )
+    performance = re.search(
+        r"l2/h_abs ([0-9.]+e-[0-9]+), [0-9.]+ s of training", (REPO / "docs" / "PERFORMANCE.md").read_text()
+    )
+    constant = re.search(
+        r"^README_L2 = ([0-9.]+e-[0-9]+)$", (REPO / "tests" / "test_cli_accuracy.py").read_text(), re.M
+    )
+    assert readme and started and performance and constant
+    rounded, precise = started.group(1), float(started.group(2))
+    assert readme.group(1) == rounded == constant.group(1)
+    # the three digits a rounding of the four (1.635e-2 is 0.0163512 rounded: 1.64e-2)
+    half_unit = 0.5 * 10 ** (int(rounded.split("e")[1]) - 2)  # of the last of three digits
+    assert float(performance.group(1)) == precise and abs(float(rounded) - precise) <= half_unit * (1 + 1e-9)
+
+
 def test_readme_links_lead_to_files():
     text = (REPO / "README.md").read_text()
     links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
