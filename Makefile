@@ -22,12 +22,12 @@ DOCS_STAMP := $(VENV)/.pinnrun-docs-installed
 # import writes it, and every process would compile torch, Hydra and matplotlib from source again
 # (a subprocess test: 17 s, not 7)
 UV := $(VENV)/bin/uv
-FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install -q uv
-	@$(PY) -c "import torch" 2>/dev/null || \
-	  $(UV) pip install -q --compile-bytecode --python $(PY) $(addprefix --find-links ,$(FIND_LINKS)) $(TORCH)
+	@$(PY) -c "import torch" 2>/dev/null || { \
+	  links=$$($(PY) -m pip config get global.find-links 2>/dev/null); \
+	  $(UV) pip install -q --compile-bytecode --python $(PY) $$(for l in $$links; do echo --find-links $$l; done) $(TORCH); }
 	$(UV) pip install -q --compile-bytecode --python $(PY) -e .
 	@$(PY) -m compileall -q pinnrun
 	@touch $(STAMP)
