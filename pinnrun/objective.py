@@ -101,25 +101,13 @@ class Objective:
 
         #: the space variables of the normals each condition's points carry (on a geometry's boundary)
         self.space = {c: problem.space if cond.on else () for c, cond in self.conditions.items()}
-        # the partials each residual asks for (Taylor mode computes them in one pass), found by running
-        # it once on a recorder at the domain's centre: a residual that asks for what its points
-        # cannot give (a normal derivative inside the domain) is one line here, before training
-        partials = {c: self._partials(c, cond) for c, cond in self.conditions.items()}
+        # the partials each residual asks for (Taylor mode computes them in one pass): a residual that
+        # asks for what its points cannot give is one line here, before training
+        dtype = next(model.parameters()).dtype
+        partials = {
+            c: asked_partials(self.problem, c, cond, self.space[c], dtype) for c, cond in self.conditions.items()
+        }
         self.partials = partials if taylor else {}
-
-    def _partials(self, c: str, cond) -> tuple:
-        centre = [(a + b) / 2 for a, b in zip(self.problem.lower, self.problem.upper)] + [0.0] * len(self.space[c])
-        rec = Recorder(
-            torch.tensor([centre], dtype=next(self.model.parameters()).dtype),
-            self.variables,
-            self.outputs,
-            space=self.space[c],
-        )
-        try:
-            cond.residual(rec)
-        except ConfigError as e:
-            raise ConfigError(f"condition '{c}': {e}") from None
-        return closure(rec.keys)
 
     def condition_terms(self, condition: str) -> list[str]:
         """The loss terms of one condition (none if it has no points)."""
@@ -258,6 +246,19 @@ class Objective:
     def slopes(self) -> dict[str, float]:
         """The effective slope n * a of each adaptive layer (mean over its neurons)."""
         return {str(i): m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)}
+
+
+def asked_partials(problem: Problem, name: str, cond, space: Sequence[str], dtype: torch.dtype) -> tuple:
+    """The partials condition ``name``'s residual asks for (with what they need: :func:`closure`),
+    found by running it once on a :class:`Recorder` at the domain's centre; a residual that asks for
+    what its points cannot give (a normal derivative inside the domain) is a one-line ConfigError."""
+    centre = [(a + b) / 2 for a, b in zip(problem.lower, problem.upper)] + [0.0] * len(space)
+    rec = Recorder(torch.tensor([centre], dtype=dtype), problem.variables, problem.outputs, space=space)
+    try:
+        cond.residual(rec)
+    except ConfigError as e:
+        raise ConfigError(f"condition '{name}': {e}") from None
+    return closure(rec.keys)
 
 
 class Unknowns(torch.nn.ParameterDict):

@@ -374,18 +374,7 @@ class PointSets:
     def collocate(self, conditions: Sequence[str], points: torch.Tensor) -> None:
         """These conditions take ``points`` (the observed points) at every step, instead of drawing."""
         for c in conditions:
-            if c not in self.conditions:
-                raise ConfigError(
-                    f"equation.observations.collocate: unknown condition '{c}' "
-                    f"(this equation has: {', '.join(self.order)})"
-                )
-            if self.conditions[c].faces() or self.conditions[c].fixed:
-                raise ConfigError(
-                    f"equation.observations.collocate: condition '{c}' lies on part of the domain, "
-                    "not at the observed points"
-                )
-            if c in self.adaptive:
-                raise ConfigError(f"equation.observations.collocate: condition '{c}' is also in sampler.rad.conditions")
+            check_collocated(self, c)
             self.pinned[c] = points
         self.round = -1
 
@@ -488,6 +477,19 @@ class PointSets:
             },
             r,
         )
+
+
+def check_collocated(sets: PointSets, c: str) -> None:
+    """Condition ``c`` of ``sets`` can take the observed points (equation.observations.collocate)."""
+    where = f"equation.observations.collocate: condition '{c}'"
+    if c not in sets.conditions:
+        raise ConfigError(
+            f"equation.observations.collocate: unknown condition '{c}' (this equation has: {', '.join(sets.order)})"
+        )
+    if sets.conditions[c].faces() or sets.conditions[c].fixed:
+        raise ConfigError(f"{where} lies on part of the domain, not at the observed points")
+    if c in sets.adaptive:
+        raise ConfigError(f"{where} is also in sampler.rad.conditions")
 
 
 def rad_count(sets: PointSets, c: str) -> int:

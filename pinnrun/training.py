@@ -44,7 +44,7 @@ from pinnrun.optim import Phase, clear_history, lbfgs_chunk, make_optimizer, pla
 from pinnrun.runner import Chunk, Results
 from pinnrun.sampling import PointSets
 from pinnrun.solution import Solution
-from pinnrun.weighting import build_weighting
+from pinnrun.weighting import Weighting, build_weighting
 
 #: a chunk of first-order steps stops within this many steps of a non-finite loss
 FINITE_EVERY = 10
@@ -117,6 +117,29 @@ class LossStep:
         return self.objective.ranks.reduce_step(self.params, loss, terms)
 
 
+def reject_sip_phases(cfg: RunConfig) -> None:
+    """A PINN trains with Adam, GD and L-BFGS phases; SIP phases train learned inverse problems."""
+    for i, ph in enumerate(cfg.optimizer.phases):
+        if ph.kind is PhaseKind.sip:
+            raise ConfigError(
+                f"optimizer.phases.{i}.kind=sip trains learned inverse problems "
+                f"(equation=sip_synthetic, sip_heat), not the PINN '{cfg.equation.name}'"
+            )
+
+
+def metrics_columns(objective: Objective, weighting: Weighting, evaluation: Evaluation) -> list[str]:
+    """The columns of a PINN run's metrics.csv, in order."""
+    return (
+        ["step", "phase", "lr", "loss"]
+        + [f"loss/{k}" for k in objective.terms]
+        + [f"weight/{g}" for g in weighting.groups]
+        + objective.columns()
+        + [f"l2/{f}" for f in evaluation.l2_names]
+        + ["test_loss"] * (evaluation.test_set is not None)
+        + ["time_s"]
+    )
+
+
 class PinnTask:
     """A PINN problem (:class:`~pinnrun.problems.Problem`) as a task of the runner."""
 
@@ -135,12 +158,7 @@ class PinnTask:
         model setting is reported before a solver runs."""
         self.cfg, self.ranks = cfg, ranks
         eq = cfg.equation
-        for i, ph in enumerate(cfg.optimizer.phases):
-            if ph.kind is PhaseKind.sip:
-                raise ConfigError(
-                    f"optimizer.phases.{i}.kind=sip trains learned inverse problems "
-                    f"(equation=sip_synthetic, sip_heat), not the PINN '{eq.name}'"
-                )
+        reject_sip_phases(cfg)
         self.problem = problem or problems.build(eq)
         placement = place(cfg.trainer)
         self.device, self.threads = placement.device, placement.threads
@@ -182,15 +200,7 @@ class PinnTask:
         )
         self.primary_field = self.problem.primary_field
         self.n_parameters = count_parameters(self.model)
-        self.columns = (
-            ["step", "phase", "lr", "loss"]
-            + [f"loss/{k}" for k in self.objective.terms]
-            + [f"weight/{g}" for g in self.weighting.groups]
-            + self.objective.columns()
-            + [f"l2/{f}" for f in self.evaluation.l2_names]
-            + ["test_loss"] * (self.evaluation.test_set is not None)
-            + ["time_s"]
-        )
+        self.columns = metrics_columns(self.objective, self.weighting, self.evaluation)
         self.opt: torch.optim.Optimizer | None = None
         self.sched = None
 

@@ -41,3 +41,16 @@ def test_configs_ship_in_the_wheel(tmp_path):
         [sys.executable, "-m", "pinnrun", "model=nope"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "mlp" in bad.stderr and "mscale" in bad.stderr
+
+
+def test_no_class_of_the_package_is_over_200_lines():
+    """A class that outgrows 200 lines (its docstrings included) is doing more than one job: split it
+    (as Problem's reference data went to its base class ReferenceData)."""
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "pinnrun").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 200:
+                long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {node.end_lineno - node.lineno + 1}")
+    assert not long, long

@@ -177,7 +177,118 @@ class HardConstraint:
         return columns(self.particular, 0.0), columns(self.factor, 1.0)
 
 
-class Problem:
+class ReferenceData:
+    """What a :class:`Problem` is compared with: its reference file, its reference dataset, or its
+    exact solution on a grid or at scattered points (the evaluation's reference), and which points
+    lie in its domain. A part of :class:`Problem` (its base class), on the attributes the problem
+    declares (``dataset``, ``reference_file``, ``grid_points``, ...)."""
+
+    def has_exact(self) -> bool:
+        return type(self).exact is not Problem.exact
+
+    @property
+    def time(self) -> str | None:
+        """The variable a scattered reference may hold as time-series columns: on a geometry the
+        one variable besides its space variables, else ``t`` if the problem has one."""
+        rest = [v for v in self.variables if v not in self.space]
+        if self.geometry is not None:
+            return rest[0] if len(rest) == 1 else None
+        return "t" if "t" in self.variables else None
+
+    def inside(self, points: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """Which rows of ``points`` (columns in variable order) lie in the domain (within ``tol``
+        of it, relative to its size)."""
+        points = np.asarray(points, dtype=np.float64)
+        lo, hi = np.array(self.lower), np.array(self.upper)
+        pad = tol * np.maximum(hi - lo, 1.0)
+        ok = np.all((points >= lo - pad) & (points <= hi + pad), axis=1)
+        if self.geometry is not None:
+            cols = [self.variables.index(v) for v in self.space]
+            ok &= self.geometry.inside(points[:, cols], tol=float(pad[cols].max()))
+        return ok
+
+    def reference_dataset(self) -> str | None:
+        """The name of the reference dataset of :mod:`pinnrun.reference` this problem is compared
+        with: ``dataset`` if the domain is its ``dataset_domain`` and the constants are the
+        equation's defaults (what it was made for); else None."""
+        if not self.dataset:
+            return None
+        same = all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables) and all(
+            np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()
+        )
+        return self.dataset if same else None
+
+    def reference(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | reference.PointReference | None:
+        """(grid, ref): 1-D axis per variable, and each field on that grid; or a
+        :class:`~pinnrun.reference.PointReference` (fields on scattered points); None if there is none.
+
+        The reference file (``equation.reference`` or :attr:`reference_file`) if there is one,
+        every point checked to lie in the domain; else the reference dataset
+        (:meth:`reference_dataset`), loaded and never built here (a missing file is a
+        :class:`ConfigError` saying how to build it); else, for a problem without a ``dataset``,
+        the exact solution on ``grid_points`` equispaced points per axis. On a geometry, without a
+        file: None (the evaluation draws ``reference_points`` points and takes :meth:`exact_at`).
+        """
+        if self.reference_file:
+            if not Path(self.reference_file).is_absolute() and not self.reference_path().is_file():
+                return None  # an equation's own file not placed yet: no L2 errors (the run says which file)
+            return self.scattered_reference()
+        if self.geometry is not None:  # the evaluation takes the exact solution at its scattered points (exact_at)
+            return None
+        name = self.reference_dataset()
+        if name is not None:
+            path = reference.path(name)
+            if not path.is_file():
+                raise ConfigError(
+                    f"reference dataset {path} does not exist: build it with "
+                    f"`python -m pinnrun.reference {name}` (or `make data`)"
+                )
+            return reference.load(path)
+        if self.dataset or not self.has_exact():  # a dataset made for another domain or constants
+            return None
+        n = self.grid_points
+        grid = {v: np.linspace(lo, hi, n[v] if isinstance(n, Mapping) else n) for v, (lo, hi) in self.domain.items()}
+        mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
+        fields = self.derived(self.exact({v: m.reshape(-1) for v, m in zip(grid, mesh)}))
+        return grid, {f: fields[f].reshape(mesh[0].shape).numpy() for f in self.fields}
+
+    def reference_path(self) -> Path:
+        """Where the reference file is: ``reference_file`` under the reference data directory, or
+        absolute (``equation.reference``)."""
+        return reference.data_dir() / os.path.expanduser(self.reference_file)
+
+    def scattered_reference(self) -> reference.PointReference:
+        """The reference file read onto this problem's variables and fields, all of its points in
+        the domain (a ConfigError counts those that are not)."""
+        path = self.reference_path()
+        ref = reference.read_points(path, self.variables, self.fields, self.time)
+        outside = int((~self.inside(ref.points, tol=1e-6)).sum())
+        if outside:
+            raise ConfigError(
+                f"reference file {path}: {outside} of {len(ref.points)} points lie outside the domain "
+                f"({', '.join(self.variables)})"
+            )
+        return ref
+
+    def exact_at(self, points: np.ndarray) -> reference.PointReference:
+        """The exact solution's fields at ``points`` (columns in variable order), as a reference on
+        scattered points (the evaluation's on a geometry)."""
+        x = torch.as_tensor(points, dtype=torch.float64)
+        fields = self.derived(self.exact({v: x[:, i] for i, v in enumerate(self.variables)}))
+        values = {f: fields[f].detach().numpy() for f in self.fields}
+        return reference.PointReference(self.variables, points, values, "exact solution")
+
+    def exact_net(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The exact solution as a 'network' (points (N, d) -> outputs (N, m)), to check an equation."""
+
+        def net(points: torch.Tensor) -> torch.Tensor:
+            out = self.exact({v: points[:, i] for i, v in enumerate(self.variables)})
+            return torch.stack([out[o] for o in self.outputs], 1)
+
+        return net
+
+
+class Problem(ReferenceData):
     variables: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()  # evaluated fields: outputs and derived ones
@@ -307,110 +418,6 @@ class Problem:
             }
 
         return HardConstraint(satisfies=tuple(data), particular=particular, factor=factor)
-
-    def has_exact(self) -> bool:
-        return type(self).exact is not Problem.exact
-
-    @property
-    def time(self) -> str | None:
-        """The variable a scattered reference may hold as time-series columns: on a geometry the
-        one variable besides its space variables, else ``t`` if the problem has one."""
-        rest = [v for v in self.variables if v not in self.space]
-        if self.geometry is not None:
-            return rest[0] if len(rest) == 1 else None
-        return "t" if "t" in self.variables else None
-
-    def inside(self, points: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-        """Which rows of ``points`` (columns in variable order) lie in the domain (within ``tol``
-        of it, relative to its size)."""
-        points = np.asarray(points, dtype=np.float64)
-        lo, hi = np.array(self.lower), np.array(self.upper)
-        pad = tol * np.maximum(hi - lo, 1.0)
-        ok = np.all((points >= lo - pad) & (points <= hi + pad), axis=1)
-        if self.geometry is not None:
-            cols = [self.variables.index(v) for v in self.space]
-            ok &= self.geometry.inside(points[:, cols], tol=float(pad[cols].max()))
-        return ok
-
-    def reference_dataset(self) -> str | None:
-        """The name of the reference dataset of :mod:`pinnrun.reference` this problem is compared
-        with: ``dataset`` if the domain is its ``dataset_domain`` and the constants are the
-        equation's defaults (what it was made for); else None."""
-        if not self.dataset:
-            return None
-        same = all(np.allclose(self.domain[v], self.dataset_domain[v]) for v in self.variables) and all(
-            np.isclose(float(self.p[k]), float(v)) for k, v in self.params.items()
-        )
-        return self.dataset if same else None
-
-    def reference(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | reference.PointReference | None:
-        """(grid, ref): 1-D axis per variable, and each field on that grid; or a
-        :class:`~pinnrun.reference.PointReference` (fields on scattered points); None if there is none.
-
-        The reference file (``equation.reference`` or :attr:`reference_file`) if there is one,
-        every point checked to lie in the domain; else the reference dataset
-        (:meth:`reference_dataset`), loaded and never built here (a missing file is a
-        :class:`ConfigError` saying how to build it); else, for a problem without a ``dataset``,
-        the exact solution on ``grid_points`` equispaced points per axis. On a geometry, without a
-        file: None (the evaluation draws ``reference_points`` points and takes :meth:`exact_at`).
-        """
-        if self.reference_file:
-            if not Path(self.reference_file).is_absolute() and not self.reference_path().is_file():
-                return None  # an equation's own file not placed yet: no L2 errors (the run says which file)
-            return self.scattered_reference()
-        if self.geometry is not None:  # the evaluation takes the exact solution at its scattered points (exact_at)
-            return None
-        name = self.reference_dataset()
-        if name is not None:
-            path = reference.path(name)
-            if not path.is_file():
-                raise ConfigError(
-                    f"reference dataset {path} does not exist: build it with "
-                    f"`python -m pinnrun.reference {name}` (or `make data`)"
-                )
-            return reference.load(path)
-        if self.dataset or not self.has_exact():  # a dataset made for another domain or constants
-            return None
-        n = self.grid_points
-        grid = {v: np.linspace(lo, hi, n[v] if isinstance(n, Mapping) else n) for v, (lo, hi) in self.domain.items()}
-        mesh = torch.meshgrid(*(torch.as_tensor(a, dtype=torch.float64) for a in grid.values()), indexing="ij")
-        fields = self.derived(self.exact({v: m.reshape(-1) for v, m in zip(grid, mesh)}))
-        return grid, {f: fields[f].reshape(mesh[0].shape).numpy() for f in self.fields}
-
-    def reference_path(self) -> Path:
-        """Where the reference file is: ``reference_file`` under the reference data directory, or
-        absolute (``equation.reference``)."""
-        return reference.data_dir() / os.path.expanduser(self.reference_file)
-
-    def scattered_reference(self) -> reference.PointReference:
-        """The reference file read onto this problem's variables and fields, all of its points in
-        the domain (a ConfigError counts those that are not)."""
-        path = self.reference_path()
-        ref = reference.read_points(path, self.variables, self.fields, self.time)
-        outside = int((~self.inside(ref.points, tol=1e-6)).sum())
-        if outside:
-            raise ConfigError(
-                f"reference file {path}: {outside} of {len(ref.points)} points lie outside the domain "
-                f"({', '.join(self.variables)})"
-            )
-        return ref
-
-    def exact_at(self, points: np.ndarray) -> reference.PointReference:
-        """The exact solution's fields at ``points`` (columns in variable order), as a reference on
-        scattered points (the evaluation's on a geometry)."""
-        x = torch.as_tensor(points, dtype=torch.float64)
-        fields = self.derived(self.exact({v: x[:, i] for i, v in enumerate(self.variables)}))
-        values = {f: fields[f].detach().numpy() for f in self.fields}
-        return reference.PointReference(self.variables, points, values, "exact solution")
-
-    def exact_net(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """The exact solution as a 'network' (points (N, d) -> outputs (N, m)), to check an equation."""
-
-        def net(points: torch.Tensor) -> torch.Tensor:
-            out = self.exact({v: points[:, i] for i, v in enumerate(self.variables)})
-            return torch.stack([out[o] for o in self.outputs], 1)
-
-        return net
 
     def with_params(self, values: Mapping[str, Any]) -> Problem:
         """A shallow copy whose constants ``p`` are ``{**self.p, **values}`` (e.g. trainable
