@@ -5,9 +5,12 @@ build (`make docs` builds the site with --strict)."""
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import json
+import math
 import re
+import statistics
 import sys
 
 import pytest
@@ -202,6 +205,221 @@ def test_results_tables_quote_the_benchmarks_data(page):
         assert found, f"{page}: {name} at {steps} steps is in no data file"
         assert any(same(measured, v) for v in found), f"{page}: {name} {measured}, the data: {found}"
         assert any(same(published, v) for v in pub), f"{page}: {name} published {published}, the data: {pub}"
+
+
+# -- every measured number the pages quote -----------------------------------------------------
+
+#: a number in scientific notation: 2.36e-3, 4e-11, 2.5e3
+SCIENTIFIC = re.compile(r"(?<![\w.+-])(\d+(?:\.\d+)?[eE][-+]?\d+)(?![\w.])")
+#: a bare power of ten (1e-3, 1e5) is a setting, a tolerance or an order of magnitude: measured
+#: numbers are written with their digits
+POWER_OF_TEN = re.compile(r"1[eE][-+]?\d+")
+GENERATED_BLOCK = re.compile(r"<!-- (\w+):begin -->.*?<!-- \1:end -->", re.S)
+#: a page a script writes whole from its data file (docs/gallery.md)
+GENERATED_PAGE = "<!-- written by benchmarks/"
+
+#: Numbers in scientific notation that are not measurements, each with why; where the number is
+#: arithmetic, the expression it rounds (the test recomputes it). Keyed by the page and the words
+#: around the number on its line.
+NOT_MEASURED = [
+    ("docs/PRESETS.md", "SGD lr 2e-6", "the SIP authors' SGD learning rate (S:48), a setting", None),
+    (
+        "docs/PRESETS.md",
+        "(2.3e-5 rad",
+        "pi/4 against the authors' 45 degrees of 3.1415 / 180",
+        math.pi / 4 - 45 * 3.1415 / 180,
+    ),
+    (
+        "docs/REPRODUCTION.md",
+        "f ~ 2.5e3",
+        "poisson_multiscale's source term: a (k2 pi)^2, a = 0.1, k2 = 50",
+        0.1 * (50 * math.pi) ** 2,
+    ),
+    (
+        "docs/REPRODUCTION.md",
+        "lr 1.9e-4 at the end",
+        "the learning rate after 40000 steps: 1e-3 * 0.9^(40000 / 2500)",
+        1e-3 * 0.9 ** (40000 / 2500),
+    ),
+    (
+        "docs/REPRODUCTION.md",
+        "still at 5.3e-4",
+        "jaxpi's learning rate at step 30000: 1e-3 * 0.9^(30000 / 5000)",
+        1e-3 * 0.9 ** (30000 / 5000),
+    ),
+    (
+        "docs/REPRODUCTION.md",
+        "the issue's bar: 8.2e-3",
+        "the bar the issue set for the wave recipe, not a result",
+        None,
+    ),
+]
+
+
+def hand_written_pages() -> dict[str, list[str]]:
+    """README.md, docs/*.md and docs/guide/*.md, each as its lines with the generated blocks
+    blanked (the line numbers kept); the pages a script writes whole are left out."""
+    pages = {}
+    for path in [REPO / "README.md", *sorted(DOCS.glob("*.md")), *sorted((DOCS / "guide").glob("*.md"))]:
+        text = path.read_text()
+        if GENERATED_PAGE in text:
+            continue
+        text = GENERATED_BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+        pages[str(path.relative_to(REPO))] = text.splitlines()
+    return pages
+
+
+def quoted_numbers(pages: dict[str, list[str]]):
+    """(page, line number, the number as printed, the line) of every number in scientific notation
+    but the bare powers of ten."""
+    for page, lines in pages.items():
+        for i, line in enumerate(lines, 1):
+            for m in SCIENTIFIC.finditer(line):
+                if not POWER_OF_TEN.fullmatch(m.group(1)):
+                    yield page, i, m.group(1), line
+
+
+def printed_range(printed: str) -> tuple[float, float]:
+    """The values that print as the number at its significant digits: within half a unit of its
+    last digit (a value halfway between two roundings may be printed as either)."""
+    digits = len(re.split(r"[eE]", printed)[0].replace(".", "").lstrip("0"))
+    number = float(printed)
+    half_unit = 0.5 * 10 ** (math.floor(math.log10(abs(number))) - digits + 1) * (1 + 1e-9)
+    return number - half_unit, number + half_unit
+
+
+def rounds_to(value: float, printed: str) -> bool:
+    low, high = printed_range(printed)
+    return low <= value <= high
+
+
+def sci(value: float) -> str:
+    """2.36e-3 for 0.00236: the value as the pages write it."""
+    mantissa, exponent = f"{value:.6e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def any_rounds_to(ordered: list[float], printed: str) -> bool:
+    """One of the (sorted) values prints as the number."""
+    low, high = printed_range(printed)
+    i = bisect.bisect_left(ordered, low)
+    return i < len(ordered) and ordered[i] <= high
+
+
+def floats(node) -> list[float]:
+    """The finite floats of a data file's tree, its times (`wall_time_s`, `cpu_s`, ...) left out:
+    the fewer values, the fewer numbers a drifted copy can match by chance."""
+    if isinstance(node, float):
+        return [node] if math.isfinite(node) else []
+    if isinstance(node, dict):
+        node = [v for k, v in node.items() if not k.endswith("_s")]
+    return [f for item in node for f in floats(item)] if isinstance(node, list) else []
+
+
+def benchmark_values() -> list[float]:
+    """Every number the benchmarks' data files and the presets hold: docs/reproduction.json,
+    gallery.json and pinnacle.json; docs/variants.json's runs and what its tables and pages
+    derive from them (per suite, equation and variant: the mean and median over the seeds, the
+    mean of each metric and of each step's l2; on sip_synthetic the authors' relative x-distance,
+    dist/x divided by xi); each preset's `published:`."""
+    values = []
+    for name in ("reproduction", "gallery", "pinnacle", "variants"):
+        values += floats(json.loads((DOCS / f"{name}.json").read_text()))
+    groups: dict[tuple, list[dict]] = {}
+    for r in json.loads((DOCS / "variants.json").read_text()):
+        groups.setdefault((r["suite"], r["equation"], r["variant"]), []).append(r)
+        xi = re.fullmatch(r"xi = ([0-9.]+)", r["equation"])
+        if r["suite"] == "sip_synthetic" and xi and "dist/x" in r.get("final", {}):
+            values.append(r["final"]["dist/x"] / float(xi.group(1)))
+    for runs in groups.values():
+        l2 = [r["l2"] for r in runs if r.get("l2") is not None]
+        if l2:
+            values += [statistics.mean(l2), statistics.median(l2)]
+        for key in ("l2_at", "final"):
+            for metric in {m for r in runs for m in r.get(key, {})}:
+                seeds = [r[key][metric] for r in runs if isinstance(r.get(key, {}).get(metric), float)]
+                values += [statistics.mean(seeds)] if seeds else []
+    for preset in (REPO / "conf" / "experiment").glob("*.yaml"):
+        values += floats((yaml.safe_load(preset.read_text()) or {}).get("published") or {})
+    return values
+
+
+@pytest.fixture(scope="module")
+def measurements() -> list[dict]:
+    return json.loads((DOCS / "measurements.json").read_text())
+
+
+def test_every_measured_number_the_pages_quote_is_in_a_data_file(measurements):
+    """Issue 30: no number appears in two places with different values. Every number in
+    scientific notation that README.md and the docs pages write by hand (the generated blocks
+    are written from their data) is, to the digits it is printed with, a value of a data file:
+    the benchmarks' (docs/reproduction.json, variants.json, gallery.json, pinnacle.json, a
+    preset's `published:`) or docs/measurements.json's, for the runs measured by hand; a record
+    of the latter counts only on the pages it lists. A copy that drifts from its record, or a
+    record changed without its copies, no longer matches (unless it hits another data value by
+    chance: the next test holds each record to every page it lists). The few numbers that are
+    not measurements are in NOT_MEASURED, each with why."""
+    benchmarks = sorted(v for v in benchmark_values() if math.isfinite(v))
+    wrong = []
+    for page, line_no, printed, line in quoted_numbers(hand_written_pages()):
+        if any_rounds_to(benchmarks, printed):
+            continue
+        records = [r for r in measurements if rounds_to(r["value"], printed)]
+        if any(page in r["pages"] for r in records):
+            continue
+        if any(p == page and printed in phrase and phrase in line for p, phrase, _, _ in NOT_MEASURED):
+            continue
+        hint = f" (docs/measurements.json's {records[0]['id']} has it, but does not list {page})" if records else ""
+        wrong.append(f"{page}:{line_no}: {printed} is in no data file{hint}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_measurement_record_is_quoted_on_the_pages_it_lists(measurements):
+    """docs/measurements.json: one record per number measured by hand (id, value, what it is,
+    the command that measured it or, for a published number, its source, the pages that quote
+    it). Each listed page quotes the record's value, so a record changed without its pages (or
+    all copies on a page changed without the record) fails here, whatever other data value the
+    changed copy hits by chance; a mean is the mean of the records it names. A number a
+    benchmark data file holds gets no record: the test above takes it from that file."""
+    by_id = {r["id"]: r for r in measurements}
+    assert len(by_id) == len(measurements), "an id twice"
+    reproduction = json.loads((DOCS / "reproduction.json").read_text())
+    pages = hand_written_pages()
+    quotes: dict[str, list[str]] = {}
+    for page, _, printed, _ in quoted_numbers(pages):
+        quotes.setdefault(page, []).append(printed)
+    for r in measurements:
+        assert isinstance(r["value"], float) and r["quantity"] and r["pages"], r["id"]
+        assert r.get("command") or r["quantity"].startswith("published") and r.get("source"), r["id"]
+        assert isinstance(r.get("steps", 0), int) and re.fullmatch(r"\d{4}-\d\d-\d\d", r.get("date", "2026-01-01")), r[
+            "id"
+        ]
+        for page in r["pages"]:
+            assert page in pages, f"{r['id']}: {page} is not a hand-written page"
+            assert any(rounds_to(r["value"], q) for q in quotes.get(page, [])), (
+                f"{r['id']}: {page} quotes no {sci(r['value'])} (changed on the page, or in docs/measurements.json?)"
+            )
+        if "mean_of" in r:
+            seeds = []
+            for ref in r["mean_of"]:
+                if ref.startswith("docs/reproduction.json:"):
+                    (entry,) = [e for e in reproduction if e["experiment"] == ref.split(":", 1)[1]]
+                    seeds.append(entry["measured_l2"])
+                else:
+                    seeds.append(by_id[ref]["value"])
+            mean = statistics.mean(seeds)
+            assert rounds_to(mean, sci(r["value"])), f"{r['id']}: {sci(r['value'])}, the mean of mean_of is {sci(mean)}"
+
+
+def test_the_numbers_that_are_not_measurements_are_few_and_still_quoted():
+    """NOT_MEASURED stays short, each entry is still on its page (a stale entry goes), and an
+    arithmetic one is its expression to the digits printed."""
+    assert len(NOT_MEASURED) <= 8
+    pages = hand_written_pages()
+    for page, phrase, why, computed in NOT_MEASURED:
+        assert why and any(phrase in line for line in pages[page]), f"{page}: no {phrase!r}"
+        (printed,) = SCIENTIFIC.findall(phrase)
+        assert computed is None or rounds_to(computed, printed), f"{page}: {printed}, computed {computed:.4g}"
 
 
 # -- the site ----------------------------------------------------------------------------------
