@@ -211,16 +211,31 @@ def test_results_tables_quote_the_benchmarks_data(page):
 
 #: a number in scientific notation: 2.36e-3, 4e-11, 2.5e3
 SCIENTIFIC = re.compile(r"(?<![\w.+-])(\d+(?:\.\d+)?[eE][-+]?\d+)(?![\w.])")
+#: a decimal: 0.764, 368.5, 1.65x (a ratio), 1.73 of -1.73 and 0.996 of 0.90-0.996 (a sign or
+#: a range's dash before it), 8.000. (a sentence's full stop after it); not a part of a dotted
+#: version (2.13.0), of a name (v1.2, x_1.5) or of a number in scientific notation
+DECIMAL = re.compile(r"(?<![\w.+])(?<![A-Za-z_]-)(\d+\.\d+)(?!\.\w|[^\Wx]|x\w)")
 #: a bare power of ten (1e-3, 1e5) is a setting, a tolerance or an order of magnitude: measured
 #: numbers are written with their digits
 POWER_OF_TEN = re.compile(r"1[eE][-+]?\d+")
+#: a decimal with fewer significant digits (0.5, 2.6, 0.035) is an approximation, a bound or a
+#: setting as often as a measurement, and too short to tell one value from another
+DECIMAL_DIGITS = 3
+#: Numbers that by their context are no quantity, without an entry each: an arXiv identifier
+#: (arXiv:2306.08827), a version (Python 3.10 or newer, Optuna 2.10) and a setting's value in a
+#: code span (`model.learned_periods={t: 6.28}`, `equation.unknowns.nu=0.0024787521766663585`);
+#: a code span's other numbers are checked. A file:line reference holds no decimal point.
+ARXIV = re.compile(r"arXiv:$")
+VERSION = re.compile(r"\b(?:[Pp]ython3?|[Oo]ptuna|torch|PyTorch|DeepXDE|PhiFlow)[ =<>~]*$")
+VERSION_AFTER = re.compile(r" or (?:newer|later)\b")
+SETTING_IN_CODE = re.compile(r"`[^`]*[=:] ?$")
 GENERATED_BLOCK = re.compile(r"<!-- (\w+):begin -->.*?<!-- \1:end -->", re.S)
 #: a page a script writes whole from its data file (docs/gallery.md)
 GENERATED_PAGE = "<!-- written by benchmarks/"
 
-#: Numbers in scientific notation that are not measurements, each with why; where the number is
-#: arithmetic, the expression it rounds (the test recomputes it). Keyed by the page and the words
-#: around the number on its line.
+#: Numbers that are not measurements, each with why; where the number is arithmetic, the
+#: expression it rounds (the test recomputes it). Keyed by the page and the words around the
+#: number on its line.
 NOT_MEASURED = [
     ("docs/PRESETS.md", "SGD lr 2e-6", "the SIP authors' SGD learning rate (S:48), a setting", None),
     (
@@ -229,6 +244,21 @@ NOT_MEASURED = [
         "pi/4 against the authors' 45 degrees of 3.1415 / 180",
         math.pi / 4 - 45 * 3.1415 / 180,
     ),
+    (
+        "docs/PRESETS.md",
+        "uses 3.1415 / 180",
+        "the value of pi in PhiFlow's `degrees`, a constant of the SIP code",
+        None,
+    ),
+    ("docs/PRESETS.md", "authors' 0.785375", "45 degrees in radians with PhiFlow's pi", 45 * 3.1415 / 180),
+    ("docs/PRESETS.md", "[-1.73, 1.73]", "standardised inputs on a box span sqrt(3) times [-1, 1]", math.sqrt(3)),
+    (
+        "docs/PERFORMANCE.md",
+        "exact 0.91172",
+        "the plate's area: the unit square minus 16 disks of radius 0.04 and one of 0.05",
+        1 - math.pi * (16 * 0.04**2 + 0.05**2),
+    ),
+    ("docs/PERFORMANCE.md", "and 8.33540", "the plate's boundary length", 4 + 2 * math.pi * (16 * 0.04 + 0.05)),
     (
         "docs/REPRODUCTION.md",
         "f ~ 2.5e3",
@@ -253,6 +283,10 @@ NOT_MEASURED = [
         "the bar the issue set for the wave recipe, not a result",
         None,
     ),
+    ("docs/REPRODUCTION.md", "3 pi = 9.42", "the time embedding's initial w, the preset's 3 pi", 3 * math.pi),
+    ("docs/REPRODUCTION.md", "80 / 9 = 8.889", "the trained w (seed 0), which the page writes as 80 / 9", 80 / 9),
+    ("docs/REPRODUCTION.md", "10.000 (without)", "the trained w without causal training, written as 80 / 8", 80 / 8),
+    ("docs/REPRODUCTION.md", "80 / 10 = 8.000", "seed 1's trained w, written as 80 / 10", 80 / 10),
 ]
 
 
@@ -269,13 +303,31 @@ def hand_written_pages() -> dict[str, list[str]]:
     return pages
 
 
+def not_a_quantity(line: str, start: int, end: int) -> bool:
+    """The number at line[start:end] is an arXiv identifier, a version or a setting's value in a
+    code span (an odd count of backticks before it)."""
+    before = line[:start]
+    in_code = before.count("`") % 2 == 1
+    return bool(
+        ARXIV.search(before)
+        or VERSION.search(before)
+        or VERSION_AFTER.match(line, end)
+        or (in_code and SETTING_IN_CODE.search(before))
+    )
+
+
 def quoted_numbers(pages: dict[str, list[str]]):
     """(page, line number, the number as printed, the line) of every number in scientific notation
-    but the bare powers of ten."""
+    but the bare powers of ten, and of every decimal with three or more significant digits, but
+    the arXiv identifiers, versions and settings (`not_a_quantity`)."""
     for page, lines in pages.items():
         for i, line in enumerate(lines, 1):
-            for m in SCIENTIFIC.finditer(line):
-                if not POWER_OF_TEN.fullmatch(m.group(1)):
+            found = [m for m in SCIENTIFIC.finditer(line) if not POWER_OF_TEN.fullmatch(m.group(1))]
+            found += [
+                m for m in DECIMAL.finditer(line) if len(m.group(1).replace(".", "").lstrip("0")) >= DECIMAL_DIGITS
+            ]
+            for m in sorted(found, key=lambda m: m.start()):
+                if not not_a_quantity(line, m.start(1), m.end(1)):
                     yield page, i, m.group(1), line
 
 
@@ -321,10 +373,13 @@ def benchmark_values() -> list[float]:
     gallery.json and pinnacle.json; docs/variants.json's runs and what its tables and pages
     derive from them (per suite, equation and variant: the mean and median over the seeds, the
     mean of each metric and of each step's l2; on sip_synthetic the authors' relative x-distance,
-    dist/x divided by xi); each preset's `published:`."""
+    dist/x divided by xi); docs/reproduction.json's identified constants' errors in per cent, as
+    its tables print them; each preset's `published:`."""
     values = []
     for name in ("reproduction", "gallery", "pinnacle", "variants"):
         values += floats(json.loads((DOCS / f"{name}.json").read_text()))
+    for entry in json.loads((DOCS / "reproduction.json").read_text()):
+        values += [100 * u["rel_error"] for u in entry.get("unknowns", {}).values()]
     groups: dict[tuple, list[dict]] = {}
     for r in json.loads((DOCS / "variants.json").read_text()):
         groups.setdefault((r["suite"], r["equation"], r["variant"]), []).append(r)
@@ -350,21 +405,24 @@ def measurements() -> list[dict]:
 
 
 def test_every_measured_number_the_pages_quote_is_in_a_data_file(measurements):
-    """Issue 30: no number appears in two places with different values. Every number in
-    scientific notation that README.md and the docs pages write by hand (the generated blocks
-    are written from their data) is, to the digits it is printed with, a value of a data file:
-    the benchmarks' (docs/reproduction.json, variants.json, gallery.json, pinnacle.json, a
-    preset's `published:`) or docs/measurements.json's, for the runs measured by hand; a record
-    of the latter counts only on the pages it lists. A copy that drifts from its record, or a
-    record changed without its copies, no longer matches (unless it hits another data value by
-    chance: the next test holds each record to every page it lists). The few numbers that are
-    not measurements are in NOT_MEASURED, each with why."""
+    """Issue 30: no number appears in two places with different values. Every number that
+    README.md and the docs pages write by hand (the generated blocks are written from their
+    data) in scientific notation, or as a decimal of three or more significant digits, is, to
+    the digits it is printed with, a value of a data file: the benchmarks' (docs/reproduction.json,
+    variants.json, gallery.json, pinnacle.json, a preset's `published:`) or
+    docs/measurements.json's, for the runs measured by hand; a record of the latter counts only
+    on the pages it lists. A copy that drifts from its record, or a record changed without its
+    copies, no longer matches (unless it hits another data value by chance: the next test holds
+    each record to every page it lists). Left out by rule: bare powers of ten, arXiv
+    identifiers, versions and a setting's value in a code span (`not_a_quantity`); the few other
+    numbers that are not measurements are in NOT_MEASURED, each with why."""
     benchmarks = sorted(v for v in benchmark_values() if math.isfinite(v))
     wrong = []
     for page, line_no, printed, line in quoted_numbers(hand_written_pages()):
         if any_rounds_to(benchmarks, printed):
             continue
-        records = [r for r in measurements if rounds_to(r["value"], printed)]
+        low, high = printed_range(printed)
+        records = [r for r in measurements if low <= r["value"] <= high]
         if any(page in r["pages"] for r in records):
             continue
         if any(p == page and printed in phrase and phrase in line for p, phrase, _, _ in NOT_MEASURED):
@@ -374,20 +432,41 @@ def test_every_measured_number_the_pages_quote_is_in_a_data_file(measurements):
     assert not wrong, "\n".join(wrong)
 
 
+def data_value(ref: str, by_id: dict[str, dict]) -> float:
+    """What a record's `mean_of` or `ratio_of` names: another record's id,
+    `docs/reproduction.json:<experiment>` (its measured_l2; `:<key>` for another key) or
+    `docs/variants.json:<suite>:<equation>:<variant>` (the mean of its seeds' l2)."""
+    source, _, key = ref.partition(":")
+    if source == "docs/reproduction.json":
+        experiment, _, field = key.partition(":")
+        (entry,) = [e for e in json.loads((DOCS / "reproduction.json").read_text()) if e["experiment"] == experiment]
+        return entry[field or "measured_l2"]
+    if source == "docs/variants.json":
+        group = tuple(key.split(":"))
+        runs = [
+            r
+            for r in json.loads((DOCS / "variants.json").read_text())
+            if (r["suite"], r["equation"], r["variant"]) == group
+        ]
+        assert runs, ref
+        return statistics.mean(r["l2"] for r in runs)
+    return by_id[ref]["value"]
+
+
 def test_every_measurement_record_is_quoted_on_the_pages_it_lists(measurements):
     """docs/measurements.json: one record per number measured by hand (id, value, what it is,
     the command that measured it or, for a published number, its source, the pages that quote
     it). Each listed page quotes the record's value, so a record changed without its pages (or
     all copies on a page changed without the record) fails here, whatever other data value the
-    changed copy hits by chance; a mean is the mean of the records it names. A number a
-    benchmark data file holds gets no record: the test above takes it from that file."""
+    changed copy hits by chance; a mean is the mean of the values it names (`mean_of`), a ratio
+    their quotient (`ratio_of`). A number a benchmark data file holds gets no record: the test
+    above takes it from that file."""
     by_id = {r["id"]: r for r in measurements}
     assert len(by_id) == len(measurements), "an id twice"
-    reproduction = json.loads((DOCS / "reproduction.json").read_text())
     pages = hand_written_pages()
-    quotes: dict[str, list[str]] = {}
-    for page, _, printed, _ in quoted_numbers(pages):
-        quotes.setdefault(page, []).append(printed)
+    quotes: dict[str, list[tuple[float, float, str]]] = {}  # the printed range, the number and its line
+    for page, line_no, printed, _ in quoted_numbers(pages):
+        quotes.setdefault(page, []).append((*printed_range(printed), f"{printed} at {page}:{line_no}"))
     for r in measurements:
         assert isinstance(r["value"], float) and r["quantity"] and r["pages"], r["id"]
         assert r.get("command") or r["quantity"].startswith("published") and r.get("source"), r["id"]
@@ -396,29 +475,28 @@ def test_every_measurement_record_is_quoted_on_the_pages_it_lists(measurements):
         ]
         for page in r["pages"]:
             assert page in pages, f"{r['id']}: {page} is not a hand-written page"
-            assert any(rounds_to(r["value"], q) for q in quotes.get(page, [])), (
-                f"{r['id']}: {page} quotes no {sci(r['value'])} (changed on the page, or in docs/measurements.json?)"
-            )
-        if "mean_of" in r:
-            seeds = []
-            for ref in r["mean_of"]:
-                if ref.startswith("docs/reproduction.json:"):
-                    (entry,) = [e for e in reproduction if e["experiment"] == ref.split(":", 1)[1]]
-                    seeds.append(entry["measured_l2"])
-                else:
-                    seeds.append(by_id[ref]["value"])
-            mean = statistics.mean(seeds)
-            assert rounds_to(mean, sci(r["value"])), f"{r['id']}: {sci(r['value'])}, the mean of mean_of is {sci(mean)}"
+            if not any(low <= r["value"] <= high for low, high, _ in quotes.get(page, [])):
+                nearest = min(quotes.get(page, [(math.inf, math.inf, "nothing")]), key=lambda q: abs(q[0] - r["value"]))
+                pytest.fail(
+                    f"{r['id']}: {page} quotes no {sci(r['value'])}, the nearest is {nearest[2]} "
+                    "(changed on the page, or in docs/measurements.json?)"
+                )
+        for kind, combine in (("mean_of", statistics.mean), ("ratio_of", lambda v: v[0] / v[1])):
+            if kind in r:
+                derived = combine([data_value(ref, by_id) for ref in r[kind]])
+                assert rounds_to(derived, sci(r["value"])), f"{r['id']}: {sci(r['value'])}, {kind} gives {sci(derived)}"
 
 
 def test_the_numbers_that_are_not_measurements_are_few_and_still_quoted():
     """NOT_MEASURED stays short, each entry is still on its page (a stale entry goes), and an
     arithmetic one is its expression to the digits printed."""
-    assert len(NOT_MEASURED) <= 8
+    assert len(NOT_MEASURED) <= 15
     pages = hand_written_pages()
     for page, phrase, why, computed in NOT_MEASURED:
         assert why and any(phrase in line for line in pages[page]), f"{page}: no {phrase!r}"
-        (printed,) = SCIENTIFIC.findall(phrase)
+        numbers = {printed for _, _, printed, _ in quoted_numbers({page: [phrase]})}
+        assert len(numbers) == 1, f"{page}: {phrase!r} holds {sorted(numbers)}"
+        (printed,) = numbers
         assert computed is None or rounds_to(computed, printed), f"{page}: {printed}, computed {computed:.4g}"
 
 
