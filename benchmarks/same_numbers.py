@@ -44,11 +44,8 @@ CASES = {
 
 
 def runs(out: Path) -> None:
-    import torch
-
     import pinnrun
 
-    torch.set_num_threads(1)
     shutil.rmtree(out, ignore_errors=True)
     for name, overrides in CASES.items():
         engine = [] if "trainer.compile=true" in overrides else ["trainer.compile=false"]
