@@ -112,14 +112,13 @@ class Runner:
     def __init__(
         self, task: Task, run_dir: Path, overrides: Sequence[str] = (), console: Console | None = None
     ) -> None:
-        """Checks the run directory and, to resume, the checkpoint; writes nothing until :meth:`run`."""
+        """Reads the checkpoint to resume from; writes nothing until :meth:`run`. The run directory
+        is checked before the task is built (:func:`pinnrun.tasks.build_runner`)."""
         self.task, self.cfg, self.run_dir = task, task.cfg, Path(run_dir)
         self.ranks = task.ranks
         self.writer = self.ranks.writer  # rank 0: the one process that writes and prints
         self.overrides = list(overrides)
         self.console = console or show.make_console() if self.writer else show.make_console(quiet=True)
-        if self.writer:
-            io.check_run_dir(self.run_dir, self.cfg.trainer.resume)
         self.total_steps = sum(p.steps for p in task.phases)
         #: what the run has done (RUN_STATE): checkpointed, and restored on resume
         self.state: dict[str, Any] = dict(zip(RUN_STATE, (0, 0, 0, False, 0.0, math.inf)))
