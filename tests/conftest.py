@@ -9,8 +9,8 @@ import pytest
 
 # TorchInductor compiles a step's C++ kernels in this process (and in the runs the tests start), not
 # in a pool of its own worker processes: the suite's two workers already keep both cores busy, and
-# each worker's pool imported torch again for nothing (a fresh clone's suite, empty compile cache:
-# 294 s with the pools, 269 s without, measured on the 2-core CPU)
+# each worker's pool imported torch again for nothing (the suite with an empty compile cache, its
+# datasets built: 294 s with the pools, 269 s without, measured on the 2-core CPU)
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 from helpers import run_cli  # noqa: E402
