@@ -18,7 +18,7 @@ def test_every_experiment_has_a_smoke_case_and_every_case_a_check():
     baselines = {b for c in r.SMOKE.values() for b in r.baselines(c)}
     assert baselines <= set(r.SMOKE)
     for name, case in r.SMOKE.items():
-        checked = case.max_l2 is not None or case.max_unknown_error is not None or case.baseline is not None
+        checked = any(x is not None for x in (case.max_l2, case.max_unknown_error, case.baseline)) or case.same_as
         assert checked or name in baselines, name
         assert all("=" in o for o in case.overrides), name
 
@@ -60,3 +60,18 @@ def test_smoke_checks_fail_what_they_should():
     assert [p for _, p in r.smoke_checks("raissi_burgers_inverse", inverse)] == [True, False]
     inverse["raissi_burgers_inverse"]["unknowns"] = {"lambda1": 0.2, "nu": 0.05}
     assert [p for _, p in r.smoke_checks("raissi_burgers_inverse", inverse)] == [False, True]
+
+
+def test_a_case_that_is_another_cases_run_is_checked_by_composition(monkeypatch):
+    """jaxpi_wave at the CPU sizes composes to jaxpi_wave_cpu's smoke run key for key, so it is not
+    trained twice; at other sizes the check names the first key that differs, and fails."""
+    r = _reproduce()
+    assert r.SMOKE["jaxpi_wave"].same_as == "jaxpi_wave_cpu"
+    same = r.same_run("jaxpi_wave")
+    assert same["differs"] == []
+    assert [p for _, p in r.smoke_checks("jaxpi_wave", {"jaxpi_wave": same})] == [True]
+    monkeypatch.setitem(r.SMOKE, "jaxpi_wave", r.Smoke(["optimizer.phases.0.steps=500"], same_as="jaxpi_wave_cpu"))
+    other = r.same_run("jaxpi_wave")
+    assert other["differs"] == ["equation.points.residual"]
+    (what, passed), *_ = r.smoke_checks("jaxpi_wave", {"jaxpi_wave": other})
+    assert not passed and "equation.points.residual" in what
