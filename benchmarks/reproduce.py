@@ -346,8 +346,8 @@ def smoke_config(name: str) -> dict:
 def same_run(name: str) -> dict:
     """A ``same_as`` case: the first key where its composed config and its twin's differ, if any."""
     t0 = time.time()
-    mine, twin = smoke_config(name), smoke_config(SMOKE[name].same_as)
-    keys = sorted(k for k in {*_flat(mine), *_flat(twin)} if _flat(mine).get(k) != _flat(twin).get(k))
+    mine, twin = _flat(smoke_config(name)), _flat(smoke_config(SMOKE[name].same_as))
+    keys = sorted(k for k in {*mine, *twin} if mine.get(k) != twin.get(k))
     return {"name": name, "differs": keys[:1], "time": time.time() - t0}
 
 
