@@ -304,6 +304,10 @@ class WeightingConfig:
     alpha: float = 1.0
     # also update during L-BFGS phases (the L-BFGS history restarts at each update)
     lbfgs_updates: bool = False
+    # first-order phases: recompute after the optimizer step, on that step's points, and train with
+    # the new weights from the next step on (the authors' codes: GradientPathologiesPINNs, PINNsNTK,
+    # jaxpi); false: before the step's loss, on the parameters before the step (Algorithm 1 as printed)
+    update_after_step: bool = False
     # gradnorm: layers (the authors' published code) | flat (the paper's eq. 40 as printed)
     grad_stats: GradStats = GradStats.layers
     # ntk: points per loss term the kernel trace is computed on (a random subsample; 0: all of them)

@@ -329,7 +329,8 @@ def checkpoint_to_resume(run_dir: Path, task: Task) -> dict[str, Any]:
     if ckpt["config_hash"] != task.config_hash:
         raise ConfigError(
             f"{path} was written with another config (a setting that changes the "
-            "numbers differs: equation, model, optimizer, weighting, sampler, seed, dtype or CPU threads)"
+            "numbers differs: equation, model, optimizer, weighting, sampler, seed, dtype or CPU threads; "
+            "or a pinnrun version with other settings wrote it)"
         )
     return ckpt
 

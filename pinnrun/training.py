@@ -253,12 +253,16 @@ class PinnTask:
         if not phase.first_order:
             return self._lbfgs(phase, step, target)
         opt, sched, points = self.opt, self.sched, self.points
+        after = self.cfg.weighting.update_after_step
         while step < target:
-            self.weighting.update(step)
+            if not after:
+                self.weighting.update(step)
             loss, terms = self.step(points.at(step), self.weights(phase), opt)
             self.objective.advance()  # causal training's next tol (on the device)
             opt.step()
             sched.step()
+            if after:  # on this step's points and the parameters it left: the next step's weights
+                self.weighting.update(step)
             step += 1
             if step % FINITE_EVERY == 0 and not torch.isfinite(loss):  # a host sync: not every step
                 break

@@ -5,10 +5,13 @@ lambda_u over the initial values and both walls); its loss L_g is the sum of its
 A term outside every group is a group of its own, under its name. Below, i runs over groups.
 
 The task forms ``loss = sum_i w_i * L_i`` with :meth:`Weighting.weights_for` the phase, and
-calls :meth:`Weighting.update` before the loss of a step is formed; an adaptive scheme
-recomputes its weights there, every ``weighting.update_every`` steps (step 0 included), from
-the :class:`~pinnrun.objective.Objective` it is handed (the model, the loss terms and the
-residual groups). New weights are blended in as ``w <- (1 - alpha) w + alpha w_new``
+calls :meth:`Weighting.update` before the loss of a step is formed (Algorithm 1 of the
+gradient-pathologies paper as printed), or with ``weighting.update_after_step=true`` after the
+optimizer step, on that step's points, the new weights taking effect at the next step (the
+authors' codes); an adaptive scheme recomputes its weights there, every
+``weighting.update_every`` steps (step 0 included), from the
+:class:`~pinnrun.objective.Objective` it is handed (the model, the loss terms and the residual
+groups). New weights are blended in as ``w <- (1 - alpha) w + alpha w_new``
 (``alpha = 1``: no smoothing). A scheme never reaches back into the loop and writes no file:
 what it has to report (NTK spectra) it keeps until :meth:`Weighting.take_diagnostics`.
 

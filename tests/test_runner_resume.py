@@ -44,6 +44,7 @@ RUN = [
     "weighting.update_every=25",
     "weighting.points=40",
     "weighting.lbfgs_updates=true",
+    "weighting.update_after_step=true",  # Adam's updates after the step (before it: test_training_compiled)
     "weighting.spectrum=true",
 ]
 KILL_TIMEOUT = 240

@@ -406,3 +406,41 @@ def test_weighting_leaves_regularizers_out_of_lbfgs_and_writes_nothing(tmp_path,
 def test_unknown_adaptive_kind_gets_one_line(tmp_path):
     assert_one_line_error(run_cli(["model.adaptive=cell", f"hydra.run.dir={tmp_path / 'r'}"]), "model.adaptive")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_weights_change_before_the_step_or_after_it_on_its_points(after):
+    """weighting.update_after_step=false: step 0 already trains with the weights recomputed on the
+    parameters before it (Algorithm 1 as printed). true (the authors' codes): step 0 trains with the
+    starting weights; after its optimizer step the weights are recomputed on the parameters it left
+    and on its own points (not the next step's), and step 1 trains with them."""
+    t = task(
+        [
+            *CASES["wave"],
+            "weighting=gradnorm",
+            "weighting.update_every=2",
+            "weighting.alpha=0.3",
+            f"weighting.update_after_step={str(after).lower()}",
+            "sampler=uniform",
+            "sampler.resample_every=1",  # every step its own points
+            "optimizer=adam",
+            "optimizer.phases.0.steps=4",
+        ]
+    )
+    phase = t.phases[0]
+    t.start_phase(phase, None)
+    start = dict(t.weighting.weights)
+    first = t.advance(phase, 0, 1)
+    used = start if after else t.weighting.weights  # the weights step 0 trained with
+    assert first.loss == pytest.approx(sum(used[g] * first.terms[g] for g in first.terms), rel=1e-10)
+    assert (first.loss == pytest.approx(sum(first.terms.values()), rel=1e-6)) is after  # start: all 1
+    w1 = dict(t.weighting.weights)
+    if after:  # w_hat again, from the starting weights (gradnorm's w_hat depends on w): now, the
+        t.weighting.weights = dict(start)  # parameters after step 0, and step 0's points
+        new, next_points = t.weighting.compute(0), t.weighting.compute(1)
+        t.weighting.weights = dict(w1)
+        assert w1["boundary_u"] == pytest.approx(0.7 * start["boundary_u"] + 0.3 * new["boundary_u"], rel=1e-10)
+        assert new["boundary_u"] != pytest.approx(next_points["boundary_u"], rel=1e-3)  # not step 1's points
+    second = t.advance(phase, 1, 2)  # no update at step 1 in either order
+    assert t.weighting.weights == w1
+    assert second.loss == pytest.approx(sum(w1[g] * second.terms[g] for g in second.terms), rel=1e-10)
