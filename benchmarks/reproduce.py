@@ -293,6 +293,9 @@ SMOKE: dict[str, Smoke] = {
     ),
     # vanilla 0.053 (0.115 after 100 steps)
     "pinnacle_pnd": Smoke(pinnacle_smoke("pnd", ["residual=1000", "boundary=250"], recipe=False), max_l2=0.1),
+    # l2/all (u and a pooled): recipe 0.573 (150 Adam + 150 L-BFGS steps), the recipe's weights with
+    # Adam alone 0.824, vanilla 1.25; untrained 1.54 (PINNacle's vanilla: 1.57)
+    "pinnacle_hinv": Smoke(pinnacle_smoke("hinv", ["residual=1000", "boundary=250"], lbfgs=150), max_l2=0.85),
 }
 
 

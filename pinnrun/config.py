@@ -102,10 +102,21 @@ class SamplerMethod(Enum):
 @dataclass
 class ObservationConfig:
     # points of the reference solution given to the network as data (0: none); drawn
-    # once, at random (seeded), from the reference grid; loss terms data_<output>
+    # once, at random (seeded), from the reference grid (or from the points of `at`); loss terms
+    # data_<output>
     count: int = 0
+    # a file of the observed points instead of the reference grid: one row per point, a column per
+    # input variable (whitespace-separated text), relative to the data directory or absolute; the
+    # values are the exact solution there. count 0 takes all its points. A PINNacle file
+    # (pinnacle/<file>) is fetched when missing, as a reference file is
+    at: str = ""
+    # the outputs observed (empty: all of them)
+    outputs: list[str] = field(default_factory=list)
     # Gaussian noise added to the data, relative to each output's standard deviation
     noise: float = 0.0
+    # Gaussian noise of this standard deviation added to the data, in the outputs' own units
+    # (PINNacle's HInv: 0.1)
+    noise_sd: float = 0.0
     # conditions evaluated at the observed points instead of sampled ones (Raissi's Burgers
     # identification: the residual at the data points); their equation.points entry must equal count
     collocate: list[str] = field(default_factory=list)
@@ -628,14 +639,16 @@ def validate(cfg: Any) -> None:
     for cond, n in eq.points.items():
         if n < 0:
             raise ConfigError(f"equation.points.{cond} must be >= 0, got {n}")
-    if not any(eq.points.values()) and eq.observations.count == 0:
+    observed = eq.observations.count > 0 or bool(eq.observations.at)
+    if not any(eq.points.values()) and not observed:
         raise ConfigError("equation.points: every condition has 0 points and there are no observations")
     if eq.observations.count < 0:
         raise ConfigError(f"equation.observations.count must be >= 0, got {eq.observations.count}")
     if eq.test_points < 0:
         raise ConfigError(f"equation.test_points must be >= 0, got {eq.test_points}")
-    if eq.observations.noise < 0:
-        raise ConfigError(f"equation.observations.noise must be >= 0, got {eq.observations.noise}")
+    for key in ("noise", "noise_sd"):
+        if eq.observations[key] < 0:
+            raise ConfigError(f"equation.observations.{key} must be >= 0, got {eq.observations[key]}")
     for cond in eq.observations.collocate:
         if eq.observations.count == 0:
             raise ConfigError("equation.observations.collocate needs observations (equation.observations.count > 0)")

@@ -15,17 +15,19 @@ the parts are gathered (:class:`~pinnrun.distributed.Ranks`): every rank gets th
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 
+from pinnrun import reference
 from pinnrun.config import ConfigError, ObservationConfig
 from pinnrun.distributed import SINGLE, Ranks
 from pinnrun.io import Predictions
 from pinnrun.problems import Problem
-from pinnrun.reference import PointReference
-from pinnrun.sampling import scattered_points
+from pinnrun.sampling import Observations, scattered_points
 
 EVAL_BATCH = 65536
 PLAIN_GRID = 201  # points per axis of the prediction grid of a problem without reference
@@ -44,10 +46,10 @@ class Evaluation:
         if ref is None and problem.geometry is not None:  # scattered points of the domain
             points = scattered_points(problem, problem.reference_points)
             exact = problem.has_exact()
-            ref = problem.exact_at(points) if exact else PointReference(problem.variables, points, {}, "")
+            ref = problem.exact_at(points) if exact else reference.PointReference(problem.variables, points, {}, "")
         if ref is None:  # no reference for this domain: predictions on a uniform grid, no L2
             ref = ({v: np.linspace(lo, hi, PLAIN_GRID) for v, (lo, hi) in problem.domain.items()}, {})
-        if isinstance(ref, PointReference):
+        if isinstance(ref, reference.PointReference):
             self.layout = "points"
             self.grid, self.ref = {v: ref.points[:, i] for i, v in enumerate(ref.variables)}, dict(ref.fields)
             self.grid_shape, points = (len(ref.points),), ref.points
@@ -129,25 +131,86 @@ class Evaluation:
         out = Predictions(p.variables, self.grid, pred, self.ref, self.layout, p.space, dict(collocation or {}))
         return out, self.metrics(pred, ranks)
 
-    def observations(self, cfg: ObservationConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(points, values): ``cfg.count`` reference grid points with their outputs, plus noise
-        of ``cfg.noise`` times each output's standard deviation."""
-        if cfg.count == 0:
+    def observations(self, cfg: ObservationConfig, seed: int) -> Observations | None:
+        """The data of ``equation.observations``: ``cfg.count`` reference grid points (or the points
+        of the file ``cfg.at``, all of them or ``cfg.count`` drawn from them, with the exact
+        solution's values) with the observed outputs there, plus Gaussian noise of standard
+        deviation sqrt((noise * the output's standard deviation)^2 + noise_sd^2)."""
+        if cfg.count == 0 and not cfg.at:
             return None
-        missing = [o for o in self.problem.outputs if o not in self.ref]
-        if missing:
+        p = self.problem
+        outputs = tuple(cfg.outputs) or p.outputs
+        unknown = [o for o in outputs if o not in p.outputs]
+        if unknown or len(set(outputs)) < len(outputs):
             raise ConfigError(
-                f"equation.observations: no reference solution for output(s) {missing} "
-                "of this equation and domain to draw observations from"
+                f"equation.observations.outputs: {list(cfg.outputs)} must be distinct outputs of this equation "
+                f"({', '.join(p.outputs)})"
             )
-        n = int(np.prod(self.grid_shape))
-        if cfg.count > n:
-            raise ConfigError(f"equation.observations.count: {cfg.count} is more than the {n} reference grid points")
         rng = np.random.default_rng([seed, 104729])  # not the samplers' streams
-        idx = rng.choice(n, size=cfg.count, replace=False)
-        values = np.stack([self.ref[o].ravel()[idx] for o in self.problem.outputs], 1)
-        values = values + cfg.noise * values.std(0) * rng.standard_normal(values.shape)
-        return self.points[idx], torch.as_tensor(values, dtype=self.dtype, device=self.device)
+        if cfg.at:
+            if not p.has_exact():
+                raise ConfigError(
+                    f"equation.observations.at: equation '{type(p).__name__}' has no exact solution to take the "
+                    "observed values from"
+                )
+            points = observed_points(p, cfg.at)
+            if cfg.count > len(points):
+                raise ConfigError(
+                    f"equation.observations.count: {cfg.count} is more than the {len(points)} points of {cfg.at}"
+                )
+            if cfg.count:
+                points = points[rng.choice(len(points), size=cfg.count, replace=False)]
+            exact = p.exact_net()(torch.as_tensor(points, dtype=torch.float64)).numpy()
+            values = exact[:, [p.outputs.index(o) for o in outputs]]
+            points = torch.as_tensor(points, dtype=self.dtype, device=self.device)
+        else:
+            missing = [o for o in outputs if o not in self.ref]
+            if missing:
+                raise ConfigError(
+                    f"equation.observations: no reference solution for output(s) {missing} "
+                    "of this equation and domain to draw observations from"
+                )
+            n = int(np.prod(self.grid_shape))
+            if cfg.count > n:
+                raise ConfigError(
+                    f"equation.observations.count: {cfg.count} is more than the {n} reference grid points"
+                )
+            idx = rng.choice(n, size=cfg.count, replace=False)
+            values = np.stack([self.ref[o].ravel()[idx] for o in outputs], 1)
+            points = self.points[idx]
+        sd = np.hypot(cfg.noise * values.std(0), cfg.noise_sd)
+        values = values + sd * rng.standard_normal(values.shape)
+        return Observations(points, torch.as_tensor(values, dtype=self.dtype, device=self.device), outputs)
 
 
-__all__ = ["EVAL_BATCH", "Evaluation"]
+def observed_points(problem: Problem, at: str) -> np.ndarray:
+    """The points of the file ``at`` (``equation.observations.at``: relative to the data directory,
+    or absolute), one row per point and a column per variable, every one in the domain; a missing,
+    unreadable or misshapen file is a ConfigError of one line."""
+    path = reference.data_dir() / os.path.expanduser(at)
+    where = f"equation.observations.at: {path}"
+    if not path.is_file():
+        file = reference.pinnacle.file_of(at)
+        get = f": place PINNacle's {file} there (from {reference.pinnacle.url(file)})" if file else ""
+        raise ConfigError(f"{where} does not exist{get}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file: the shape check below says so
+            points = np.loadtxt(path, ndmin=2, comments=("%", "#"), dtype=np.float64)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{where} is not a table of numbers ({str(exc).splitlines()[0]})") from None
+    k = len(problem.variables)
+    if points.shape[0] == 0 or points.shape[1] != k:
+        raise ConfigError(
+            f"{where} must hold one point a row with {k} columns ({', '.join(problem.variables)}), "
+            f"got shape {points.shape}"
+        )
+    if not np.isfinite(points).all():
+        raise ConfigError(f"{where} holds values that are not finite numbers")
+    outside = int((~problem.inside(points, tol=1e-6)).sum())
+    if outside:
+        raise ConfigError(f"{where}: {outside} of {len(points)} points lie outside the domain")
+    return points
+
+
+__all__ = ["EVAL_BATCH", "Evaluation", "observed_points"]

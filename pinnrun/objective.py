@@ -44,9 +44,8 @@ from pinnrun.models import AdaptiveActivation, slope_recovery
 from pinnrun.models.taylor import propagate
 from pinnrun.ntk import ResidualSet
 from pinnrun.problems import Problem, term_name
-from pinnrun.sampling import PointSets
+from pinnrun.sampling import Observations, PointSets
 
-Observations = tuple[torch.Tensor, torch.Tensor]  # points (n, d), outputs (n, m)
 SLOPE_RECOVERY = "slope_recovery"
 
 
@@ -71,8 +70,8 @@ class Objective:
         #: this rank's part of the observations (all of them in a one-process run), and their count
         self.observed = None
         if observations is not None:
-            part = ranks.part(len(observations[0]))
-            self.observed = (observations[0][part], observations[1][part], len(observations[0]))
+            part = ranks.part(len(observations.points))
+            self.observed = (observations.points[part], observations.values[part], len(observations.points))
         # the derivative engine: reverse mode (autograd, the eager step's), or with ``taylor`` Taylor
         # mode through the network (the compiled step's: no double backward)
         self.taylor: Callable[[Jet], Jet] | None = functools.partial(propagate, model) if taylor else None
@@ -85,7 +84,7 @@ class Objective:
         self.adaptive = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
         self.terms: list[str] = (
             [term_name(c, k) for c, cond in self.conditions.items() for k in cond.components]
-            + [term_name("data", o) for o in (self.outputs if observations is not None else ())]
+            + [term_name("data", o) for o in (observations.outputs if observations is not None else ())]
             + [SLOPE_RECOVERY] * bool(self.adaptive)
         )
 
@@ -155,8 +154,9 @@ class Objective:
         if self.observed is not None:
             pts, values, n = self.observed
             pred = self.model(pts)
-            for i, o in enumerate(self.outputs):
-                out[term_name("data", o)] = (pred[:, i] - values[:, i]).pow(2).sum() / n
+            for i, o in enumerate(self.observations.outputs):
+                j = self.outputs.index(o)
+                out[term_name("data", o)] = (pred[:, j] - values[:, i]).pow(2).sum() / n
         if self.adaptive:
             out[SLOPE_RECOVERY] = slope_recovery(self.model) / (self.ranks.world if self.ranks.split else 1)
         return out
@@ -177,8 +177,8 @@ class Objective:
             for c, pts in self.points.everywhere(step).items()
         ]
         if self.observations is not None:  # residual pred - data: its parameter Jacobian is the output's
-            outputs = self.outputs
-            out.append(ResidualSet("data", outputs, self.observations[0], lambda d: {o: d[o] for o in outputs}))
+            outputs = self.observations.outputs
+            out.append(ResidualSet("data", outputs, self.observations.points, lambda d: {o: d[o] for o in outputs}))
         return out
 
     def point_weights(

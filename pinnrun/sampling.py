@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -49,6 +49,15 @@ from pinnrun.geometry import WHOLE
 
 #: (condition, candidate points (N, d)) -> |r| at each point, shape (N,)
 Scorer = Callable[[str, torch.Tensor], Any]
+
+
+class Observations(NamedTuple):
+    """Data of an inverse problem (``equation.observations``): the observed ``points`` (n, d), the
+    ``values`` (n, m) of the observed ``outputs`` there, in that order (m of the problem's outputs)."""
+
+    points: torch.Tensor
+    values: torch.Tensor
+    outputs: tuple[str, ...]
 
 
 #: the methods that lay points on a regular grid (round(n ** (1/k)) per axis, not always n)

@@ -36,16 +36,18 @@ def load(cfg: EquationConfig) -> problems.Problem | Inversion:
     return problems.build(cfg, cls) if issubclass(cls, problems.Problem) else cls(dict(cfg.domain), dict(cfg.params))
 
 
-def prepare_reference(problem: problems.Problem | Inversion, console: Console) -> None:
+def prepare_reference(problem: problems.Problem | Inversion, console: Console, observed_at: str = "") -> None:
     """Build the problem's reference dataset if it is missing, or fetch the PINNacle reference file
-    its equation names (pinnrun.reference.pinnacle; a user's ``equation.reference`` never), saying
-    so: the only files a run writes outside its run directory. A file that cannot be fetched is
-    left out (the run goes on without L2 errors, its header says where to place it); one of the
-    wrong checksum stops the run."""
+    its equation names, and the PINNacle file of its observed points (``observed_at``,
+    equation.observations.at) (pinnrun.reference.pinnacle; a user's own file never), saying so: the
+    only files a run writes outside its run directory. A reference file that cannot be fetched is
+    left out (the run goes on without L2 errors, its header says where to place it; observed
+    points that cannot be fetched stop it); one of the wrong checksum stops the run."""
+    say = lambda line: console.print(line, markup=False, soft_wrap=True)  # noqa: E731
     if isinstance(problem, problems.Problem) and problem.reference_file:
-        reference.pinnacle.ensure(
-            problem.reference_file, lambda line: console.print(line, markup=False, soft_wrap=True)
-        )
+        reference.pinnacle.ensure(problem.reference_file, say)
+    if observed_at:
+        reference.pinnacle.ensure(observed_at, say, needed=True)
     name = problem.reference_dataset() if isinstance(problem, problems.Problem) else None
     if name is not None and not reference.path(name).exists():
         io.check_dir(reference.data_dir(), "data directory", "PINNRUN_DATA_DIR", writable=True)
@@ -69,7 +71,7 @@ def build_task(cfg: RunConfig, console: Console | None = None, ranks: Ranks = SI
         error = None
         if ranks.writer:
             try:
-                prepare_reference(problem, console or make_console())
+                prepare_reference(problem, console or make_console(), cfg.equation.observations.at)
             except ConfigError as e:
                 error = str(e)
         error = ranks.agree(error)

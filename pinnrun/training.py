@@ -171,7 +171,7 @@ class PinnTask:
         self.evaluation = Evaluation(self.problem, self.model, eq.test_points, cfg.seed, ranks)
         observations = self.evaluation.observations(eq.observations, cfg.seed)
         if eq.observations.collocate:
-            self.points.collocate(eq.observations.collocate, observations[0])
+            self.points.collocate(eq.observations.collocate, observations.points)
         self.objective = Objective(
             self.problem,
             self.model,
@@ -226,12 +226,12 @@ class PinnTask:
             fit = self.network.pi_init_residual
             out.append(f"model.pi_init: output layer fitted to the initial condition (relative residual {fit:.2e})")
         out += [f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.network.exact.items()]
+        obs = self.objective.observations
+        seen = f"{len(obs.points)} observations of {', '.join(obs.outputs)}" if obs is not None else "no observations"
         if self.objective.unknowns:
-            obs = self.objective.observations
-            out.append(
-                f"unknowns: {', '.join(self.objective.unknowns)}; "
-                f"{len(obs[0]) if obs is not None else 'no'} observations"
-            )
+            out.append(f"unknowns: {', '.join(self.objective.unknowns)}; {seen}")
+        elif obs is not None:
+            out.append(seen)
         return out
 
     def chunk_every(self, phase: Phase) -> list[int]:

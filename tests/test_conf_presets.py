@@ -22,7 +22,8 @@ Code sources (commit of the stored snapshot):
        JS sota.py,  JD default.py;  examples/adv/: JA configs/sota.py, JT train.py;
        branch pirate @e117376, examples/wave/: JW configs/sota.py, JWT train.py, JWU utils.py
   P  = github.com/i207M/PINNacle @6f8d69c: PB benchmark.py, PC src/pde/baseclass.py,
-       PT trainer.py, src/pde/: PBU burgers.py, PP poisson.py, PN ns.py, PH heat.py, PW wave.py
+       PT trainer.py, src/pde/: PBU burgers.py, PP poisson.py, PN ns.py, PH heat.py, PW wave.py,
+       PI inverse.py
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Setup:
     unknowns: dict = field(default_factory=dict)
     log_unknowns: list = field(default_factory=list)
     observations: tuple = (0, 0.0, [])  # (count, noise, collocate)
+    observed_at: tuple = ("", [], 0.0)  # (the file of observed points, the outputs observed, noise sd)
     test_points: int = 0
     published: tuple = ("", None)  # (field, relative L2)
     embeddings: Embeddings = field(default_factory=Embeddings)
@@ -554,6 +556,19 @@ PINNACLE_PND = Setup(
     **PINNACLE,
 )
 
+PINNACLE_HINV = Setup(
+    equation="heat_inverse",
+    domain={"x": [-1.0, 1.0], "y": [-1.0, 1.0], "t": [0.0, 1.0]},  # Rectangle([-1, -1], [1, 1]) x (0, 1) (PI:97-100)
+    params={},
+    # mul=4 (PI:167); the PDE (PI:129-139) and a = a* on the spatial boundary (PI:159-163); no
+    # initial condition, no condition on u at the walls
+    points={"residual": 4 * DOMAIN, "boundary": 4 * BOUNDARY},
+    # u at the 2500 points of ref/heatinv_points.dat plus N(0, 0.1) (PI:150-158), all of them
+    observed_at=("pinnacle/heatinv_points.dat", ["u"], 0.1),
+    published=("all", 1.57),  # pooled over u and a
+    **PINNACLE,
+)
+
 PRESETS: dict[str, Setup] = {
     "jaxpi_wave": JAXPI_WAVE,
     "jaxpi_wave_cpu": JAXPI_WAVE_CPU,
@@ -584,6 +599,7 @@ PRESETS: dict[str, Setup] = {
     "pinnacle_heat2d_ms": PINNACLE_HEAT2D_MS,
     "pinnacle_heat2d_lt": PINNACLE_HEAT2D_LT,
     "pinnacle_pnd": PINNACLE_PND,
+    "pinnacle_hinv": PINNACLE_HINV,
 }
 #: checked by tests/test_sip.py
 ELSEWHERE = {"holl_sip_synthetic"}
@@ -634,6 +650,7 @@ def test_preset_is_the_papers_setup(name):
         "unknowns": _plain(eq.unknowns),
         "log_unknowns": list(eq.log_unknowns),
         "observations": (eq.observations.count, eq.observations.noise, list(eq.observations.collocate)),
+        "observed_at": (eq.observations.at, list(eq.observations.outputs), eq.observations.noise_sd),
         "model": m.name.value,
         "widths": _hidden(m),
         "activation": m.activation,
@@ -656,6 +673,7 @@ def test_preset_is_the_papers_setup(name):
     expected = {k: getattr(want, k) for k in got}
     expected["embeddings"] = want.embeddings.__dict__
     expected["observations"] = tuple(want.observations)
+    expected["observed_at"] = tuple(want.observed_at)
     if want.params:  # the constants the paper names; every one of them is set
         assert set(want.params) <= set(_plain(eq.params)), f"{name}: equation.params lacks {set(want.params)}"
     wrong = {k: (got[k], expected[k]) for k in got if not _close(got[k], expected[k])}

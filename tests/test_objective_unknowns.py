@@ -35,7 +35,8 @@ def trainer(tmp_path, overrides):
 
 def test_observations_are_reference_values_at_reference_grid_points(tmp_path):
     t = trainer(tmp_path, TINY_INVERSE)
-    pts, values = t.objective.observations
+    pts, values, outputs = t.objective.observations
+    assert outputs == ("u",)
     grid, ref = t.evaluation.grid, t.evaluation.ref
     assert pts.shape == (300, 2) and values.shape == (300, 1)
     # every observed point is a grid point, and its value the reference there

@@ -158,23 +158,26 @@ def missing_note(reference_file: str, where: Path) -> str:
     return f"no reference: place PINNacle's {file} at {where} for L2 errors (from {url(file)})"
 
 
-def ensure(reference_file: str, say: Callable[[str], None] = print) -> Path | None:
+def ensure(reference_file: str, say: Callable[[str], None] = print, needed: bool = False) -> Path | None:
     """Fetch the PINNacle file an equation's ``reference_file`` names if it is missing (saying so
     in one line through ``say``); a ``reference_file`` of anything else is left alone.
 
     Returns its path if it is in place, None if it is not (or is no PINNacle file). A download
-    that fails says why in one line and returns None (the run goes on without L2 errors); a
-    file of the wrong digest raises :class:`ConfigError`."""
+    that fails says why in one line and returns None (the run goes on without L2 errors), or,
+    for a file the run ``needed`` (observed points), raises :class:`ConfigError` saying where to
+    place it; a file of the wrong digest raises :class:`ConfigError`."""
     file = file_of(reference_file)
     if file is None:
         return None
     out = path(file)
     if out.exists():
         return out
-    say(f"fetching the reference file {file} (PINNacle, MIT licence) from {url(file)} into {out}")
+    say(f"fetching PINNacle's {file} (MIT licence) from {url(file)} into {out}")
     try:
         return download(file)
     except FetchFailed as exc:
+        if needed:
+            raise ConfigError(f"{exc}: place PINNacle's {file} at {out} (from {url(file)})") from None
         say(f"{exc}: training without L2 errors")
         return None
 
