@@ -123,6 +123,17 @@ class ObservationConfig:
 
 
 @dataclass
+class InteriorReferenceConfig:
+    # this many uniform points strictly inside the box, laid out as DeepXDE's
+    # uniform_points(n, boundary=False) lays them (PINNacle's test set: 2500 points for two
+    # inputs, else 20000); 0: the equation's grid
+    points: int = 0
+    # a variable taken as time, as DeepXDE's space-time domain lays it out (the space points at
+    # nt times linspace(t1, t0, nt) without t0); "": the whole box as one hypercube
+    time: str = ""
+
+
+@dataclass
 class EquationConfig:
     # a module in pinnrun.problems ("nls"), or "package.module:ClassName" for a user's own
     name: str = MISSING
@@ -151,6 +162,9 @@ class EquationConfig:
     # a file of reference values on scattered points (COMSOL text export, CSV or HDF5; columns: the
     # variables, then the fields): the run's errors are taken there ("": the equation's own)
     reference: str = ""
+    # an exact solution on a box: its errors taken at uniform interior points (PINNacle's test
+    # points) instead of the equation's grid
+    reference_interior: InteriorReferenceConfig = field(default_factory=InteriorReferenceConfig)
 
 
 @dataclass

@@ -23,7 +23,7 @@ Code sources (commit of the stored snapshot):
        branch pirate @e117376, examples/wave/: JW configs/sota.py, JWT train.py, JWU utils.py
   P  = github.com/i207M/PINNacle @6f8d69c: PB benchmark.py, PC src/pde/baseclass.py,
        PT trainer.py, src/pde/: PBU burgers.py, PP poisson.py, PN ns.py, PH heat.py, PW wave.py,
-       PI inverse.py
+       PI inverse.py, PK src/utils/callbacks.py
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ class Setup:
     log_unknowns: list = field(default_factory=list)
     observations: tuple = (0, 0.0, [])  # (count, noise, collocate)
     observed_at: tuple = ("", [], 0.0)  # (the file of observed points, the outputs observed, noise sd)
+    # an exact solution's test points (equation.reference_interior): (how many uniform interior
+    # points, the variable laid out as time, "" for one hypercube); (0, ""): the equation's grid
+    test_set: tuple = (0, "")
     test_points: int = 0
     published: tuple = ("", None)  # (field, relative L2)
     embeddings: Embeddings = field(default_factory=Embeddings)
@@ -431,6 +434,9 @@ PINNACLE = dict(
 )
 #: DEFAULT_NUM_DOMAIN_POINTS, _BOUNDARY_, _INITIAL_ (PC:4-7); training_points(mul=4) multiplies them
 DOMAIN, BOUNDARY, INITIAL = 8192, 2048, 2048
+#: the tester's points for an exact solution: geom.uniform_points(2500 if input_dim == 2 else 20000,
+#: boundary=False) (PK:135-145)
+TEST_2D, TEST_ND = 2500, 20000
 
 
 def by_length(total: int, *lengths: float) -> list[int]:
@@ -524,6 +530,7 @@ PINNACLE_WAVE1D_C = Setup(
     params={"c": 2.0, "a": 0.5},
     # a quarter of the boundary points on t = 0 (u_t and u there, PW:43-53), a half on x = 0, 1 (PW:54-58)
     points={"initial": BOUNDARY // 4, "boundary": BOUNDARY // 2, "residual": DOMAIN},
+    test_set=(TEST_2D, ""),  # the Rectangle over (x, t): no time axis of its own (PW:19, PK:136-144)
     published=("u", 5.88e-1),
     **PINNACLE,
 )
@@ -534,6 +541,7 @@ PINNACLE_HEAT2D_MS = Setup(
     # pde_coef = (1 / (500 pi)^2, 1 / pi^2), init_coef = (20 pi, pi) (PH:73-93)
     params={"kappa_x": 1 / (500 * PI) ** 2, "kappa_y": 1 / PI**2, "k_x": 20.0, "k_y": 1.0},
     points={"residual": 4 * DOMAIN, "initial": 4 * INITIAL, "boundary": 4 * BOUNDARY},  # mul=4 (PH:119)
+    test_set=(TEST_ND, "t"),  # GeometryXTime(Rectangle, TimeDomain(0, 5)) (PH:84-86, PK:136-144)
     published=("u", 6.21e-2),
     **PINNACLE,
 )
@@ -552,6 +560,7 @@ PINNACLE_PND = Setup(
     domain={f"x{i}": [0.0, 1.0] for i in range(1, 6)},  # Hypercube([0] * 5, [1] * 5) (PP:284-285)
     params={},
     points={"residual": 4 * DOMAIN, "boundary": 4 * BOUNDARY},  # mul=4 (PP:315)
+    test_set=(TEST_ND, ""),  # the Hypercube (PP:285, PK:136-144)
     published=("u", 3.04e-3),
     **PINNACLE,
 )
@@ -565,6 +574,7 @@ PINNACLE_HINV = Setup(
     points={"residual": 4 * DOMAIN, "boundary": 4 * BOUNDARY},
     # u at the 2500 points of ref/heatinv_points.dat plus N(0, 0.1) (PI:150-158), all of them
     observed_at=("pinnacle/heatinv_points.dat", ["u"], 0.1),
+    test_set=(TEST_ND, "t"),  # Rectangle x TimeDomain(0, 1) (PI:97-100, PK:136-144)
     published=("all", 1.57),  # pooled over u and a
     **PINNACLE,
 )
@@ -651,6 +661,7 @@ def test_preset_is_the_papers_setup(name):
         "log_unknowns": list(eq.log_unknowns),
         "observations": (eq.observations.count, eq.observations.noise, list(eq.observations.collocate)),
         "observed_at": (eq.observations.at, list(eq.observations.outputs), eq.observations.noise_sd),
+        "test_set": (eq.reference_interior.points, eq.reference_interior.time),
         "model": m.name.value,
         "widths": _hidden(m),
         "activation": m.activation,
@@ -674,6 +685,7 @@ def test_preset_is_the_papers_setup(name):
     expected["embeddings"] = want.embeddings.__dict__
     expected["observations"] = tuple(want.observations)
     expected["observed_at"] = tuple(want.observed_at)
+    expected["test_set"] = tuple(want.test_set)
     if want.params:  # the constants the paper names; every one of them is set
         assert set(want.params) <= set(_plain(eq.params)), f"{name}: equation.params lacks {set(want.params)}"
     wrong = {k: (got[k], expected[k]) for k in got if not _close(got[k], expected[k])}

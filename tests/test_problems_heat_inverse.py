@@ -19,7 +19,6 @@ import torch
 from test_problems_pinnacle import worst
 
 from pinnrun.config import ConfigError
-from pinnrun.problems.heat_inverse import uniform_interior
 
 from helpers import assert_one_line_error, build_task, read_rows, run_cli, run_task
 from helpers import equation as problem
@@ -71,18 +70,8 @@ def test_the_exact_solution_meets_every_condition_and_a_wrong_diffusivity_fails(
     assert worst(p, "residual", constant_a) > 1.0
 
 
-def test_uniform_interior_gives_the_test_sets_pinnacle_documents():
-    # HInv: [-1, 1]^2 x [0, 1] asked for 20000 points: nx = ceil(sqrt(20000 * 4)) = 283, dx = sqrt(4 / 283),
-    # ceil(2 / dx) = 17 points per axis strictly inside, nt = ceil(20000 / 283) = 71 times 1, 1 - 1/71, ...
-    pts = uniform_interior({"x": (-1.0, 1.0), "y": (-1.0, 1.0), "t": (0.0, 1.0)}, ("x", "y"), 20000)
-    assert pts.shape == (17 * 17 * 71, 3)
-    np.testing.assert_allclose(np.unique(pts[:, 0]), -1 + 2 * np.arange(1, 18) / 18, atol=1e-15)
-    np.testing.assert_allclose(np.unique(pts[:, 1]), -1 + 2 * np.arange(1, 18) / 18, atol=1e-15)
-    np.testing.assert_allclose(np.unique(pts[:, 2]), 1 - np.arange(71)[::-1] / 71, atol=1e-15)
-    assert len({tuple(r) for r in pts}) == len(pts)
-    # Heat2d-MS's domain [0, 1]^2 x [0, 5]: the 8 x 8 x 313 test grid docs/PRESETS.md gives for it
-    ms = uniform_interior({"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 5.0)}, ("x", "y"), 20000)
-    assert [len(np.unique(ms[:, i])) for i in range(3)] == [8, 8, 313]
+def test_the_error_is_pooled_over_u_and_a_at_pinnacles_test_points():
+    # 20000 points of the space-time box asked (src/utils/callbacks.py:136): 17 x 17 x 71
     # the problem evaluates there, pooled over u and a (PINNacle's L2RE)
     t = build_task(SMALL)
     assert t.evaluation.layout == "points" and len(t.evaluation.points) == 20519

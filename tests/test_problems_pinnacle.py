@@ -28,8 +28,8 @@ from pinnrun.derivatives import Derivatives
 from pinnrun.reference import PointReference
 from pinnrun.sampling import PointSets
 
+from helpers import compose_config, read_rows, run_task
 from helpers import equation as problem
-from helpers import read_rows, run_task
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "equation"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "pinnacle"
@@ -387,3 +387,81 @@ def test_poisson_nd_trains_end_to_end(tmp_path):
     losses = [float(r["loss"]) for r in rows]
     assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0]
     assert 0 < summary["final"]["l2/u"] < 2
+
+
+# -- PINNacle's test points for an exact solution (equation.reference_interior) -------------------
+
+
+@pytest.mark.parametrize(
+    "preset, count, top",
+    # uniform_points(2500 if input_dim == 2 else 20000, boundary=False) (src/utils/callbacks.py:136-145):
+    # 50 x 50 (the Rectangle over (x, t)), 8 x 8 x 313 (space x time), 8^5 (the cube), 17 x 17 x 71;
+    # a space-time domain's times include its end (top: the variables that reach their upper bound)
+    [
+        ("pinnacle_wave1d_c", 2500, []),
+        ("pinnacle_heat2d_ms", 20032, ["t"]),
+        ("pinnacle_pnd", 32768, []),
+        ("pinnacle_hinv", 20519, ["t"]),
+    ],
+)
+def test_a_preset_with_an_exact_solution_is_evaluated_at_pinnacles_test_points(preset, count, top):
+    from pinnrun.problems import build
+
+    p = build(OmegaConf.to_object(compose_config([f"experiment={preset}"])).equation)
+    ref = p.reference()
+    assert isinstance(ref, PointReference) and ref.points.shape == (count, len(p.variables))
+    lo, hi = np.array(p.lower), np.array(p.upper)
+    assert (ref.points > lo).all() and (ref.points <= hi).all()
+    assert [v for v, reached in zip(p.variables, (ref.points == hi).any(0)) if reached] == top
+    exact = p.exact_net()(torch.as_tensor(ref.points))
+    np.testing.assert_allclose(ref.fields[p.outputs[0]], exact[:, 0].numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "equation, settings, message",
+    [
+        ("wave", {"points": -5}, "equation.reference_interior.points: -5; give a positive number"),
+        ("wave", {"points": 100, "time": "s"}, "equation.reference_interior.time: 's' is not a variable"),
+        ("wave", {"time": "t"}, "equation.reference_interior.points: 0; give a positive number"),
+        ("poisson_annulus", {"points": 100}, "equation.reference_interior: the domain is a geometry"),
+        ("nls", {"points": 100}, "equation.reference_interior: this equation is compared with the dataset 'nls'"),
+        ("heat_longtime", {"points": 100}, "equation.reference_interior: this equation is compared with pinnacle/"),
+    ],
+)
+def test_interior_points_the_equation_cannot_take_are_one_line(equation, settings, message):
+    from pinnrun.config import ConfigError, EquationConfig
+    from pinnrun.problems import build
+
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(EquationConfig),
+        OmegaConf.load(CONF / f"{equation}.yaml"),
+        {"reference_interior": settings},
+    )
+    with pytest.raises(ConfigError) as info:
+        build(OmegaConf.to_object(cfg))
+    assert str(info.value).startswith(message) and "\n" not in str(info.value), str(info.value)
+
+
+def test_interior_points_on_the_command_line_change_where_the_error_is_taken(tmp_path):
+    # the whole run: the predictions file holds the 2500 scattered points, none on the boundary
+    import h5py
+
+    summary = run_task(
+        [
+            "equation=wave",
+            "equation.reference_interior.points=2500",
+            "model.width=8",
+            "model.depth=1",
+            "optimizer=adam",
+            "optimizer.phases.0.steps=2",
+            "trainer.device=cpu",
+            "trainer.progress=false",
+            "trainer.plots=false",
+        ],
+        tmp_path / "run",
+    )
+    assert summary["final"]["l2/u"] > 0.1  # two steps of a tiny network: far from the solution
+    with h5py.File(tmp_path / "run" / "predictions.h5") as f:
+        assert f.attrs["layout"] == "points" and f["ref/u"].shape == (2500,)
+        t = f["points/t"][()]
+        assert t.shape == (2500,) and 0 < t.min() and t.max() < 1

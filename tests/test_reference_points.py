@@ -1,4 +1,5 @@
-"""Scattered-point references: PINNacle's COMSOL exports, CSV and HDF5 round trips, the errors."""
+"""Scattered-point references: PINNacle's COMSOL exports, CSV and HDF5 round trips, the errors, and
+the uniform interior points PINNacle tests an exact solution at."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from pinnrun.config import ConfigError
-from pinnrun.reference.points import PointReference, read_points, sha256
+from pinnrun.reference.points import PointReference, read_points, sha256, uniform_interior
 
 PINNACLE = Path(__file__).resolve().parents[2] / "shared" / "pinnacle"
 
@@ -285,3 +286,51 @@ def test_missing_hdf5_datasets_are_listed_with_what_the_file_holds(tmp_path):
     )
     broken = write(tmp_path / "broken.h5", "not hdf5")
     config_error(lambda: read_points(broken, ("x",), ("u",)), f"reference file {broken} is not a readable HDF5 file")
+
+
+# --- the uniform interior points of a box (DeepXDE's uniform_points(n, boundary=False)) --------
+
+
+def axes(points: np.ndarray) -> list[np.ndarray]:
+    return [np.unique(points[:, i]) for i in range(points.shape[1])]
+
+
+def test_a_square_without_time_is_one_hypercube_of_interior_points():
+    # Wave1d-C: the Rectangle over (x, t) asked for 2500 points: dx = (1 / 2500) ** 0.5 = 0.02,
+    # ceil(1 / 0.02) = 50 points per axis at k / 51, k = 1..50
+    pts = uniform_interior({"t": (0.0, 1.0), "x": (0.0, 1.0)}, 2500)
+    assert pts.shape == (2500, 2)
+    for a in axes(pts):
+        np.testing.assert_allclose(a, np.arange(1, 51) / 51, atol=1e-15)
+
+
+def test_a_five_dimensional_cube_has_eight_interior_points_per_axis():
+    # PNd: 20000 asked, dx = 20000 ** -0.2 = 0.138, ceil(7.25) = 8 per axis at k / 9
+    pts = uniform_interior({f"x{i}": (0.0, 1.0) for i in range(1, 6)}, 20000)
+    assert pts.shape == (8**5, 5)
+    for a in axes(pts):
+        np.testing.assert_allclose(a, np.arange(1, 9) / 9, atol=1e-15)
+
+
+def test_a_space_time_box_takes_its_space_points_at_times_from_the_end():
+    # HInv: [-1, 1]^2 x [0, 1], 20000 asked: nx = ceil(sqrt(20000 * 4 / 1)) = 283, dx = sqrt(4 / 283),
+    # ceil(2 / dx) = 17 per space axis; nt = ceil(20000 / 283) = 71 times 1, 1 - 1/71, ..., 1/71
+    pts = uniform_interior({"x": (-1.0, 1.0), "y": (-1.0, 1.0), "t": (0.0, 1.0)}, 20000, time="t")
+    assert pts.shape == (17 * 17 * 71, 3)
+    x, y, t = axes(pts)
+    np.testing.assert_allclose(x, -1 + 2 * np.arange(1, 18) / 18, atol=1e-15)
+    np.testing.assert_allclose(y, x, atol=0)
+    np.testing.assert_allclose(t, np.arange(1, 72) / 71, atol=1e-15)
+    assert len({tuple(r) for r in pts}) == len(pts)
+    # Heat2d-MS: [0, 1]^2 x [0, 5]: nx = ceil(sqrt(4000)) = 64, 8 x 8, nt = ceil(20000 / 64) = 313
+    ms = uniform_interior({"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 5.0)}, 20000, time="t")
+    assert [len(a) for a in axes(ms)] == [8, 8, 313] and axes(ms)[2].max() == 5.0 and axes(ms)[2].min() > 0
+
+
+def test_an_interval_in_time_takes_the_asked_number_of_space_points():
+    # a 1-D space is DeepXDE's Interval: nx = ceil(sqrt(2500 * 2 / 1)) = 71 points at -1 + 2 k / 72,
+    # nt = ceil(2500 / 71) = 36 times
+    pts = uniform_interior({"t": (0.0, 1.0), "x": (-1.0, 1.0)}, 2500, time="t")
+    t, x = axes(pts)
+    np.testing.assert_allclose(x, -1 + 2 * np.arange(1, 72) / 72, atol=1e-15)
+    assert len(t) == 36 and pts.shape == (71 * 36, 2)

@@ -226,8 +226,10 @@ class ReferenceData:
         every point checked to lie in the domain; else the reference dataset
         (:meth:`reference_dataset`), loaded and never built here (a missing file is a
         :class:`ConfigError` saying how to build it); else, for a problem without a ``dataset``,
-        the exact solution on ``grid_points`` equispaced points per axis. On a geometry, without a
-        file: None (the evaluation draws ``reference_points`` points and takes :meth:`exact_at`).
+        the exact solution on ``grid_points`` equispaced points per axis, or at ``interior_points``
+        uniform interior points (:func:`pinnrun.reference.uniform_interior`, PINNacle's test points)
+        when that is set. On a geometry, without a file: None (the evaluation draws
+        ``reference_points`` points and takes :meth:`exact_at`).
         """
         if self.reference_file:
             if not Path(self.reference_file).is_absolute() and not self.reference_path().is_file():
@@ -235,6 +237,8 @@ class ReferenceData:
             return self.scattered_reference()
         if self.geometry is not None:  # the evaluation takes the exact solution at its scattered points (exact_at)
             return None
+        if self.interior_points:  # PINNacle's test points
+            return self.exact_at(reference.uniform_interior(self.domain, self.interior_points, self.interior_time))
         name = self.reference_dataset()
         if name is not None:
             path = reference.path(name)
@@ -303,6 +307,11 @@ class Problem(ReferenceData):
     #: a file of scattered reference values (pinnrun.reference.points: COMSOL text, CSV, HDF5): a
     #: path relative to the reference data directory, or absolute (``equation.reference`` sets it)
     reference_file: str = ""
+    #: an exact solution on a box: how many uniform interior points it is evaluated at instead of
+    #: the grid (0: the grid), and the variable laid out as time there (None: one hypercube);
+    #: ``equation.reference_interior`` sets them
+    interior_points: int = 0
+    interior_time: str | None = None
 
     def __init__(self, domain: Mapping[str, Any], params: Mapping[str, Any] | None = None):
         self.check(domain, params)
@@ -514,7 +523,29 @@ def build(cfg: EquationConfig, cls: type | None = None) -> Problem:
     problem = cls(dict(cfg.domain), dict(cfg.params))
     if cfg.reference:  # a path as the user gave it: from the working directory, or absolute
         problem.reference_file = str(Path(cfg.reference).expanduser().resolve())
+    interior = cfg.reference_interior
+    if interior.points or interior.time:
+        problem.interior_points, problem.interior_time = interior.points, interior.time or None
+        check_interior(problem)
     return problem
+
+
+def check_interior(problem: Problem) -> None:
+    """A ConfigError for ``equation.reference_interior`` settings the problem cannot take."""
+    key = "equation.reference_interior"
+    if problem.interior_points <= 0:
+        raise ConfigError(f"{key}.points: {problem.interior_points}; give a positive number of points (0: the grid)")
+    if problem.interior_time is not None and problem.interior_time not in problem.variables:
+        raise ConfigError(
+            f"{key}.time: '{problem.interior_time}' is not a variable of this equation ({', '.join(problem.variables)})"
+        )
+    if problem.geometry is not None:
+        raise ConfigError(f"{key}: the domain is a geometry, not a box (its errors are taken at scattered points)")
+    if problem.reference_file or problem.reference_dataset() is not None:
+        source = problem.reference_file or f"the dataset '{problem.reference_dataset()}'"
+        raise ConfigError(f"{key}: this equation is compared with {source}, not with an exact solution")
+    if not problem.has_exact():
+        raise ConfigError(f"{key}: this equation has no exact solution to evaluate at interior points")
 
 
 def available() -> list[str]:

@@ -23,7 +23,9 @@ whole spatial boundary (111-116). PINNacle evaluates on the exact solution (no d
 PINNacle's three loss terms [pde, ic, bc] are the conditions ``residual``, ``initial`` and
 ``boundary``. The variables are PINNacle's input columns in order, (x, y, t). The reference here
 is the exact solution on a grid of ``grid_points`` (201 x-values: 20 per period of sin(20 pi x));
-PINNacle's own test set is 8 x 8 interior (x, y) points at 313 times (20032 points).
+PINNacle's own test set is 8 x 8 interior (x, y) points at 313 times (20032 points), which
+``equation.reference_interior`` gives (points 20000, time t; the ``pinnacle_heat2d_ms`` preset
+sets it).
 """
 
 from __future__ import annotations

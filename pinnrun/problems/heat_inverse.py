@@ -25,26 +25,22 @@ on the spatial boundary (159-163; a* = 2 there); 4 x the default point counts (1
 
 PINNacle's loss terms [pde, data_loss, bc_a] are the condition ``residual`` (component ``u``),
 the observations' ``data_u`` and the condition ``boundary`` (component ``a``). The error is
-PINNacle's: the relative L2 error pooled over u and a (``l2/all``) on PINNacle's own test points
-(:meth:`HeatInverse.reference`).
+PINNacle's: the relative L2 error pooled over u and a (``l2/all``) on PINNacle's own test points,
+which the equation's ``reference_interior`` settings give (20000 points of the space-time box:
+17 x 17 interior (x, y) points at 71 times; src/utils/callbacks.py:136-145).
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from pinnrun.problems import Condition, Problem
-from pinnrun.reference import PointReference
 
 
 class HeatInverse(Problem):
     variables = ("x", "y", "t")
     outputs = ("u", "a")
     fields = ("u", "a")
-    #: how many points PINNacle's tester asks of a 3-D domain (src/utils/callbacks.py:136)
-    tester_points = 20000
 
     def conditions(self):
         return {
@@ -73,36 +69,6 @@ class HeatInverse(Problem):
         x, y, t = d.input("x"), d.input("y"), d.input("t")
         flux = d["a"] * (d["u_xx"] + d["u_yy"]) + d["a_x"] * d["u_x"] + d["a_y"] * d["u_y"]
         return {"u": d["u_t"] - flux - self.source(x, y, t)}
-
-    def reference(self) -> PointReference:
-        """The exact solution at PINNacle's test points: DeepXDE's ``uniform_points(20000,
-        boundary=False)`` of the space-time box (deepxde/geometry/timedomain.py:38-75,
-        geometry_nd.py:55-80), which for [-1, 1]^2 x [0, 1] is 17 x 17 interior (x, y) points at
-        the 71 times 1, 1 - 1/71, ..., 1/71 (20519 points)."""
-        return self.exact_at(uniform_interior(self.domain, ("x", "y"), self.tester_points))
-
-
-def uniform_interior(domain, space, n: int) -> np.ndarray:
-    """DeepXDE's uniform interior points of a box in ``space`` times an interval in the other
-    variable (its GeometryXTime.uniform_points with boundary=False): nx = ceil(sqrt(n * volume /
-    duration)) space points, each axis with ceil(side / dx) points strictly inside, dx =
-    (volume / nx) ** (1 / dim), at nt = ceil(n / nx) times of linspace(t1, t0, nt) without t0.
-    Columns in the order of ``domain``."""
-    time = next(v for v in domain if v not in space)
-    side = np.array([domain[v][1] - domain[v][0] for v in space], dtype=float)
-    volume, (t0, t1) = float(np.prod(side)), domain[time]
-    nx = math.ceil((n * volume / (t1 - t0)) ** 0.5)
-    dx = (volume / nx) ** (1 / len(space))
-    axes = {
-        v: np.linspace(domain[v][0], domain[v][1], math.ceil(s / dx) + 1, endpoint=False)[1:]
-        for v, s in zip(space, side)
-    }
-    nt = math.ceil(n / nx)
-    axes[time] = np.linspace(t1, t0, nt, endpoint=False)
-    # DeepXDE's order: the space points (itertools.product over the axes) at each time in turn
-    mesh = np.meshgrid(*(axes[v] for v in (time, *space)), indexing="ij")
-    cols = {v: m.ravel() for v, m in zip((time, *space), mesh)}
-    return np.stack([cols[v] for v in domain], 1)
 
 
 PROBLEM = HeatInverse

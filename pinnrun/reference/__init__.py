@@ -31,7 +31,7 @@ from pinnrun.config import ConfigError
 from pinnrun.io import atomic_path
 from pinnrun.reference import pinnacle
 from pinnrun.reference.burgers import build_burgers
-from pinnrun.reference.points import PointReference, read_points, sha256
+from pinnrun.reference.points import PointReference, read_points, sha256, uniform_interior
 from pinnrun.reference.spectral import build_allen_cahn, build_kdv, build_nls
 
 #: name -> builder returning (grid: {var: 1-D array} in variable order,
@@ -145,4 +145,5 @@ __all__ = [
     "pinnacle",
     "read_points",
     "sha256",
+    "uniform_interior",
 ]

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -370,3 +371,39 @@ def _read_hdf5(
 
 
 __all__ = ["FORMATS", "PointReference", "read_points", "sha256"]
+
+
+def uniform_interior(domain: Mapping[str, tuple[float, float]], n: int, time: str | None = None) -> np.ndarray:
+    """About ``n`` uniform points strictly inside the box ``domain`` (variable -> (lower, upper)),
+    as DeepXDE's ``uniform_points(n, boundary=False)`` lays them out: PINNacle's test points for an
+    exact solution (its src/utils/callbacks.py asks for 2500 points with two inputs, else 20000).
+    Columns in the order of ``domain``.
+
+    Without ``time``, one hypercube (DeepXDE's Hypercube, geometry_nd.py:55-80): dx = (volume /
+    n) ** (1 / dim), and on each axis the ceil(side / dx) points of linspace(lower, upper,
+    ceil(side / dx) + 1) after the lower end (an interval: n such points, geometry_1d.py:28-33).
+    With ``time``, DeepXDE's space-time domain (GeometryXTime, timedomain.py:38-75): nx =
+    ceil(sqrt(n * space volume / duration)) space points laid out as above, at nt = ceil(n / nx)
+    times linspace(t1, t0, nt) without t0 (t1 included)."""
+    space = [v for v in domain if v != time]
+
+    def box(variables: list[str], m: int) -> dict[str, np.ndarray]:
+        lo = np.array([domain[v][0] for v in variables], dtype=float)
+        side = np.array([domain[v][1] for v in variables], dtype=float) - lo
+        if len(variables) == 1:
+            counts = [m]
+        else:
+            dx = (float(np.prod(side)) / m) ** (1 / len(variables))
+            counts = [math.ceil(s / dx) for s in side]
+        return {v: a + s * np.arange(1, k + 1) / (k + 1) for v, a, s, k in zip(variables, lo, side, counts)}
+
+    if time is None:
+        axes = box(space, n)
+    else:
+        (t0, t1), volume = domain[time], float(np.prod([domain[v][1] - domain[v][0] for v in space]))
+        nx = math.ceil((n * volume / (t1 - t0)) ** 0.5)
+        axes = box(space, nx)
+        nt = math.ceil(n / nx)
+        axes[time] = t1 - (t1 - t0) * np.arange(nt) / nt
+    mesh = np.meshgrid(*(axes[v] for v in domain), indexing="ij")
+    return np.stack([m.ravel() for m in mesh], 1)
