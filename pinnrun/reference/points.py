@@ -370,12 +370,12 @@ def _read_hdf5(
     return points, values
 
 
-__all__ = ["FORMATS", "PointReference", "read_points", "sha256"]
+__all__ = ["FORMATS", "PointReference", "read_points", "sha256", "uniform_interior"]
 
 
 def uniform_interior(domain: Mapping[str, tuple[float, float]], n: int, time: str | None = None) -> np.ndarray:
-    """About ``n`` uniform points strictly inside the box ``domain`` (variable -> (lower, upper)),
-    as DeepXDE's ``uniform_points(n, boundary=False)`` lays them out: PINNacle's test points for an
+    """About ``n`` uniform points inside the box ``domain`` (variable -> (lower, upper)), none on
+    its faces but the last time's, as DeepXDE's ``uniform_points(n, boundary=False)`` lays them out: PINNacle's test points for an
     exact solution (its src/utils/callbacks.py asks for 2500 points with two inputs, else 20000).
     Columns in the order of ``domain``.
 
