@@ -375,9 +375,9 @@ __all__ = ["FORMATS", "PointReference", "read_points", "sha256", "uniform_interi
 
 def uniform_interior(domain: Mapping[str, tuple[float, float]], n: int, time: str | None = None) -> np.ndarray:
     """About ``n`` uniform points inside the box ``domain`` (variable -> (lower, upper)), none on
-    its faces but the last time's, as DeepXDE's ``uniform_points(n, boundary=False)`` lays them out: PINNacle's test points for an
-    exact solution (its src/utils/callbacks.py asks for 2500 points with two inputs, else 20000).
-    Columns in the order of ``domain``.
+    its faces but the last time's, as DeepXDE's ``uniform_points(n, boundary=False)`` lays them
+    out: PINNacle's test points for an exact solution (its src/utils/callbacks.py asks for 2500
+    points with two inputs, else 20000). Columns in the order of ``domain``.
 
     Without ``time``, one hypercube (DeepXDE's Hypercube, geometry_nd.py:55-80): dx = (volume /
     n) ** (1 / dim), and on each axis the ceil(side / dx) points of linspace(lower, upper,
