@@ -541,8 +541,9 @@ def check_interior(problem: Problem) -> None:
         )
     if problem.geometry is not None:
         raise ConfigError(f"{key}: the domain is a geometry, not a box (its errors are taken at scattered points)")
-    if problem.reference_file or problem.reference_dataset() is not None:
-        source = problem.reference_file or f"the dataset '{problem.reference_dataset()}'"
+    dataset = problem.reference_dataset()
+    if problem.reference_file or dataset is not None:
+        source = problem.reference_file or f"the dataset '{dataset}'"
         raise ConfigError(f"{key}: this equation is compared with {source}, not with an exact solution")
     if not problem.has_exact():
         raise ConfigError(f"{key}: this equation has no exact solution to evaluate at interior points")
