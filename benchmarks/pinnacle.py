@@ -306,7 +306,14 @@ def figures(rows: list[dict]) -> None:
     plt.close(fig)
 
 
+def at_budget(rows: list[dict], task: str, variant: str, steps: int) -> list[dict]:
+    """The rows of a task and variant at one budget (all its seeds)."""
+    return [r for r in rows if r["task"] == task and r["variant"] == variant and r["steps"] == steps]
+
+
 def write_docs(rows: list[dict]) -> None:
+    """docs/PINNACLE.md's table: a line per task and budget measured (a reduced budget next to the
+    full one), or one "not run" line."""
     head = [
         "| task | PINNacle vanilla PINN | PINNacle best (method, L2RE) | pinnrun vanilla | pinnrun recipe "
         "| recipe settings | budget (steps) | seeds | wall time (vanilla / recipe) |",
@@ -314,18 +321,19 @@ def write_docs(rows: list[dict]) -> None:
     ]
     lines = []
     for task, t in TASKS.items():
-        van, rec = latest(rows, task, "vanilla"), latest(rows, task, "recipe")
-        steps = sorted({r["steps"] for r in van + rec})
-        budget = ", ".join(f"{s} ({'full' if s == BUDGET else 'reduced'})" for s in steps) or "not run"
-        seeds = sorted({r["seed"] for r in van + rec})
-        wall = " / ".join(fmt(mean([r["wall_time_s"] / 60 for r in v])) + " min" if v else "-" for v in (van, rec))
         best = f"{t.best[0]}, {fmt(t.best[1])}" if t.best[1] is not None else t.best[0]
         pub = fmt(t.vanilla) if t.vanilla is not None else "about 1"
-        lines.append(
-            f"| {t.paper} (`pinnacle_{task}`) | {pub} | {best} | {fmt(mean([r['l2'] for r in van]))} "
-            f"| {fmt(mean([r['l2'] for r in rec]))} | `{' '.join(t.recipe)}`: {t.why} | {budget} "
-            f"| {', '.join(map(str, seeds)) or '-'} | {wall} |"
-        )
+        budgets = sorted({r["steps"] for r in rows if r["task"] == task}, reverse=True) or [None]
+        for steps in budgets:
+            van, rec = (at_budget(rows, task, v, steps) for v in VARIANTS)
+            budget = "not run" if steps is None else f"{steps} ({'full' if steps == BUDGET else 'reduced'})"
+            seeds = sorted({r["seed"] for r in van + rec})
+            wall = " / ".join(fmt(mean([r["wall_time_s"] / 60 for r in v])) + " min" if v else "-" for v in (van, rec))
+            lines.append(
+                f"| {t.paper} (`pinnacle_{task}`) | {pub} | {best} | {fmt(mean([r['l2'] for r in van]))} "
+                f"| {fmt(mean([r['l2'] for r in rec]))} | `{' '.join(t.recipe)}`: {t.why} | {budget} "
+                f"| {', '.join(map(str, seeds)) or '-'} | {wall} |"
+            )
     table = "\n".join(head + lines)
     doc = DOCS / "PINNACLE.md"
     begin, end = "<!-- results:begin -->", "<!-- results:end -->"

@@ -45,13 +45,15 @@ def test_the_table_is_written_from_the_stored_rows(bench, tmp_path, monkeypatch)
         {**row, "variant": "vanilla", "l2": 0.5},
         {**row, "variant": "recipe", "l2": 0.1},
         {**row, "variant": "recipe", "seed": 1, "l2": 0.3},
+        {**row, "variant": "vanilla", "steps": 20000, "budget": "full", "wall_time_s": 1800.0, "l2": 0.04},
     ]
     bench.write_docs(json.loads(json.dumps(rows)))
     text = doc.read_text()
     assert text.startswith("head\n") and text.endswith("tail\n") and "old" not in text
-    (line,) = [x for x in text.splitlines() if x.startswith("| NS2d-C (")]
-    cells = [c.strip() for c in line.split("|")[1:-1]]
-    # published vanilla and best, pinnrun's vanilla, the recipe's mean over its seeds, the budget, the seeds
-    assert cells[1:5] == ["0.047", "LAAF, 0.036", "0.5", "0.2"], cells
-    assert cells[6] == "2000 (reduced)" and cells[7] == "0, 1" and cells[8] == "10 min / 10 min"
+    full, reduced = ([c.strip() for c in x.split("|")[1:-1]] for x in text.splitlines() if x.startswith("| NS2d-C ("))
+    # a line per budget, the full one first: published vanilla and best, pinnrun's vanilla, the
+    # recipe's mean over its seeds, the budget, the seeds, the wall times
+    assert reduced[1:5] == ["0.047", "LAAF, 0.036", "0.5", "0.2"], reduced
+    assert reduced[6] == "2000 (reduced)" and reduced[7] == "0, 1" and reduced[8] == "10 min / 10 min"
+    assert full[3:5] == ["0.04", "-"] and full[6] == "20000 (full)" and full[8] == "30 min / -", full
     assert "not run" in [x for x in text.splitlines() if x.startswith("| PNd")][0]
