@@ -10,8 +10,9 @@
 Each run is `pinnrun experiment=pinnacle_<task>` (the vanilla PINN as PINNacle's benchmark.py
 sets it up, docs/PRESETS.md), or that with the task's recipe below, in its own process with one
 thread; `--jobs` runs go side by side (default 2: this project's CPU machines have 2 cores).
-Every finished run adds a row to docs/pinnacle.json (one per task, variant, seed and budget;
-rerunning replaces it), docs/PINNACLE.md is rewritten from all the rows, each task's field
+Every run adds its row to docs/pinnacle.json as soon as it ends (one per task, variant, seed and
+budget; rerunning replaces it; a batch cut short keeps what finished). At the end of the batch
+docs/PINNACLE.md is rewritten from all the rows, each task's field
 figure (reference, prediction, error on the reference points) is copied to
 docs/img/pinnacle/<task>.png from the recipe's run (else the vanilla one), and
 docs/img/pinnacle/summary.png draws every task's numbers on one log axis.
@@ -32,6 +33,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -377,13 +379,20 @@ def main() -> None:
         return
     jobs = [(t, v, s) for t in (args.tasks or list(TASKS)) for v in args.variants for s in args.seeds]
     overrides = {(t, v): overrides_of(t, v, args.steps) for t, v, _ in jobs}
-    t0 = time.time()
-    with ThreadPoolExecutor(args.jobs) as pool:
-        done = list(pool.map(lambda j: run(*j, args.steps, not args.no_plots, overrides[j[:2]]), jobs))
-    for r in done:
+    t0, lock = time.time(), threading.Lock()
+
+    def one(job: tuple[str, str, int]) -> dict:
+        """One run, its row stored as soon as it ends (a batch cut short keeps what finished)."""
+        r = run(*job, args.steps, not args.no_plots, overrides[job[:2]])
         what = r.get("error") or f"l2/{r['field']} {fmt(r['l2'])}, {r['steps']} steps, {r['wall_time_s']:.0f} s"
-        print(f"{r['task']:12s} {r['variant']:8s} seed {r['seed']}: {what}")
-    rows = store(done)
+        with lock:
+            print(f"{r['task']:12s} {r['variant']:8s} seed {r['seed']}: {what}", flush=True)
+            store([r])
+        return r
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        done = list(pool.map(one, jobs))
+    rows = json.loads(STORE.read_text()) if STORE.exists() else []
     write_docs(rows)
     figures(rows)
     failed = sum("error" in r for r in done)
