@@ -57,3 +57,15 @@ def test_the_table_is_written_from_the_stored_rows(bench, tmp_path, monkeypatch)
     assert reduced[6] == "2000 (reduced)" and reduced[7] == "0, 1" and reduced[8] == "10 min / 10 min"
     assert full[3:5] == ["0.04", "-"] and full[6] == "20000 (full)" and full[8] == "30 min / -", full
     assert "not run" in [x for x in text.splitlines() if x.startswith("| PNd")][0]
+
+
+def test_each_stored_row_joins_the_earlier_ones_and_a_rerun_replaces_its_own(bench, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "STORE", tmp_path / "pinnacle.json")
+    row = dict(task="pnd", variant="vanilla", seed=0, steps=1000, l2=0.5)
+    bench.store([row])  # as each run of a batch ends: one row at a time
+    bench.store([{**row, "variant": "recipe", "l2": 0.1}])
+    bench.store([{**row, "task": "burgers1d_c", "error": "a failed run is not stored"}])
+    rows = bench.store([{**row, "l2": 0.25}])  # the same task, variant, seed and budget again
+    kept = sorted((r["task"], r["variant"], r["l2"]) for r in rows)
+    assert kept == [("pnd", "recipe", 0.1), ("pnd", "vanilla", 0.25)]
+    assert json.loads((tmp_path / "pinnacle.json").read_text()) == rows
