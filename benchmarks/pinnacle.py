@@ -296,7 +296,15 @@ def figures(rows: list[dict]) -> None:
     for i, (label, vals) in enumerate(series.items()):
         xs = [j + (i - 1.5) * w for j, v in enumerate(vals) if v is not None]
         ax.bar(xs, [v for v in vals if v is not None], width=w, label=label)
-    ax.set_xticks(range(len(names)), [TASKS[t].paper for t in names], rotation=30, ha="right")
+
+    def tick(task: str) -> str:
+        """The task's name, and each variant's steps where they differ (the largest budget of each)."""
+        top = {v: max((r["steps"] for r in latest(rows, task, v)), default=None) for v in VARIANTS}
+        if len(set(top.values())) == 1:
+            return TASKS[task].paper
+        return f"{TASKS[task].paper}\n" + ", ".join(f"{v} {n}" for v, n in top.items() if n is not None)
+
+    ax.set_xticks(range(len(names)), [tick(t) for t in names], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("relative L2 error")
     steps = sorted({r["steps"] for t in names for v in VARIANTS for r in latest(rows, t, v)})
