@@ -239,8 +239,15 @@ def key(row: dict) -> tuple:
     return (row["task"], row["variant"], row["seed"], row["steps"] if "steps" in row else None)
 
 
+def stored() -> list[dict]:
+    """The rows in docs/pinnacle.json (none before the first run)."""
+    return json.loads(STORE.read_text()) if STORE.exists() else []
+
+
 def store(rows: list[dict]) -> list[dict]:
-    old = json.loads(STORE.read_text()) if STORE.exists() else []
+    """``rows`` merged into the stored ones (a failed run is not stored; a rerun replaces its own
+    row); all the rows."""
+    old = stored()
     new = {key(r): r for r in rows if "error" not in r}
     merged = [r for r in old if key(r) not in new] + list(new.values())
     merged.sort(key=lambda r: (list(TASKS).index(r["task"]) if r["task"] in TASKS else 99, r["variant"], r["steps"]))
@@ -257,13 +264,15 @@ def mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def at_budget(rows: list[dict], task: str, variant: str, steps: int) -> list[dict]:
+    """The rows of a task and variant at one budget (all its seeds)."""
+    return [r for r in rows if r["task"] == task and r["variant"] == variant and r["steps"] == steps]
+
+
 def latest(rows: list[dict], task: str, variant: str) -> list[dict]:
     """The rows of the largest budget measured for a task and variant (all its seeds)."""
-    mine = [r for r in rows if r["task"] == task and r["variant"] == variant]
-    if not mine:
-        return []
-    top = max(r["steps"] for r in mine)
-    return [r for r in mine if r["steps"] == top]
+    top = max((r["steps"] for r in rows if r["task"] == task and r["variant"] == variant), default=None)
+    return [] if top is None else at_budget(rows, task, variant, top)
 
 
 def figures(rows: list[dict]) -> None:
@@ -314,11 +323,6 @@ def figures(rows: list[dict]) -> None:
     fig.tight_layout()
     fig.savefig(FIGURES / "summary.png", dpi=120)
     plt.close(fig)
-
-
-def at_budget(rows: list[dict], task: str, variant: str, steps: int) -> list[dict]:
-    """The rows of a task and variant at one budget (all its seeds)."""
-    return [r for r in rows if r["task"] == task and r["variant"] == variant and r["steps"] == steps]
 
 
 def write_docs(rows: list[dict]) -> None:
@@ -381,7 +385,7 @@ def main() -> None:
         figures(rows)
         return
     if args.docs:
-        rows = json.loads(STORE.read_text()) if STORE.exists() else []
+        rows = stored()
         write_docs(rows)
         figures(rows)
         return
@@ -400,7 +404,7 @@ def main() -> None:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         done = list(pool.map(one, jobs))
-    rows = json.loads(STORE.read_text()) if STORE.exists() else []
+    rows = stored()
     write_docs(rows)
     figures(rows)
     failed = sum("error" in r for r in done)
