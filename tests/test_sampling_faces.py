@@ -57,6 +57,11 @@ def test_pooled_faces_share_the_points_in_proportion_to_their_size():
     got = float(t.objective.losses(0)["initial_boundary_u"].detach())
     assert got == pytest.approx(float(expect.detach()), rel=1e-12)
     assert t.objective.terms == ["initial_boundary_u", "residual_u"]
+    # the two conditions given 0 points are left out of the loss, and the run's header says so
+    assert [n for n in t.notes() if "0 points" in n] == [
+        "condition 'initial' has 0 points (equation.points.initial=0): no loss term",
+        "condition 'boundary' has 0 points (equation.points.boundary=0): no loss term",
+    ]
     # a rectangle that is not a square: edges 1.5 (y faces) and 2 (x faces) long
     k = build_task([*TINY, "equation=kovasznay", "equation.points.boundary=70"])
     on = faces_of(k.points.at(0)["boundary"], {"x": (-0.5, 1.0), "y": (-0.5, 1.5)})
