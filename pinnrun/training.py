@@ -226,7 +226,7 @@ class PinnTask:
             fit = self.network.pi_init_residual
             out.append(f"model.pi_init: output layer fitted to the initial condition (relative residual {fit:.2e})")
         out += [f"condition '{c}' holds by construction ({why}): no loss term" for c, why in self.network.exact.items()]
-        unsampled = [c for c in self.points.order if c not in {*self.points.conditions, *self.network.exact}]
+        unsampled = [c for c in self.points.order if self.points.counts[c] == 0 and c not in self.network.exact]
         out += [f"condition '{c}' has 0 points (equation.points.{c}=0): no loss term" for c in unsampled]
         obs = self.objective.observations
         seen = f"{len(obs.points)} observations of {', '.join(obs.outputs)}" if obs is not None else "no observations"
