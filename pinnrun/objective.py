@@ -80,6 +80,7 @@ class Objective:
         # the residuals read the trainable constants; ``problem`` keeps the true ones
         self.problem = problem.with_params(self.unknowns.read()) if unknowns else problem
         self.conditions = {c: cond for c, cond in self.problem.conditions().items() if c in points.conditions}
+        check_some_term(self.problem, self.conditions, observations)
         self.variables, self.outputs = problem.variables, problem.outputs
         self.adaptive = [m for m in model.modules() if isinstance(m, AdaptiveActivation)]
         self.terms: list[str] = (
@@ -246,6 +247,17 @@ class Objective:
     def slopes(self) -> dict[str, float]:
         """The effective slope n * a of each adaptive layer (mean over its neurons)."""
         return {str(i): m.scale * m.slope.mean().item() for i, m in enumerate(self.adaptive)}
+
+
+def check_some_term(problem: Problem, conditions: Mapping, observations: Observations | None) -> None:
+    """One line where the loss would have no term: no condition has points (each was given 0, or
+    holds by construction) and nothing is observed. equation.points of all zeros is refused as the
+    config is checked; this sees the conditions the network holds exactly, too."""
+    if not conditions and observations is None:
+        raise ConfigError(
+            f"the loss has no term: every condition ({', '.join(problem.conditions())}) has 0 points or "
+            "holds by construction, and there are no observations"
+        )
 
 
 def asked_partials(problem: Problem, name: str, cond, space: Sequence[str], dtype: torch.dtype) -> tuple:

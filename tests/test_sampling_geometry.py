@@ -230,6 +230,13 @@ def test_hard_constraints_on_a_geometry_hold_the_dirichlet_data_and_train(tmp_pa
         x = torch.tensor(g.boundary_points(300, rng, part=part), dtype=torch.float32)
         u = task.network.model(x)[:, 0].detach()
         assert float((u - value).abs().max()) < 1e-5, part
+    # with the residual given 0 points too the loss would have no term: one line, nothing written
+    from helpers import assert_one_line_error, run_cli
+
+    empty = tmp_path / "empty"
+    proc = run_cli([*args, *small, "equation.points.residual=0", f"hydra.run.dir={empty}"])
+    assert_one_line_error(proc, "no term", "residual, outer, holes", "holds by construction")
+    assert not empty.exists()
 
 
 def test_dirichlet_transforms_hold_on_parts_and_fixed_times_and_mistakes_are_one_line():
